@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# A thin wrapper over meson. `make run` and `make test` install what is missing
+# (Debian 12, as root), configure, build, then run or test.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+# CI builds treat warnings as errors.
+WERROR     := $(if $(CI),true,false)
+ARGS       ?=
+
+DEPS_BUILD := gcc g++ meson ninja-build pkg-config libdpdk-dev liburcu-dev \
+              libjemalloc-dev libcmocka-dev libbenchmark-dev
+DEPS_RUN   := $(DEPS_BUILD) redis-tools
+DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache \
+              libmemcached-tools clang libclang-rt-14-dev
+
+.PHONY: all deps deps-test build run test test-unit test-asan fuzz bench clean
+
+all: build
+
+# Install only what is missing; print nothing when everything is there.
+define install_missing
+	@missing=$$(for p in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing packages: $$missing (run as root or apt-get install them)"; exit 1; fi; \
+		echo "installing: $$missing"; \
+		apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS_RUN))
+
+deps-test:
+	$(call install_missing,$(DEPS_TEST))
+
+# configure DIR OPTIONS: set up once, then keep options in step.
+define configure
+	@if [ ! -f $(1)/build.ninja ]; then meson setup $(1) $(2) -Dwerror=$(WERROR) >/dev/null; \
+	else meson configure $(1) $(2) -Dwerror=$(WERROR) >/dev/null; fi
+endef
+
+build: deps
+	$(call configure,$(BUILD),--buildtype=release -Db_ndebug=false)
+	@ninja -C $(BUILD) >/dev/null
+
+run: build
+	@echo "Starting slipstream (io=kernel): redis-cli -p 6379, memcached clients on 127.0.0.1:11211; Ctrl-C stops it."
+	$(BUILD)/slipstream $(ARGS)
+
+$(ASAN_BUILD)/build.ninja: deps-test
+	$(call configure,$(ASAN_BUILD),--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dallocator=libc -Dbench=disabled)
+
+test-unit: deps-test build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+test-asan: deps-test $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) >/dev/null
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus.
+fuzz: deps-test
+	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
+		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
+	@ninja -C $(FUZZ_BUILD) >/dev/null
+	@for t in resp_parse mc_parse; do \
+		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$${t%_parse} 2>$(FUZZ_BUILD)/fuzz_$$t.log \
+			&& echo "fuzz_$$t: $$(grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz_$$t.log | awk '{print $$2}') runs, no crash" \
+			|| { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	done
+
+# Everything, then one summary line over both builds' test logs.
+test: deps-test
+	@$(MAKE) --no-print-directory test-unit test-asan fuzz
+	@/usr/bin/python3 tests/summary.py $(BUILD) $(ASAN_BUILD)
+
+bench: build
+	@test -x $(BUILD)/tests/bench/slipstream_bench || { echo "Google Benchmark not found"; exit 1; }
+	$(BUILD)/tests/bench/slipstream_bench $(ARGS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

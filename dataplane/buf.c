@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dataplane/buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/status.h"
+
+#define BUF_MIN        4096
+#define BUF_IDLE_KEEP  (64 * 1024)
+
+void buf_init(struct buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void buf_fini(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+int buf_reserve(struct buf *b, size_t n)
+{
+	if (buf_room(b) >= n)
+		return SS_OK;
+	if (b->rpos > 0) {
+		memmove(b->data, b->data + b->rpos, buf_len(b));
+		b->wpos -= b->rpos;
+		b->rpos = 0;
+		if (buf_room(b) >= n)
+			return SS_OK;
+	}
+	size_t cap = b->cap ? b->cap : BUF_MIN;
+	while (cap - b->wpos < n) {
+		if (cap > SIZE_MAX / 2) {
+			b->enomem = 1;
+			return -ENOMEM;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->data, cap);
+	if (p == NULL) {
+		b->enomem = 1;
+		return -ENOMEM;
+	}
+	b->data = p;
+	b->cap = cap;
+	return SS_OK;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	int rc = buf_reserve(b, n);
+
+	if (rc == SS_OK && n > 0) {
+		memcpy(b->data + b->wpos, p, n);
+		b->wpos += n;
+	}
+	return rc;
+}
+
+int buf_appendf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((rc = buf_reserve(b, (size_t)n + 1)) < 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->wpos, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->wpos += (size_t)n;
+	return SS_OK;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	b->rpos += n;
+	if (b->rpos == b->wpos)
+		b->rpos = b->wpos = 0;
+}
+
+void buf_shrink_if_idle(struct buf *b)
+{
+	if (buf_len(b) == 0 && b->cap > BUF_IDLE_KEEP)
+		buf_fini(b);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dataplane/conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/conn_priv.h"
+#include "dataplane/proto/resp_reply.h"
+#include "dataplane/steer.h"
+#include "platform/status.h"
+#include "storage/storage.h"
+
+static uint64_t next_id = 1;   /* CLIENT ID: unique across workers */
+
+struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void *io)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+	c->proto = p;
+	c->worker = worker;
+	c->kick = kick;
+	c->io = io;
+	buf_init(&c->in);
+	buf_init(&c->out);
+	resp_req_init(&c->resp);
+	mc_req_init(&c->mc);
+	return c;
+}
+
+static void conn_free(struct conn *c)
+{
+	buf_fini(&c->in);
+	buf_fini(&c->out);
+	resp_req_fini(&c->resp);
+	mc_req_fini(&c->mc);
+	free(c);
+}
+
+void conn_release(struct conn *c)
+{
+	c->released = true;
+	if (!c->away)
+		conn_free(c);
+}
+
+struct buf *conn_in(struct conn *c) { return &c->in; }
+struct buf *conn_out(struct conn *c) { return &c->out; }
+uint64_t conn_id(const struct conn *c) { return c->id; }
+
+bool conn_wants_input(const struct conn *c)
+{
+	return !c->away && !c->closing && buf_len(&c->out) < CONN_OUT_HIGH;
+}
+
+bool conn_wants_close(const struct conn *c)
+{
+	return c->closing || c->in.enomem || c->out.enomem;
+}
+
+/* RESP: one request into c->cmd. Returns 1 with a command, 0 when the bytes
+ * were consumed without one (empty, or an error was replied), or
+ * SS_NEED_MORE. */
+static int parse_resp(struct conn *c, size_t *consumed)
+{
+	const char *err = NULL;
+	int rc = resp_parse(&c->resp, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
+
+	if (rc == SS_NEED_MORE) {
+		c->need = c->resp.need;
+		return rc;
+	}
+	if (rc < 0) {
+		/* Redis answers a protocol error and closes the connection. */
+		if (rc == -EPROTO)
+			resp_error(&c->out, "ERR %s", err);
+		c->closing = true;
+		return 0;
+	}
+	if (c->resp.argc == 0)
+		return 0;
+	c->cmd = cmd_resp_lookup(&c->resp.argv[0]);
+	if (c->cmd == NULL ||
+	    (c->cmd->arity > 0 && c->resp.argc != (uint32_t)c->cmd->arity) ||
+	    (c->cmd->arity < 0 && c->resp.argc < (uint32_t)-c->cmd->arity)) {
+		cmd_resp_reject(c, c->cmd);
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_mc(struct conn *c, size_t *consumed)
+{
+	const char *err = NULL;
+	int rc = mc_parse(&c->mc, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
+
+	switch (rc) {
+	case SS_NEED_MORE:
+		c->need = c->mc.need;
+		return rc;
+	case SS_OK:
+		if ((c->cmd = cmd_mc_lookup(c->mc.cmd)) != NULL)
+			return 1;
+		/* fall through: a command we do not serve reads as unknown */
+	case -ENOENT:
+		buf_append(&c->out, "ERROR\r\n", 7);
+		return 0;
+	case -E2BIG:
+		c->swallow = c->mc.swallow;
+		/* fall through */
+	case -EINVAL:
+		buf_appendf(&c->out, "%s\r\n", err);
+		return 0;
+	case -EPROTO:
+		buf_appendf(&c->out, "%s\r\n", err);
+		c->closing = true;
+		return 0;
+	default:
+		c->closing = true;
+		return 0;
+	}
+}
+
+static void reply_arrived(struct conn *c, const struct kop_result *res);
+
+/* Run the plan of c->cmd from c->op_next. Returns true when the request is
+ * complete, false when a kop went to another worker. */
+static bool run_plan(struct conn *c)
+{
+	struct kop op;
+	struct kop_result res;
+
+	while (c->cmd->plan != NULL && c->cmd->plan(c, c->op_next, &op) == 0) {
+		unsigned owner = steer_owner(&op.key);
+		if (owner != c->worker) {
+			if (steer_send(c->worker, owner, c, &op, reply_arrived) < 0) {
+				c->out.enomem = 1;   /* cannot answer in order: drop */
+				return true;
+			}
+			c->away = true;
+			return false;
+		}
+		kop_exec_local(storage_shard(c->worker), &op, &res);
+		c->cmd->emit(c, c->op_next++, &op, &res);
+	}
+	if (c->cmd->finish != NULL)
+		c->cmd->finish(c);
+	return true;
+}
+
+static int parse_one(struct conn *c, size_t *consumed)
+{
+	return c->proto == PROTO_RESP ? parse_resp(c, consumed) : parse_mc(c, consumed);
+}
+
+void conn_process_local(struct conn *c)
+{
+	while (conn_wants_input(c) && !conn_wants_close(c)) {
+		size_t len = buf_len(&c->in), consumed = 0;
+		int rc;
+
+		if (c->swallow > 0) {
+			size_t n = len < c->swallow ? len : c->swallow;
+			buf_consume(&c->in, n);
+			c->swallow -= n;
+			if (c->swallow > 0)
+				break;
+			continue;
+		}
+		if (len == 0 || len < c->need)
+			break;
+		c->need = 0;
+		if ((rc = parse_one(c, &consumed)) == SS_NEED_MORE)
+			break;
+		if (rc == 1) {
+			c->req_len = consumed;
+			c->op_next = 0;
+			c->acc = 0;
+			if (!run_plan(c))
+				break;   /* resumes in reply_arrived() */
+		}
+		buf_consume(&c->in, consumed);
+	}
+	buf_shrink_if_idle(&c->in);
+}
+
+/* A kop's result is back from its owner: emit it and go on with the plan. */
+static void reply_arrived(struct conn *c, const struct kop_result *res)
+{
+	struct kop op;
+	size_t consumed = 0;
+
+	c->away = false;
+	if (c->released) {
+		conn_free(c);
+		return;
+	}
+	if (res == NULL) {   /* dropped at shutdown */
+		c->closing = true;
+		return;
+	}
+	/* The request is still at the front of `in`: parse it again to get its
+	 * arguments back (the buffer may have moved, the bytes did not). */
+	if (parse_one(c, &consumed) != 1 || consumed != c->req_len ||
+	    c->cmd->plan(c, c->op_next, &op) != 0) {
+		c->closing = true;   /* cannot happen unless `in` was corrupted */
+		c->kick(c, c->io);
+		return;
+	}
+	c->cmd->emit(c, c->op_next++, &op, res);
+	if (run_plan(c)) {
+		buf_consume(&c->in, consumed);
+		conn_process_local(c);
+	}
+	c->kick(c, c->io);
+}

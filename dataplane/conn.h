@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A client connection as the engine sees it, independent of the I/O backend:
+ * bytes in, bytes out. The backend appends received bytes to `in`, calls
+ * conn_process_local(), sends what is in `out`, and closes when
+ * conn_wants_close() says so. A connection lives on one worker; all its
+ * functions run on that worker only.
+ */
+#ifndef SS_DATAPLANE_CONN_H
+#define SS_DATAPLANE_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "dataplane/buf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum proto { PROTO_RESP, PROTO_MEMCACHE };
+
+struct conn;
+
+/* Output above this stops request processing until the backend drains it. */
+#define CONN_OUT_HIGH (1024 * 1024)
+
+/* kick(c) is called when a kop's result arrives from another worker and
+ * the backend should process and flush c again. */
+typedef void (*conn_kick_fn)(struct conn *c, void *io);
+
+struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void *io);
+/* The backend is done with c (socket closed). Freed now, or when the kop
+ * it has away comes back. */
+void conn_release(struct conn *c);
+
+struct buf *conn_in(struct conn *c);
+struct buf *conn_out(struct conn *c);
+uint64_t conn_id(const struct conn *c);
+
+/* Parse and execute buffered requests until input runs out, a kop goes to
+ * another worker, or output passes CONN_OUT_HIGH. */
+void conn_process_local(struct conn *c);
+
+/* The backend should read more (false while a kop is away or output is high). */
+bool conn_wants_input(const struct conn *c);
+/* Close once `out` is flushed (QUIT, protocol error, out of memory). */
+bool conn_wants_close(const struct conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * memcached text protocol request parser (memcached 1.6 protocol.txt,
+ * classic text commands; the meta commands come with the protocol issue).
+ *
+ * Stateless over the unconsumed input, like resp_parse(): on SS_NEED_MORE
+ * call again when at least req->need bytes are buffered (0 = unknown).
+ * A command line ends in "\n" (with or without "\r"); storage commands are
+ * followed by <bytes> of data and "\r\n".
+ *
+ * May run on any core; no shared state.
+ */
+#ifndef SS_PROTO_MC_PARSE_H
+#define SS_PROTO_MC_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "dataplane/proto/arg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MC_KEY_MAX        250          /* KEY_MAX_LENGTH */
+#define MC_LINE_MAX       2048         /* a non-get line longer than this is refused */
+#define MC_ITEM_MAX_DEFAULT (1024 * 1024) /* -I, item_size_max */
+
+enum mc_cmd {
+	MC_GET, MC_GETS, MC_GAT, MC_GATS,
+	MC_SET, MC_ADD, MC_REPLACE, MC_APPEND, MC_PREPEND, MC_CAS,
+	MC_DELETE, MC_INCR, MC_DECR, MC_TOUCH,
+	MC_FLUSH_ALL, MC_VERSION, MC_VERBOSITY, MC_STATS, MC_QUIT,
+};
+
+struct mc_req {
+	enum mc_cmd cmd;
+	struct ss_arg *keys;   /* get/gets/gat/gats: nkeys keys; others: 1 key */
+	uint32_t nkeys;
+	uint32_t cap;
+	uint32_t flags;        /* storage commands: client flags */
+	int64_t exptime;       /* storage, touch, gat(s): as sent (memcached rules
+	                          for relative/absolute/negative are applied later) */
+	uint64_t cas;          /* cas: the compare value */
+	uint64_t delta;        /* incr/decr */
+	int64_t delay;         /* flush_all [delay]; verbosity level */
+	struct ss_arg data;    /* storage commands: the data block (no \r\n) */
+	struct ss_arg stats_arg; /* stats [group]: empty for plain "stats" */
+	bool noreply;
+	size_t swallow;        /* on -E2BIG: bytes to discard after the line */
+	size_t need;           /* on SS_NEED_MORE: total bytes wanted, 0 = unknown */
+	size_t item_max;       /* largest data block accepted; init sets default */
+};
+
+void mc_req_init(struct mc_req *r);
+void mc_req_fini(struct mc_req *r);
+
+/*
+ * Parse one request from the front of buf.
+ *   SS_OK:        *consumed = line (+ data block) length.
+ *   SS_NEED_MORE: nothing consumed; see req->need.
+ *   -ENOENT:      unknown command: reply "ERROR\r\n"; *consumed = the line.
+ *   -EINVAL:      *err = full reply line without "\r\n" (e.g. "CLIENT_ERROR
+ *                 bad command line format"); *consumed = what to skip; the
+ *                 connection stays usable.
+ *   -E2BIG:       data block over item_max (or a negative length that
+ *                 parses as a number): *err = "SERVER_ERROR object too large
+ *                 for cache"; *consumed = the command line only and
+ *                 req->swallow = data bytes + 2 that the caller discards as
+ *                 they arrive (memcached's swallow state), so an oversized
+ *                 value is never buffered. noreply is honoured by the caller.
+ *   -EPROTO:      *err = reply line; the caller replies then closes (e.g. a
+ *                 line over MC_LINE_MAX that is not a get).
+ *   -ENOMEM:      keys could not grow.
+ */
+int mc_parse(struct mc_req *r, const char *buf, size_t len,
+	     size_t *consumed, const char **err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * slipstream: the process. The main thread is the management core; it sets
+ * up every module in one ordered list, starts the workers, runs the
+ * management loop until SIGINT/SIGTERM, and tears down in reverse.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataplane/io_kernel.h"
+#include "dataplane/steer.h"
+#include "mgmt/mgmt.h"
+#include "platform/clock.h"
+#include "platform/lcore.h"
+#include "platform/log.h"
+#include "platform/mem.h"
+#include "platform/opt.h"
+#include "platform/status.h"
+#include "storage/storage.h"
+
+#define EXIT_USAGE 2   /* bad option or value: nothing was started */
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "slipstream: %s\n", msg);
+	return EXIT_USAGE;
+}
+
+/* Options whose values are valid alone but not together or here. */
+static int check_options(char *err, size_t errlen)
+{
+	if (opt_enum(OPT_io) == 1) {
+		snprintf(err, errlen, "io: 'dpdk' needs the DPDK dataplane, which this "
+			 "build does not have yet; accepted here: kernel");
+		return -EINVAL;
+	}
+	if (opt_int(OPT_port) == 0 && opt_int(OPT_memcache_port) == 0) {
+		snprintf(err, errlen, "port and memcache-port are both 0: "
+			 "at least one must be a port from 1 to 65535");
+		return -EINVAL;
+	}
+	if (opt_int(OPT_port) != 0 && opt_int(OPT_port) == opt_int(OPT_memcache_port)) {
+		snprintf(err, errlen, "port and memcache-port are both %lld: they must differ",
+			 opt_int(OPT_port));
+		return -EINVAL;
+	}
+	if (chdir(opt_str(OPT_dir)) != 0) {
+		snprintf(err, errlen, "dir: cannot use '%s' as the working directory: %s",
+			 opt_str(OPT_dir), strerror(errno));
+		return -EINVAL;
+	}
+	return SS_OK;
+}
+
+static void announce(unsigned workers)
+{
+	log_notice("Slipstream %s, io=kernel, %u worker%s, allocator %s", SS_VERSION,
+		   workers, workers == 1 ? "" : "s", mem_allocator_name());
+	if (opt_int(OPT_port) != 0)
+		log_notice("Redis (RESP) clients:   redis-cli -h %s -p %lld",
+			   opt_str(OPT_bind), opt_int(OPT_port));
+	if (opt_int(OPT_memcache_port) != 0)
+		log_notice("memcached clients:      %s:%lld (e.g. memcstat --servers=%s:%lld)",
+			   opt_str(OPT_bind), opt_int(OPT_memcache_port),
+			   opt_str(OPT_bind), opt_int(OPT_memcache_port));
+	log_notice("Ready to accept connections tcp");
+}
+
+static int serve(unsigned workers)
+{
+	char err[256];
+	int rc;
+
+	if ((rc = io_kernel_setup(workers, err, sizeof(err))) < 0) {
+		log_warn("%s", err);
+		return 1;
+	}
+	rc = lcore_launch_workers(workers, io_kernel_worker, NULL, opt_bool(OPT_cpu_pin));
+	if (rc < 0) {
+		log_warn("cannot start workers: %s", strerror(-rc));
+		io_kernel_teardown();
+		return 1;
+	}
+	if (io_kernel_wait_ready()) {
+		struct mgmt_sources src = { .clients = io_kernel_clients };
+		announce(workers);
+		mgmt_run(&src);
+	}
+	io_kernel_stop();
+	rc = lcore_wait_workers();
+	io_kernel_teardown();
+	return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	unsigned workers;
+	int rc;
+
+	if (opt_setup() < 0)
+		return usage_error("out of memory");
+	rc = opt_parse_cmdline(argc, argv, err, sizeof(err));
+	if (rc < 0)
+		return usage_error(err);
+	if (rc == OPT_HELP) {
+		opt_print_help(stdout, "slipstream");
+		return 0;
+	}
+	if (rc == OPT_VERSION) {
+		printf("slipstream %s\n", SS_VERSION);
+		return 0;
+	}
+	if (check_options(err, sizeof(err)) < 0)
+		return usage_error(err);
+	if ((rc = log_setup((enum log_level)opt_enum(OPT_loglevel), opt_str(OPT_logfile))) < 0) {
+		snprintf(err, sizeof(err), "logfile: cannot open '%s': %s",
+			 opt_str(OPT_logfile), strerror(-rc));
+		return usage_error(err);
+	}
+	workers = opt_int(OPT_workers) > 0 ? (unsigned)opt_int(OPT_workers)
+					   : lcore_default_workers();
+
+	/* Setup in dependency order; teardown in reverse. */
+	clock_setup();
+	if ((rc = mem_setup(workers + 1)) < 0 || (rc = mem_thread_init(0)) < 0 ||
+	    (rc = storage_setup(workers)) < 0 || (rc = steer_setup(workers)) < 0 ||
+	    (rc = mgmt_setup()) < 0) {
+		log_warn("start-up failed: %s", strerror(-rc));
+		return 1;
+	}
+	rc = serve(workers);
+	mgmt_teardown();
+	steer_teardown();
+	storage_teardown();
+	mem_thread_fini();
+	mem_teardown();
+	log_notice("Slipstream is now ready to exit, bye bye...");
+	log_teardown();
+	opt_teardown();
+	return rc;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mgmt/mgmt.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/status.h"
+#include "storage/storage.h"
+
+#define MGMT_TICK_MS        1000
+#define MGMT_KEYSPACE_LOG_S 5     /* as Redis's verbose "DB 0: N keys" line */
+
+static int sig_fd = -1;
+
+int mgmt_setup(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -EINVAL;
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	return sig_fd < 0 ? -errno : SS_OK;
+}
+
+void mgmt_teardown(void)
+{
+	if (sig_fd >= 0)
+		close(sig_fd);
+	sig_fd = -1;
+}
+
+static void log_keyspace(const struct mgmt_sources *src)
+{
+	log_verbose("DB 0: %llu keys, %llu bytes in use, %llu clients connected",
+		    (unsigned long long)storage_keys(),
+		    (unsigned long long)storage_used_memory(),
+		    (unsigned long long)(src->clients ? src->clients() : 0));
+}
+
+int mgmt_run(const struct mgmt_sources *src)
+{
+	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
+	uint64_t last_log = clock_mono_ms();
+
+	for (;;) {
+		int n = poll(&pfd, 1, MGMT_TICK_MS);
+		if (n > 0) {
+			struct signalfd_siginfo si;
+			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				log_warn("Received %s scheduling shutdown...",
+					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				return (int)si.ssi_signo;
+			}
+		} else if (n < 0 && errno != EINTR) {
+			log_warn("management loop: poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (clock_mono_ms() - last_log >= MGMT_KEYSPACE_LOG_S * 1000) {
+			last_log = clock_mono_ms();
+			log_keyspace(src);
+		}
+	}
+}

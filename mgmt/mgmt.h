@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The management core: everything that is not on the request path. Runs on
+ * the main thread (the EAL main lcore with io=dpdk).
+ */
+#ifndef SS_MGMT_MGMT_H
+#define SS_MGMT_MGMT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Blocks SIGINT/SIGTERM (and ignores SIGPIPE) in the calling thread; call
+ * before starting workers so they inherit the mask and only the management
+ * loop sees those signals. Returns SS_OK or -errno. */
+int mgmt_setup(void);
+void mgmt_teardown(void);
+
+/* What the management loop reads from the layers above storage. */
+struct mgmt_sources {
+	uint64_t (*clients)(void);
+};
+
+/* Runs until SIGINT or SIGTERM; returns the signal number. */
+int mgmt_run(const struct mgmt_sources *src);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

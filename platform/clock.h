@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Time: the TSC for cheap cycle counts on the request path, calibrated once
+ * against CLOCK_MONOTONIC; coarse wall and monotonic milliseconds for
+ * expiry. Safe on any thread after clock_setup().
+ */
+#ifndef SS_PLATFORM_CLOCK_H
+#define SS_PLATFORM_CLOCK_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Calibrates the TSC (about 10 ms). Returns SS_OK. */
+int clock_setup(void);
+
+static inline uint64_t clock_tsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	extern uint64_t clock_tsc_fallback(void);
+	return clock_tsc_fallback();
+#endif
+}
+
+uint64_t clock_tsc_hz(void);
+uint64_t clock_tsc_to_ns(uint64_t cycles);
+uint64_t clock_mono_ns(void);
+uint64_t clock_mono_ms(void);
+/* Unix time in milliseconds (expiry times are absolute Unix ms). */
+int64_t clock_unix_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

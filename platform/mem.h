@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Memory for data: one jemalloc arena and one explicit tcache per core, so
+ * a core's allocations never contend with another's. Builds configured with
+ * -Dallocator=libc (the sanitizer build) use malloc instead so ASan sees
+ * every item.
+ */
+#ifndef SS_PLATFORM_MEM_H
+#define SS_PLATFORM_MEM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Creates arenas for lcores 0..ncores-1. Returns SS_OK or -errno. */
+int mem_setup(unsigned ncores);
+void mem_teardown(void);
+
+/* Binds the calling thread to lcore's arena and a fresh tcache. */
+int mem_thread_init(unsigned lcore);
+void mem_thread_fini(void);
+
+/* _local: the calling thread's arena; free on the same thread. */
+void *mem_alloc_local(size_t size);
+void mem_free_local(void *p, size_t size);
+/* Bytes an allocation of `size` really takes (for used_memory accounting). */
+size_t mem_alloc_size(size_t size);
+const char *mem_allocator_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A shard: the part of the keyspace one worker core owns. Written and read
+ * only by its owner (functions marked _local); other cores reach it through
+ * the owner (dataplane steering). Items are allocated on the owner's arena.
+ *
+ * This is the foundation's table (chained buckets, grown by a full rehash);
+ * the storage engine with RCU-protected buckets replaces it behind the same
+ * calls.
+ */
+#ifndef SS_STORAGE_SHARD_H
+#define SS_STORAGE_SHARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct shard;
+struct item;
+
+/* Expiry times are absolute Unix milliseconds; 0 = never. */
+#define SHARD_NO_EXPIRY 0
+
+/* Call on the owner core (the table lives on its arena). NULL on failure. */
+struct shard *shard_create(unsigned owner);
+void shard_destroy(struct shard *s);
+
+/* The live item for key, or NULL (expired items are removed on the way). */
+struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms);
+
+/* Insert or replace. Returns SS_OK or -ENOMEM. */
+int shard_set_local(struct shard *s, const void *key, size_t klen,
+		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms);
+
+/* Returns 1 if the key existed (and is now gone), 0 if not. */
+int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms);
+
+/* Readable from any core (relaxed loads of owner-written counters). */
+uint64_t shard_count(const struct shard *s);
+uint64_t shard_used_memory(const struct shard *s);
+
+const void *item_key(const struct item *it);
+size_t item_klen(const struct item *it);
+const void *item_value(const struct item *it);
+size_t item_vlen(const struct item *it);
+uint32_t item_flags(const struct item *it);
+uint64_t item_cas(const struct item *it);
+int64_t item_expire_ms(const struct item *it);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The set of shards, one per worker. Each worker creates its shard on its
+ * own core (so the table lives on its arena) and publishes it before
+ * serving; the management core reads totals from any thread.
+ */
+#ifndef SS_STORAGE_STORAGE_H
+#define SS_STORAGE_STORAGE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct shard;
+
+int storage_setup(unsigned nshards);
+void storage_teardown(void);
+unsigned storage_shards(void);
+
+/* On worker w: create w's shard and publish it. Returns SS_OK or -ENOMEM. */
+int storage_start_local(unsigned w);
+/* On worker w, after it stopped serving: free w's shard. */
+void storage_stop_local(unsigned w);
+/* w's shard, or NULL before it is published. */
+struct shard *storage_shard(unsigned w);
+
+/* Sums over published shards; any thread, relaxed reads. */
+uint64_t storage_keys(void);
+uint64_t storage_used_memory(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine end to end in one thread: a connection on worker 0, keys owned
+ * by worker 0 and worker 1, mailboxes pumped by hand. Every script is fed
+ * split at every fragment size and must give the same bytes out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dataplane/conn.h"
+#include "dataplane/steer.h"
+#include "platform/clock.h"
+#include "platform/mem.h"
+#include "storage/shard.h"
+#include "storage/slot.h"
+#include "storage/storage.h"
+
+static char local_key[16], remote_key[16];   /* owned by worker 0 / worker 1 */
+static unsigned kicks;
+
+static void kick(struct conn *c, void *io)
+{
+	(void)c;
+	(void)io;
+	kicks++;
+}
+
+static void find_keys(void)
+{
+	int have_local = 0, have_remote = 0;
+
+	for (int i = 0; !(have_local && have_remote); i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%02d", i);   /* three bytes: fixed bulk lengths */
+		if (slot_owner_of_key(k, strlen(k)) == 0 && !have_local) {
+			strcpy(local_key, k);
+			have_local = 1;
+		} else if (slot_owner_of_key(k, strlen(k)) == 1 && !have_remote) {
+			strcpy(remote_key, k);
+			have_remote = 1;
+		}
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	clock_setup();
+	if (mem_setup(1) || mem_thread_init(0) || storage_setup(2) || steer_setup(2) ||
+	    storage_start_local(0) || storage_start_local(1))
+		return -1;
+	find_keys();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	storage_stop_local(0);
+	storage_stop_local(1);
+	steer_teardown();
+	storage_teardown();
+	mem_thread_fini();
+	mem_teardown();
+	return 0;
+}
+
+static void pump(void)
+{
+	while (steer_drain_local(1) + steer_drain_local(0) > 0)
+		;
+}
+
+/* Replace every '@' with the local key and '~' with the remote key. */
+static char *subst(const char *s)
+{
+	char *out = malloc(strlen(s) * 16 + 1), *o = out;
+
+	for (; *s; s++) {
+		const char *k = *s == '@' ? local_key : *s == '~' ? remote_key : NULL;
+		if (k != NULL) {
+			strcpy(o, k);
+			o += strlen(k);
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Feed `in` chunk bytes at a time; returns everything written out. */
+static char *run(enum proto p, const char *in, size_t len, size_t chunk, bool *closed)
+{
+	struct conn *c = conn_create(p, 0, kick, NULL);
+	struct buf acc;
+	char *res;
+
+	buf_init(&acc);
+	for (size_t off = 0; off < len || off == 0; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		buf_append(conn_in(c), in + off, n);
+		conn_process_local(c);
+		pump();
+		buf_append(&acc, buf_rptr(conn_out(c)), buf_len(conn_out(c)));
+		buf_consume(conn_out(c), buf_len(conn_out(c)));
+		if (conn_wants_close(c))
+			break;
+		if (len == 0)
+			break;
+	}
+	*closed = conn_wants_close(c);
+	conn_release(c);
+	buf_append(&acc, "", 1);
+	res = strdup(acc.data);
+	buf_fini(&acc);
+	return res;
+}
+
+static void clear_keys(void)
+{
+	bool ignored;
+	char *in = subst("DEL @ ~\r\n");
+	free(run(PROTO_RESP, in, strlen(in), strlen(in), &ignored));
+	free(in);
+}
+
+static void check_script(enum proto p, const char *in_tpl, const char *want_tpl, bool want_closed)
+{
+	char *in = subst(in_tpl), *want = subst(want_tpl);
+	size_t len = strlen(in);
+
+	for (size_t chunk = 1; chunk <= len; chunk++) {
+		bool closed;
+		char *got = run(p, in, len, chunk, &closed);
+		if (strcmp(got, want) != 0 || closed != want_closed)
+			fail_msg("chunk %zu:\n in: %s\n got: %s\n want: %s\n closed %d want %d",
+				 chunk, in, got, want, closed, want_closed);
+		free(got);
+		clear_keys();   /* each run starts from an empty keyspace */
+	}
+	free(in);
+	free(want);
+}
+
+static void test_mc_local_and_remote(void **state)
+{
+	(void)state;
+	clear_keys();
+	/* Each run starts from an empty keyspace and ends with it empty. */
+	check_script(PROTO_MEMCACHE,
+		"set @ 5 0 3\r\nabc\r\n"
+		"set ~ 7 0 2 noreply\r\nhi\r\n"
+		"get @ ~ nokey\r\n"
+		"get ~\r\n"
+		"delete ~\r\ndelete ~\r\n"
+		"delete @ noreply\r\n"
+		"get @ ~\r\n",
+		"STORED\r\n"
+		"VALUE @ 5 3\r\nabc\r\nVALUE ~ 7 2\r\nhi\r\nEND\r\n"
+		"VALUE ~ 7 2\r\nhi\r\nEND\r\n"
+		"DELETED\r\nNOT_FOUND\r\n"
+		"END\r\n", false);
+}
+
+static void test_mc_errors_keep_connection(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"bogus\r\n"
+		"set ~ 0 0 notanumber\r\n"
+		"set ~ 0 0 1\r\nab\r\n"
+		"version\r\n"
+		"set ~ 0 0 1\r\nz\r\nget ~\r\ndelete ~\r\n",
+		"ERROR\r\n"
+		"CLIENT_ERROR bad command line format\r\n"
+		"CLIENT_ERROR bad data chunk\r\n"
+		"ERROR\r\n"
+		"VERSION " SS_VERSION "\r\n"
+		"STORED\r\nVALUE ~ 0 1\r\nz\r\nEND\r\nDELETED\r\n", false);
+}
+
+static void test_mc_negative_exptime_and_quit(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"set ~ 0 0 1\r\nv\r\nset ~ 0 -1 1\r\nw\r\nget ~\r\nquit\r\nget ~\r\n",
+		"STORED\r\nSTORED\r\nEND\r\n", true);
+}
+
+static void test_resp_local_and_remote(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_RESP,
+		"*3\r\n$3\r\nSET\r\n$3\r\n@\r\n$5\r\nv\r\n\x01x\r\n"
+		"set ~ \"two words\"\r\n"
+		"GET @\r\n*2\r\n$3\r\nget\r\n$3\r\n~\r\n"
+		"get nokey\r\n"
+		"PING\r\nping hello\r\necho \"a b\"\r\n"
+		"\r\n"
+		"DEL @ ~ nokey @\r\n"
+		"get @\r\n",
+		"+OK\r\n+OK\r\n"
+		"$5\r\nv\r\n\x01x\r\n$9\r\ntwo words\r\n"
+		"$-1\r\n"
+		"+PONG\r\n$5\r\nhello\r\n$3\r\na b\r\n"
+		":2\r\n"
+		"$-1\r\n", false);
+}
+
+static void test_resp_errors(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_RESP,
+		"FOO bar baz\r\n"
+		"get\r\n"
+		"get a b\r\n"
+		"set ~ v EX 10\r\n"
+		"ping a b\r\n"
+		"get ~\r\n",
+		"-ERR unknown command 'FOO', with args beginning with: 'bar' 'baz' \r\n"
+		"-ERR wrong number of arguments for 'get' command\r\n"
+		"-ERR wrong number of arguments for 'get' command\r\n"
+		"-ERR syntax error\r\n"
+		"-ERR wrong number of arguments for 'ping' command\r\n"
+		"$-1\r\n", false);
+	/* A protocol error is answered, then the connection closes (as Redis). */
+	check_script(PROTO_RESP, "PING\r\n*1\r\n$x\r\nPING\r\n",
+		"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n", true);
+	check_script(PROTO_RESP, "ping\r\nquit\r\nping\r\n", "+PONG\r\n+OK\r\n", true);
+}
+
+static void test_cross_protocol(void **state)
+{
+	bool closed;
+	char *in, *out;
+
+	(void)state;
+	clear_keys();
+	in = subst("set ~ 3 0 5\r\nhello\r\n");
+	out = run(PROTO_MEMCACHE, in, strlen(in), strlen(in), &closed);
+	assert_string_equal(out, "STORED\r\n");
+	free(in);
+	free(out);
+	in = subst("GET ~\r\nSET @ fromresp\r\n");
+	out = run(PROTO_RESP, in, strlen(in), 3, &closed);
+	assert_string_equal(out, "$5\r\nhello\r\n+OK\r\n");
+	free(in);
+	free(out);
+	in = subst("get @ ~\r\n");
+	out = run(PROTO_MEMCACHE, in, strlen(in), 1, &closed);
+	free(in);
+	in = subst("VALUE @ 0 8\r\nfromresp\r\nVALUE ~ 3 5\r\nhello\r\nEND\r\n");
+	assert_string_equal(out, in);
+	free(in);
+	free(out);
+	clear_keys();
+}
+
+static void test_released_while_away(void **state)
+{
+	/* The client disconnects while its kop is at the owner: the reply must
+	 * free the connection, not touch a dead one (ASan checks). */
+	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+	char *in = subst("GET ~\r\n");
+
+	(void)state;
+	kicks = 0;
+	buf_append(conn_in(c), in, strlen(in));
+	conn_process_local(c);
+	assert_false(conn_wants_input(c));   /* away */
+	conn_release(c);
+	pump();
+	assert_int_equal(kicks, 0);
+	free(in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mc_local_and_remote),
+		cmocka_unit_test(test_mc_errors_keep_connection),
+		cmocka_unit_test(test_mc_negative_exptime_and_quit),
+		cmocka_unit_test(test_resp_local_and_remote),
+		cmocka_unit_test(test_resp_errors),
+		cmocka_unit_test(test_cross_protocol),
+		cmocka_unit_test(test_released_while_away),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The foundation's shard table: set/get/delete, replace, expiry, growth, accounting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "platform/mem.h"
+#include "storage/shard.h"
+
+#define KEY(s) (s), strlen(s)
+
+static int setup(void **state)
+{
+	*state = NULL;
+	if (mem_setup(1) != 0 || mem_thread_init(0) != 0)
+		return -1;
+	*state = shard_create(0);
+	return *state == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	shard_destroy(*state);
+	mem_thread_fini();
+	mem_teardown();
+	return 0;
+}
+
+static void test_set_get_del(void **state)
+{
+	struct shard *s = *state;
+	struct item *it;
+
+	assert_null(shard_get_local(s, KEY("a"), 0));
+	assert_int_equal(shard_set_local(s, KEY("a"), KEY("hello"), 42, 0), 0);
+	it = shard_get_local(s, KEY("a"), 0);
+	assert_non_null(it);
+	assert_int_equal(item_vlen(it), 5);
+	assert_memory_equal(item_value(it), "hello", 5);
+	assert_memory_equal(item_key(it), "a", 1);
+	assert_int_equal(item_klen(it), 1);
+	assert_int_equal(item_flags(it), 42);
+	assert_int_equal(shard_count(s), 1);
+	uint64_t cas1 = item_cas(it);
+
+	/* Replace: new value, new CAS, same count. */
+	assert_int_equal(shard_set_local(s, KEY("a"), KEY("x"), 0, 0), 0);
+	it = shard_get_local(s, KEY("a"), 0);
+	assert_int_equal(item_vlen(it), 1);
+	assert_true(item_cas(it) != cas1);
+	assert_int_equal(shard_count(s), 1);
+
+	/* Binary keys and values, empty value. */
+	assert_int_equal(shard_set_local(s, "k\0\r\n", 4, "", 0, 0, 0), 0);
+	it = shard_get_local(s, "k\0\r\n", 4, 0);
+	assert_non_null(it);
+	assert_int_equal(item_vlen(it), 0);
+	assert_null(shard_get_local(s, "k\0\r", 3, 0));
+
+	assert_int_equal(shard_del_local(s, KEY("a"), 0), 1);
+	assert_int_equal(shard_del_local(s, KEY("a"), 0), 0);
+	assert_null(shard_get_local(s, KEY("a"), 0));
+	assert_int_equal(shard_count(s), 1);
+}
+
+static void test_expiry(void **state)
+{
+	struct shard *s = *state;
+
+	assert_int_equal(shard_set_local(s, KEY("t"), KEY("v"), 0, 1000), 0);
+	assert_non_null(shard_get_local(s, KEY("t"), 999));
+	assert_int_equal(item_expire_ms(shard_get_local(s, KEY("t"), 999)), 1000);
+	assert_null(shard_get_local(s, KEY("t"), 1000));   /* lazily removed */
+	assert_int_equal(shard_count(s), 0);
+	assert_int_equal(shard_set_local(s, KEY("t"), KEY("v"), 0, 1000), 0);
+	assert_int_equal(shard_del_local(s, KEY("t"), 2000), 0);   /* expired: not "deleted" */
+	assert_int_equal(shard_count(s), 0);
+}
+
+static void test_growth_and_accounting(void **state)
+{
+	struct shard *s = *state;
+	char key[32], val[64];
+	uint64_t empty = shard_used_memory(s);
+
+	for (int i = 0; i < 50000; i++) {
+		int kl = snprintf(key, sizeof(key), "key:%d", i);
+		int vl = snprintf(val, sizeof(val), "value-%d", i * 7);
+		assert_int_equal(shard_set_local(s, key, (size_t)kl, val, (size_t)vl, (uint32_t)i, 0), 0);
+	}
+	assert_int_equal(shard_count(s), 50000);
+	assert_true(shard_used_memory(s) > empty + 50000 * 48);
+	for (int i = 0; i < 50000; i++) {
+		int kl = snprintf(key, sizeof(key), "key:%d", i);
+		int vl = snprintf(val, sizeof(val), "value-%d", i * 7);
+		struct item *it = shard_get_local(s, key, (size_t)kl, 0);
+		assert_non_null(it);
+		assert_int_equal(item_vlen(it), vl);
+		assert_memory_equal(item_value(it), val, (size_t)vl);
+		assert_int_equal(item_flags(it), i);
+	}
+	for (int i = 0; i < 50000; i++) {
+		int kl = snprintf(key, sizeof(key), "key:%d", i);
+		assert_int_equal(shard_del_local(s, key, (size_t)kl, 0), 1);
+	}
+	assert_int_equal(shard_count(s), 0);
+	/* All item memory is given back; only the (grown) bucket array stays. */
+	assert_true(shard_used_memory(s) < empty + 64 * 1024 * 8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_set_get_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_growth_and_accounting, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
