@@ -61,38 +61,43 @@ bool conn_wants_close(const struct conn *c)
 	return c->closing || c->in.enomem || c->out.enomem;
 }
 
-/* RESP: one request into c->cmd. Returns 1 with a command, 0 when the bytes
- * were consumed without one (empty, or an error was replied), or
- * SS_NEED_MORE. */
-static int parse_resp(struct conn *c, size_t *consumed)
+/* What parsing one request gave. */
+enum parsed {
+	PARSED_NONE = 0,             /* bytes consumed, no command (empty, or an error replied) */
+	PARSED_NEED = SS_NEED_MORE,  /* wait for c->need bytes */
+	PARSED_CMD = 2,              /* c->cmd is ready to run */
+};
+
+/* RESP: one request into c->cmd. */
+static enum parsed parse_resp(struct conn *c, size_t *consumed)
 {
 	const char *err = NULL;
 	int rc = resp_parse(&c->resp, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
 
 	if (rc == SS_NEED_MORE) {
 		c->need = c->resp.need;
-		return rc;
+		return PARSED_NEED;
 	}
 	if (rc < 0) {
 		/* Redis answers a protocol error and closes the connection. */
 		if (rc == -EPROTO)
 			resp_error(&c->out, "ERR %s", err);
 		c->closing = true;
-		return 0;
+		return PARSED_NONE;
 	}
 	if (c->resp.argc == 0)
-		return 0;
+		return PARSED_NONE;
 	c->cmd = cmd_resp_lookup(&c->resp.argv[0]);
 	if (c->cmd == NULL ||
 	    (c->cmd->arity > 0 && c->resp.argc != (uint32_t)c->cmd->arity) ||
 	    (c->cmd->arity < 0 && c->resp.argc < (uint32_t)-c->cmd->arity)) {
 		cmd_resp_reject(c, c->cmd);
-		return 0;
+		return PARSED_NONE;
 	}
-	return 1;
+	return PARSED_CMD;
 }
 
-static int parse_mc(struct conn *c, size_t *consumed)
+static enum parsed parse_mc(struct conn *c, size_t *consumed)
 {
 	const char *err = NULL;
 	int rc = mc_parse(&c->mc, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
@@ -100,31 +105,40 @@ static int parse_mc(struct conn *c, size_t *consumed)
 	switch (rc) {
 	case SS_NEED_MORE:
 		c->need = c->mc.need;
-		return rc;
+		return PARSED_NEED;
 	case SS_OK:
 		if ((c->cmd = cmd_mc_lookup(c->mc.cmd)) != NULL)
-			return 1;
-		/* fall through: a command we do not serve reads as unknown */
+			return PARSED_CMD;
+		/* A command we do not serve reads as unknown. */
+		__attribute__((fallthrough));
 	case -ENOENT:
 		buf_append(&c->out, "ERROR\r\n", 7);
-		return 0;
+		return PARSED_NONE;
 	case -E2BIG:
 		c->swallow = c->mc.swallow;
-		/* fall through */
+		__attribute__((fallthrough));
 	case -EINVAL:
 		buf_appendf(&c->out, "%s\r\n", err);
-		return 0;
+		return PARSED_NONE;
 	case -EPROTO:
 		buf_appendf(&c->out, "%s\r\n", err);
 		c->closing = true;
-		return 0;
+		return PARSED_NONE;
 	default:
 		c->closing = true;
-		return 0;
+		return PARSED_NONE;
 	}
 }
 
 static void reply_arrived(struct conn *c, const struct kop_result *res);
+
+/* Kop i of c's plan into op (zeroed first: plans set only what their kind
+ * uses). Returns 0, or 1 when there is none. */
+static int plan_kop(struct conn *c, uint32_t i, struct kop *op)
+{
+	memset(op, 0, sizeof(*op));
+	return c->cmd->plan == NULL ? 1 : c->cmd->plan(c, i, op);
+}
 
 /* Run the plan of c->cmd from c->op_next. Returns true when the request is
  * complete, false when a kop went to another worker. */
@@ -133,7 +147,7 @@ static bool run_plan(struct conn *c)
 	struct kop op;
 	struct kop_result res;
 
-	while (c->cmd->plan != NULL && c->cmd->plan(c, c->op_next, &op) == 0) {
+	while (plan_kop(c, c->op_next, &op) == 0) {
 		unsigned owner = steer_owner(&op.key);
 		if (owner != c->worker) {
 			if (steer_send(c->worker, owner, c, &op, reply_arrived) < 0) {
@@ -151,7 +165,7 @@ static bool run_plan(struct conn *c)
 	return true;
 }
 
-static int parse_one(struct conn *c, size_t *consumed)
+static enum parsed parse_one(struct conn *c, size_t *consumed)
 {
 	return c->proto == PROTO_RESP ? parse_resp(c, consumed) : parse_mc(c, consumed);
 }
@@ -160,7 +174,7 @@ void conn_process_local(struct conn *c)
 {
 	while (conn_wants_input(c) && !conn_wants_close(c)) {
 		size_t len = buf_len(&c->in), consumed = 0;
-		int rc;
+		enum parsed rc;
 
 		if (c->swallow > 0) {
 			size_t n = len < c->swallow ? len : c->swallow;
@@ -173,9 +187,9 @@ void conn_process_local(struct conn *c)
 		if (len == 0 || len < c->need)
 			break;
 		c->need = 0;
-		if ((rc = parse_one(c, &consumed)) == SS_NEED_MORE)
+		if ((rc = parse_one(c, &consumed)) == PARSED_NEED)
 			break;
-		if (rc == 1) {
+		if (rc == PARSED_CMD) {
 			c->req_len = consumed;
 			c->op_next = 0;
 			c->acc = 0;
@@ -204,8 +218,8 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 	}
 	/* The request is still at the front of `in`: parse it again to get its
 	 * arguments back (the buffer may have moved, the bytes did not). */
-	if (parse_one(c, &consumed) != 1 || consumed != c->req_len ||
-	    c->cmd->plan(c, c->op_next, &op) != 0) {
+	if (parse_one(c, &consumed) != PARSED_CMD || consumed != c->req_len ||
+	    plan_kop(c, c->op_next, &op) != 0) {
 		c->closing = true;   /* cannot happen unless `in` was corrupted */
 		c->kick(c, c->io);
 		return;

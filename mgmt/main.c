@@ -63,7 +63,7 @@ static void announce(unsigned workers)
 		log_notice("Redis (RESP) clients:   redis-cli -h %s -p %lld",
 			   opt_str(OPT_bind), opt_int(OPT_port));
 	if (opt_int(OPT_memcache_port) != 0)
-		log_notice("memcached clients:      %s:%lld (e.g. memcstat --servers=%s:%lld)",
+		log_notice("memcached clients:      %s:%lld (e.g. memccat --servers=%s:%lld KEY)",
 			   opt_str(OPT_bind), opt_int(OPT_memcache_port),
 			   opt_str(OPT_bind), opt_int(OPT_memcache_port));
 	log_notice("Ready to accept connections tcp");

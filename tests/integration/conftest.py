@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-BIN = os.environ.get("SLIPSTREAM_BIN", "build/slipstream")
+BIN = os.path.abspath(os.environ.get("SLIPSTREAM_BIN", "build/slipstream"))
 START_TIMEOUT = 20.0
 
 

@@ -31,15 +31,14 @@ def resp_cmd(*args):
     return b"".join(out)
 
 
-def talk(port, data, expect_len=None, timeout=10):
-    """Send raw bytes, read until the peer has answered (or closed)."""
+def talk(port, data, want, timeout=10):
+    """Send raw bytes; read until as many bytes as `want` came (or the peer
+    closed, or timeout); assert they are `want`."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
         got = b""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if expect_len is not None and len(got) >= expect_len:
-                break
+        while len(got) < len(want) and time.monotonic() < deadline:
             try:
                 chunk = s.recv(65536)
             except socket.timeout:
@@ -47,7 +46,21 @@ def talk(port, data, expect_len=None, timeout=10):
             if not chunk:
                 break
             got += chunk
+        assert got == want
         return got
+
+
+def closed_by_peer(port, data, want, timeout=10):
+    """Like talk, then the server must close the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        assert got == want
 
 
 def test_redis_cli_pipe_10k_then_read_everywhere(server):
@@ -118,17 +131,29 @@ def test_pymemcache_writes_redis_reads(server):
     blob = bytes(range(256)) * 40
     assert rc.set("bin", blob) is True
     assert mc.get("bin") == blob
-    raw = talk(server.mc_port, b"gets bin\r\n", expect_len=len(blob) + 40)
-    assert raw.startswith(b"VALUE bin 0 %d " % len(blob)) and raw.endswith(b"\r\nEND\r\n")
+    with socket.create_connection(("127.0.0.1", server.mc_port), timeout=10) as s:
+        s.sendall(b"gets bin\r\n")
+        raw = b""
+        while not raw.endswith(b"\r\nEND\r\n"):
+            chunk = s.recv(65536)
+            assert chunk
+            raw += chunk
+    head, _, rest = raw.partition(b"\r\n")
+    assert head.startswith(b"VALUE bin 0 %d " % len(blob)) and int(head.split()[4]) > 0
+    assert rest == blob + b"\r\nEND\r\n"
 
 
 def test_memcached_flags_and_expiry(server):
-    raw = talk(server.mc_port, b"set f 123 0 2\r\nab\r\nget f\r\n", expect_len=37)
-    assert raw == b"STORED\r\nVALUE f 123 2\r\nab\r\nEND\r\n"
-    raw = talk(server.mc_port, b"set t 0 1 1\r\nx\r\nget t\r\n", expect_len=31)
-    assert raw == b"STORED\r\nVALUE t 0 1\r\nx\r\nEND\r\n"
+    talk(server.mc_port, b"set f 123 0 2\r\nab\r\nget f\r\n",
+         b"STORED\r\nVALUE f 123 2\r\nab\r\nEND\r\n")
+    talk(server.mc_port, b"set t 0 1 1\r\nx\r\nget t\r\n",
+         b"STORED\r\nVALUE t 0 1\r\nx\r\nEND\r\n")
+    # An absolute Unix time beyond 30 days; and a negative exptime.
+    talk(server.mc_port, b"set abs 0 %d 1\r\ny\r\nget abs\r\n" % (time.time() + 3600),
+         b"STORED\r\nVALUE abs 0 1\r\ny\r\nEND\r\n")
+    talk(server.mc_port, b"set neg 0 -1 1\r\ny\r\nget neg\r\n", b"STORED\r\nEND\r\n")
     time.sleep(2.1)
-    assert talk(server.mc_port, b"get t\r\n", expect_len=5) == b"END\r\n"
+    talk(server.mc_port, b"get t abs\r\n", b"VALUE abs 0 1\r\ny\r\nEND\r\n")
 
 
 def test_libmemcached_tools(server, tmp_path):
@@ -141,7 +166,7 @@ def test_libmemcached_tools(server, tmp_path):
     assert r.returncode == 0, r.stderr
     r = subprocess.run(["memccat", servers, "tool-key"], capture_output=True, timeout=TIMEOUT)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == b"written by memccp"
+    assert r.stdout == b"written by memccp\n"   # memccat ends what it prints with "\n"
     assert rcli(server, "GET", "tool-key").stdout.strip() == b"written by memccp"
 
 
@@ -153,28 +178,27 @@ def test_bad_input_keeps_connection_and_data(server):
     assert r.stdout.decode().strip() == \
         "ERR unknown command 'NOSUCHCMD', with args beginning with: 'a'"
     # Unknown command and wrong arity: answered, the connection goes on.
-    raw = talk(server.port, b"NOSUCHCMD x\r\nGET\r\n" + resp_cmd("GET", "keep") + b"PING\r\n",
-               expect_len=135)
-    assert raw == (b"-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' \r\n"
-                   b"-ERR wrong number of arguments for 'get' command\r\n"
-                   b"$2\r\nme\r\n+PONG\r\n")
+    talk(server.port, b"NOSUCHCMD x\r\nGET\r\n" + resp_cmd("GET", "keep") + b"PING\r\n",
+         b"-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' \r\n"
+         b"-ERR wrong number of arguments for 'get' command\r\n"
+         b"$2\r\nme\r\n+PONG\r\n")
     # A malformed multibulk: Redis's protocol error, then the server closes.
-    raw = talk(server.port, b"*1\r\n$abc\r\n", expect_len=100)
-    assert raw == b"-ERR Protocol error: invalid bulk length\r\n"
+    closed_by_peer(server.port, b"*1\r\n$abc\r\n", b"-ERR Protocol error: invalid bulk length\r\n")
     # memcached: unknown command, malformed line, bad data chunk; connection lives.
-    raw = talk(server.mc_port,
-               b"bogus\r\nset k 0 0 abc\r\nset k 0 0 1\r\nxy\r\nget keep\r\n",
-               expect_len=80)
-    assert raw == (b"ERROR\r\nCLIENT_ERROR bad command line format\r\n"
-                   b"CLIENT_ERROR bad data chunk\r\nVALUE keep 0 2\r\nme\r\nEND\r\n")
+    # (After a bad data chunk memcached has read <bytes> + 2, "y\r"; the "\n"
+    # left over is an empty command line, which it answers "ERROR".)
+    talk(server.mc_port, b"bogus\r\nset k 0 0 abc\r\nset k 0 0 1\r\nxy\r\nget keep\r\n",
+         b"ERROR\r\nCLIENT_ERROR bad command line format\r\n"
+         b"CLIENT_ERROR bad data chunk\r\nERROR\r\n"
+         b"VALUE keep 0 2\r\nme\r\nEND\r\n")
     # A key over 250 bytes is refused, the next request is served.
-    raw = talk(server.mc_port, b"get " + b"k" * 251 + b"\r\nget keep\r\n", expect_len=60)
-    assert raw == b"CLIENT_ERROR bad command line format\r\nVALUE keep 0 2\r\nme\r\nEND\r\n"
+    talk(server.mc_port, b"get " + b"k" * 251 + b"\r\nget keep\r\n",
+         b"CLIENT_ERROR bad command line format\r\nVALUE keep 0 2\r\nme\r\nEND\r\n")
     # Oversized value: memcached's error, the data is swallowed, not stored.
     big = b"v" * (1024 * 1024 + 1)
-    raw = talk(server.mc_port, b"set big 0 0 %d\r\n%s\r\nget keep\r\n" % (len(big), big),
-               expect_len=70, timeout=30)
-    assert raw == b"SERVER_ERROR object too large for cache\r\nVALUE keep 0 2\r\nme\r\nEND\r\n"
+    talk(server.mc_port, b"set big 0 0 %d\r\n%s\r\nget keep\r\n" % (len(big), big),
+         b"SERVER_ERROR object too large for cache\r\nVALUE keep 0 2\r\nme\r\nEND\r\n",
+         timeout=30)
     assert rc.get("keep") == b"me"
     assert rc.get("big") is None
 
@@ -213,7 +237,7 @@ def test_many_connections(server):
 
 def test_clean_shutdown(tmp_path):
     s = Server(tmp_path)
-    assert talk(s.port, b"PING\r\n", expect_len=7) == b"+PONG\r\n"
+    talk(s.port, b"PING\r\n", b"+PONG\r\n")
     assert s.stop(signal.SIGINT) == 0
     log = s.log_text()
     assert "Ready to accept connections" in log
@@ -267,3 +291,26 @@ def test_busy_port_fails_start(server, tmp_path):
     r = run_bin("--port", str(server.port), "--memcache-port", "0", "--dir", str(tmp_path))
     assert r.returncode == 1
     assert f"cannot listen on 127.0.0.1 port {server.port}: Address already in use" in r.stdout
+
+
+def test_defaults_serve_redis_cli_and_memcached(tmp_path):
+    """What `make run` promises: no port options, 127.0.0.1:6379 and :11211."""
+    for port in (6379, 11211):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, \
+                f"port {port} is taken by another process; this test needs the defaults free"
+    proc = subprocess.Popen([BIN, "--workers", "2"], cwd=tmp_path,
+                            stdout=open(tmp_path / "log", "w"), stderr=subprocess.STDOUT)
+    try:
+        from conftest import wait_port
+        wait_port(6379, proc)
+        wait_port(11211, proc)
+        r = subprocess.run(["redis-cli", "SET", "default-port-key", "ok"],
+                           capture_output=True, timeout=TIMEOUT)
+        assert r.stdout.strip() == b"OK"
+        assert Memcache(("127.0.0.1", 11211), timeout=10).get("default-port-key") == b"ok"
+        log = (tmp_path / "log").read_text()
+        assert "redis-cli -h 127.0.0.1 -p 6379" in log
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
