@@ -103,6 +103,43 @@ static void delete_emit(struct conn *c, uint32_t i, const struct kop *op,
 		REPLY(c, "NOT_FOUND");
 }
 
+/*
+ * Value over the item size limit: memcached answers SERVER_ERROR and, for
+ * set only, unlinks the key so a stale value does not outlive a failed
+ * overwrite.
+ */
+static int too_large_plan(struct conn *c, uint32_t i, struct kop *op)
+{
+	if (i > 0 || c->mc.cmd != MC_SET)
+		return 1;
+	op->kind = KOP_DEL;
+	op->key = c->mc.keys[0];
+	return 0;
+}
+
+static void too_large_emit(struct conn *c, uint32_t i, const struct kop *op,
+			   const struct kop_result *r)
+{
+	(void)c;
+	(void)i;
+	(void)op;
+	(void)r;
+}
+
+static void too_large_finish(struct conn *c)
+{
+	REPLY(c, "SERVER_ERROR object too large for cache");
+}
+
+static const struct cmd mc_too_large = {
+	"too-large", 0, too_large_plan, too_large_emit, too_large_finish
+};
+
+const struct cmd *cmd_mc_too_large(void)
+{
+	return &mc_too_large;
+}
+
 static void version_finish(struct conn *c)
 {
 	buf_append(&c->out, "VERSION " SS_VERSION "\r\n", sizeof("VERSION " SS_VERSION "\r\n") - 1);

@@ -115,10 +115,16 @@ static enum parsed parse_mc(struct conn *c, size_t *consumed)
 		buf_append(&c->out, "ERROR\r\n", 7);
 		return PARSED_NONE;
 	case -E2BIG:
+		/* Discard the value as it arrives; the reply (and, for set, the
+		 * unlink of the old value) is a command of its own. Assigned, not
+		 * added: a re-parse after a kop comes back sets the same value. */
 		c->swallow = c->mc.swallow;
-		__attribute__((fallthrough));
+		c->cmd = cmd_mc_too_large();
+		return PARSED_CMD;
 	case -EINVAL:
-		buf_appendf(&c->out, "%s\r\n", err);
+		/* memcached mutes even its error replies under noreply. */
+		if (!c->mc.noreply)
+			buf_appendf(&c->out, "%s\r\n", err);
 		return PARSED_NONE;
 	case -EPROTO:
 		buf_appendf(&c->out, "%s\r\n", err);

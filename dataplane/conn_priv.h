@@ -54,5 +54,7 @@ const struct cmd *cmd_resp_lookup(const struct ss_arg *name);
 void cmd_resp_reject(struct conn *c, const struct cmd *cmd);
 /* The memcached command for a parsed request, or NULL (replied "ERROR"). */
 const struct cmd *cmd_mc_lookup(enum mc_cmd cmd);
+/* A storage command whose value is over the item size limit. */
+const struct cmd *cmd_mc_too_large(void);
 
 #endif

@@ -46,47 +46,71 @@ static char unescape(char c)
 	}
 }
 
-/* One argument starting at *pp; advances *pp past it. */
+/*
+ * One argument starting at *pp (not a blank); advances *pp past it. The
+ * state machine of Redis's sdssplitargs: a quote may open anywhere in an
+ * argument ("foo"bar" is one), and a closing quote must be followed by a
+ * blank or the end.
+ */
 static int one_arg(const char **pp, struct sbuf *b)
 {
 	const char *p = *pp;
-	char quote = 0;
-	int rc = 0;
+	int inq = 0, insq = 0, done = 0, rc = 0;
 
-	if (*p == '"' || *p == '\'')
-		quote = *p++;
-	for (;;) {
-		if (*p == '\0') {
-			if (quote)
+	while (!done && rc == 0) {
+		if (inq) {
+			if (*p == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
+				rc = sbuf_put(b, (char)(hexval(p[2]) * 16 + hexval(p[3])));
+				p += 3;
+			} else if (*p == '\\' && p[1] != '\0') {
+				p++;
+				rc = sbuf_put(b, unescape(*p));
+			} else if (*p == '"') {
+				if (p[1] != '\0' && !isspace((unsigned char)p[1]))
+					return -EINVAL;
+				done = 1;
+			} else if (*p == '\0') {
 				return -EINVAL;
-			break;
+			} else {
+				rc = sbuf_put(b, *p);
+			}
+		} else if (insq) {
+			if (*p == '\\' && p[1] == '\'') {
+				p++;
+				rc = sbuf_put(b, '\'');
+			} else if (*p == '\'') {
+				if (p[1] != '\0' && !isspace((unsigned char)p[1]))
+					return -EINVAL;
+				done = 1;
+			} else if (*p == '\0') {
+				return -EINVAL;
+			} else {
+				rc = sbuf_put(b, *p);
+			}
+		} else {
+			switch (*p) {
+			case ' ': case '\n': case '\r': case '\t': case '\0':
+				done = 1;
+				break;
+			case '"':
+				inq = 1;
+				break;
+			case '\'':
+				insq = 1;
+				break;
+			default:
+				rc = sbuf_put(b, *p);
+				break;
+			}
 		}
-		if (!quote && isspace((unsigned char)*p))
-			break;
-		if (quote && *p == quote) {
+		if (*p != '\0')
 			p++;
-			if (*p != '\0' && !isspace((unsigned char)*p))
-				return -EINVAL;
-			break;
-		}
-		char c = *p++;
-		if (quote == '"' && c == '\\' && *p == 'x' &&
-		    hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-			p += 3;
-		} else if (quote == '"' && c == '\\' && *p != '\0') {
-			c = unescape(*p++);
-		} else if (quote == '\'' && c == '\\' && *p == '\'') {
-			c = *p++;
-		}
-		if ((rc = sbuf_put(b, c)) < 0)
-			return rc;
 	}
 	*pp = p;
 	/* An empty quoted argument ("") is still an argument. */
-	if (b->p == NULL && (rc = sbuf_put(b, 'x')) == 0)
+	if (rc == 0 && b->p == NULL && (rc = sbuf_put(b, 'x')) == 0)
 		b->p[--b->len] = '\0';
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int splitargs(const char *line, char ***argvp)

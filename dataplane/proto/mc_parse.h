@@ -8,6 +8,14 @@
  * A command line ends in "\n" (with or without "\r"); storage commands are
  * followed by <bytes> of data and "\r\n".
  *
+ * Lines are split on ' ' only (memcached's tokenize_command) and end at the
+ * first NUL (memcached works on the line as a C string); numbers are read
+ * with memcached's safe_strto*() rules (strtoul & co. on the token).
+ * A line whose "\n" is not within its first MC_LINE_MAX + 1 bytes is
+ * refused unless it starts with "get " or "gets " (after at most 100
+ * spaces); memcached refuses it only when a read ends before the "\n",
+ * we always do, so the outcome does not depend on how the bytes arrived.
+ *
  * May run on any core; no shared state.
  */
 #ifndef SS_PROTO_MC_PARSE_H
@@ -35,7 +43,9 @@ enum mc_cmd {
 
 struct mc_req {
 	enum mc_cmd cmd;
-	struct ss_arg *keys;   /* get/gets/gat/gats: nkeys keys; others: 1 key */
+	struct ss_arg *keys;   /* get/gets/gat/gats: nkeys keys (gat(s) may have
+	                          none); stats: its arguments; flush_all, version,
+	                          verbosity, quit: none; others: 1 key */
 	uint32_t nkeys;
 	uint32_t cap;
 	uint32_t flags;        /* storage commands: client flags */
@@ -46,7 +56,9 @@ struct mc_req {
 	int64_t delay;         /* flush_all [delay]; verbosity level */
 	struct ss_arg data;    /* storage commands: the data block (no \r\n) */
 	struct ss_arg stats_arg; /* stats [group]: empty for plain "stats" */
-	bool noreply;
+	bool noreply;          /* also set on -EINVAL/-E2BIG when memcached would
+	                          have muted that error reply (it checks the last
+	                          token for "noreply" before validating the rest) */
 	size_t swallow;        /* on -E2BIG: bytes to discard after the line */
 	size_t need;           /* on SS_NEED_MORE: total bytes wanted, 0 = unknown */
 	size_t item_max;       /* largest data block accepted; init sets default */
@@ -59,16 +71,25 @@ void mc_req_fini(struct mc_req *r);
  * Parse one request from the front of buf.
  *   SS_OK:        *consumed = line (+ data block) length.
  *   SS_NEED_MORE: nothing consumed; see req->need.
- *   -ENOENT:      unknown command: reply "ERROR\r\n"; *consumed = the line.
+ *   -ENOENT:      unknown command, an empty line, or a known command with
+ *                 the wrong number of tokens (memcached answers all of these
+ *                 "ERROR"): reply "ERROR\r\n"; *consumed = the line.
  *   -EINVAL:      *err = full reply line without "\r\n" (e.g. "CLIENT_ERROR
  *                 bad command line format"); *consumed = what to skip; the
- *                 connection stays usable.
- *   -E2BIG:       data block over item_max (or a negative length that
- *                 parses as a number): *err = "SERVER_ERROR object too large
- *                 for cache"; *consumed = the command line only and
+ *                 connection stays usable. A bad command line skips the line
+ *                 only (any data block that follows is read as commands, as
+ *                 memcached does); "CLIENT_ERROR bad data chunk" (the
+ *                 <bytes> + 2 after the line do not end in "\r\n") skips the
+ *                 line and those <bytes> + 2 bytes, as memcached's nread does.
+ *   -E2BIG:       data block over item_max: *err = "SERVER_ERROR object too
+ *                 large for cache"; *consumed = the command line only, keys[0]
+ *                 = the key (memcached unlinks it on "set"), and
  *                 req->swallow = data bytes + 2 that the caller discards as
  *                 they arrive (memcached's swallow state), so an oversized
  *                 value is never buffered. noreply is honoured by the caller.
+ *                 (A negative <bytes> is -EINVAL "bad command line format",
+ *                 as in memcached 1.6.) item_max bounds the value alone;
+ *                 memcached also counts its item header and key.
  *   -EPROTO:      *err = reply line; the caller replies then closes (e.g. a
  *                 line over MC_LINE_MAX that is not a get).
  *   -ENOMEM:      keys could not grow.

@@ -195,6 +195,59 @@ static void test_mc_negative_exptime_and_quit(void **state)
 		"STORED\r\nSTORED\r\nEND\r\n", true);
 }
 
+static void test_mc_noreply_mutes_errors(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"set @ 0 0 1\r\na\r\n"
+		"set ~ 0 0 x noreply\r\n"
+		"touch ~ x noreply\r\n"
+		"set ~ 0 0 x\r\n"
+		"version\r\n",
+		"STORED\r\n"
+		"CLIENT_ERROR bad command line format\r\n"
+		"VERSION " SS_VERSION "\r\n", false);
+}
+
+/* A set over the item limit: SERVER_ERROR, the value is swallowed as it
+ * arrives, and the old value is unlinked (on whichever worker owns it). */
+static void test_mc_too_large_unlinks(void **state)
+{
+	static const size_t chunks[] = { 1, 3, 1000, 65536, 0 };
+	const size_t big = 1024 * 1024 + 1;
+	struct buf in;
+	char *tpl, *script, *want = subst("STORED\r\nSTORED\r\n"
+		"SERVER_ERROR object too large for cache\r\nEND\r\nSTORED\r\nVALUE ~ 0 1\r\nc\r\nEND\r\n");
+
+	(void)state;
+	buf_init(&in);
+	buf_appendf(&in, "set @ 0 0 1\r\na\r\nset ~ 0 0 1\r\nb\r\nset ~ 0 0 %zu\r\n", big);
+	buf_reserve(&in, big);
+	memset(buf_wptr(&in), 'v', big);
+	in.wpos += big;
+	buf_appendf(&in, "\r\nset @ 0 0 %zu noreply\r\n", big);
+	buf_reserve(&in, big);
+	memset(buf_wptr(&in), 'v', big);
+	in.wpos += big;
+	buf_appendf(&in, "\r\nget @ ~\r\nset ~ 0 0 1\r\nc\r\nget ~\r\n");
+	buf_append(&in, "", 1);
+	tpl = in.data;
+	script = subst(tpl);
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		bool closed;
+		size_t len = strlen(script);
+		char *got = run(PROTO_MEMCACHE, script, len, chunks[i] ? chunks[i] : len, &closed);
+		assert_string_equal(got, want);
+		assert_false(closed);
+		free(got);
+		clear_keys();
+	}
+	free(script);
+	free(want);
+	buf_fini(&in);
+}
+
 static void test_resp_local_and_remote(void **state)
 {
 	(void)state;
@@ -290,6 +343,8 @@ int main(void)
 		cmocka_unit_test(test_mc_local_and_remote),
 		cmocka_unit_test(test_mc_errors_keep_connection),
 		cmocka_unit_test(test_mc_negative_exptime_and_quit),
+		cmocka_unit_test(test_mc_noreply_mutes_errors),
+		cmocka_unit_test(test_mc_too_large_unlinks),
 		cmocka_unit_test(test_resp_local_and_remote),
 		cmocka_unit_test(test_resp_errors),
 		cmocka_unit_test(test_cross_protocol),

@@ -294,6 +294,18 @@ static void test_splitargs(void **state)
 	splitargs_free(argv, 0);
 	assert_int_equal(splitargs("a \"b", &argv), -EINVAL);
 	assert_int_equal(splitargs("a 'b'c", &argv), -EINVAL);
+	assert_int_equal(splitargs("a 'b", &argv), -EINVAL);
+	/* As sdssplitargs: a quote opens mid-argument; \v and \f do not end one. */
+	argc = splitargs("foo\"bar baz\" x\vy\f", &argv);
+	assert_int_equal(argc, 2);
+	assert_string_equal(argv[0], "foobar baz");
+	assert_string_equal(argv[1], "x\vy\f");
+	splitargs_free(argv, argc);
+	argc = splitargs("\"\\x4g\" '\\n'", &argv);   /* no valid hex: \x is just x */
+	assert_int_equal(argc, 2);
+	assert_string_equal(argv[0], "x4g");
+	assert_string_equal(argv[1], "\\n");
+	splitargs_free(argv, argc);
 }
 
 int main(void)

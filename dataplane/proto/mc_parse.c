@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * memcached text protocol parser, following memcached 1.6 proto_text.c
+ * (try_read_command_ascii, tokenize_command, process_command_ascii and the
+ * process_*_command functions) and util.c (safe_strto*), but stateless and
+ * without writing into the input buffer. "bget" is memcached's old alias of
+ * "get". Left out: the meta commands (-ENOENT for now), and memcached's
+ * silent close when an unknown command's last token starts with "HTTP/".
+ */
+#include "dataplane/proto/mc_parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/status.h"
+
+#define MC_MAX_TOKENS 24   /* memcached's MAX_TOKENS, terminal token included */
+#define MC_SPACES_MAX 100  /* leading spaces a long get line may have */
+
+#define E_FORMAT    "CLIENT_ERROR bad command line format"
+#define E_CHUNK     "CLIENT_ERROR bad data chunk"
+#define E_DELTA     "CLIENT_ERROR invalid numeric delta argument"
+#define E_EXPTIME   "CLIENT_ERROR invalid exptime argument"
+#define E_DELETE    "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"
+#define E_TOO_LARGE "SERVER_ERROR object too large for cache"
+#define E_LINE      "CLIENT_ERROR line too long"
+
+struct tok {
+	const char *p;
+	size_t len;
+};
+
+/* One command line and memcached's view of its tokens. */
+struct line {
+	const char *s;
+	size_t n;        /* up to the first NUL, without "\n" or "\r\n" */
+	size_t next;     /* offset just past the "\n" */
+	struct tok t[MC_MAX_TOKENS];
+	size_t nt;       /* memcached's ntokens: real tokens + the terminal one */
+};
+
+struct ctx {
+	struct mc_req *r;
+	const char *buf;
+	size_t len;
+	struct line l;
+	size_t *consumed;
+	const char **err;
+};
+
+void mc_req_init(struct mc_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->item_max = MC_ITEM_MAX_DEFAULT;
+}
+
+void mc_req_fini(struct mc_req *r)
+{
+	free(r->keys);
+	r->keys = NULL;
+	r->nkeys = r->cap = 0;
+}
+
+static bool tok_is(const struct tok *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	return t->len == n && memcmp(t->p, s, n) == 0;
+}
+
+/*
+ * memcached's safe_strto*() run libc's strto*() on a NUL-terminated token
+ * and accept a number followed by the end or by any isspace() byte; we do
+ * the same on a copy. Only non-get lines have numbers, and those are at
+ * most MC_LINE_MAX bytes, so the copy always fits.
+ */
+static bool tok_cstr(const struct tok *t, char *tmp, size_t cap)
+{
+	if (t->len >= cap)
+		return false;
+	memcpy(tmp, t->p, t->len);
+	tmp[t->len] = '\0';
+	return true;
+}
+
+static bool num_end_ok(const char *end)
+{
+	return *end == '\0' || isspace((unsigned char)*end);
+}
+
+/* Flags, verbosity: a 64-bit strtoul() cut to 32 bits, as memcached does. */
+static bool safe_strtoul(const struct tok *t, uint32_t *out)
+{
+	char tmp[MC_LINE_MAX + 1], *end;
+	unsigned long v;
+
+	if (!tok_cstr(t, tmp, sizeof(tmp)))
+		return false;
+	errno = 0;
+	v = strtoul(tmp, &end, 10);
+	if (errno == ERANGE || end == tmp || !num_end_ok(end))
+		return false;
+	if (v > LONG_MAX && strchr(tmp, '-') != NULL)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Exptime, bytes, delay: a 64-bit strtol() stored in an int32_t (wraps). */
+static bool safe_strtol(const struct tok *t, int32_t *out)
+{
+	char tmp[MC_LINE_MAX + 1], *end;
+	uint32_t u;
+	long v;
+
+	if (!tok_cstr(t, tmp, sizeof(tmp)))
+		return false;
+	errno = 0;
+	v = strtol(tmp, &end, 10);
+	if (errno == ERANGE || end == tmp || !num_end_ok(end))
+		return false;
+	u = (uint32_t)(unsigned long)v;
+	*out = u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) + INT32_MIN;
+	return true;
+}
+
+/* CAS, delta. */
+static bool safe_strtoull(const struct tok *t, uint64_t *out)
+{
+	char tmp[MC_LINE_MAX + 1], *end;
+	unsigned long long v;
+
+	if (!tok_cstr(t, tmp, sizeof(tmp)))
+		return false;
+	errno = 0;
+	v = strtoull(tmp, &end, 10);
+	if (errno == ERANGE || end == tmp || !num_end_ok(end))
+		return false;
+	if (v > LLONG_MAX && strchr(tmp, '-') != NULL)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* memcached keeps reading a line without "\n" past 2 KiB only for gets. */
+static bool long_get_allowed(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && buf[i] == ' ')
+		i++;
+	if (i > MC_SPACES_MAX)
+		return false;
+	return (len - i >= 4 && memcmp(buf + i, "get ", 4) == 0) ||
+	       (len - i >= 5 && memcmp(buf + i, "gets ", 5) == 0);
+}
+
+static int find_line(const char *buf, size_t len, struct line *l, const char **err)
+{
+	size_t win = len < MC_LINE_MAX + 1 ? len : MC_LINE_MAX + 1;
+	const char *nl = memchr(buf, '\n', win), *nul;
+	size_t n;
+
+	if (nl == NULL) {
+		if (len <= MC_LINE_MAX)
+			return SS_NEED_MORE;
+		if (!long_get_allowed(buf, len)) {
+			*err = E_LINE;
+			return -EPROTO;
+		}
+		if ((nl = memchr(buf + win, '\n', len - win)) == NULL)
+			return SS_NEED_MORE;
+	}
+	n = (size_t)(nl - buf);
+	l->s = buf;
+	l->next = n + 1;
+	if (n > 1 && buf[n - 1] == '\r')   /* memcached: only if n > 1 */
+		n--;
+	nul = memchr(buf, '\0', n);
+	l->n = nul != NULL ? (size_t)(nul - buf) : n;
+	return SS_OK;
+}
+
+/* tokenize_command(): split on ' ', at most MC_MAX_TOKENS - 1 real tokens
+ * (the get family reads the rest of the line itself). */
+static void tokenize(struct line *l)
+{
+	size_t i, start = 0, nt = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->s[i] != ' ')
+			continue;
+		if (i > start) {
+			l->t[nt].p = l->s + start;
+			l->t[nt++].len = i - start;
+			if (nt == MC_MAX_TOKENS - 1)
+				goto out;
+		}
+		start = i + 1;
+	}
+	if (start < l->n) {
+		l->t[nt].p = l->s + start;
+		l->t[nt++].len = l->n - start;
+	}
+out:
+	l->t[nt].p = NULL;
+	l->t[nt].len = 0;
+	l->nt = nt + 1;
+}
+
+static int einval(struct ctx *c, const char *msg)
+{
+	*c->err = msg;
+	return -EINVAL;
+}
+
+/* set_noreply_maybe(): the last real token. */
+static bool last_is_noreply(const struct line *l)
+{
+	return tok_is(&l->t[l->nt - 2], "noreply");
+}
+
+static int key_push(struct mc_req *r, const char *p, size_t len)
+{
+	if (r->nkeys == r->cap) {
+		uint32_t cap = r->cap ? r->cap * 2 : 8;
+		struct ss_arg *k = realloc(r->keys, cap * sizeof(*k));
+
+		if (k == NULL)
+			return -ENOMEM;
+		r->keys = k;
+		r->cap = cap;
+	}
+	r->keys[r->nkeys].p = p;
+	r->keys[r->nkeys].len = len;
+	r->nkeys++;
+	return SS_OK;
+}
+
+/* The single key of a non-get command, refused past KEY_MAX_LENGTH. */
+static int one_key(struct ctx *c)
+{
+	if (c->l.t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	return key_push(c->r, c->l.t[1].p, c->l.t[1].len);
+}
+
+/* get/gets/gat/gats: every token after the command (and exptime) is a key,
+ * however many: memcached re-tokenizes the rest of the line as it goes. */
+static int parse_retrieval(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	bool touch = c->r->cmd == MC_GAT || c->r->cmd == MC_GATS;
+	size_t i = 0, idx = 0, skip = touch ? 2 : 1;
+
+	if (touch) {
+		int32_t e;
+
+		if (!safe_strtol(&l->t[1], &e))
+			return einval(c, E_EXPTIME);
+		c->r->exptime = e;
+	}
+	while (i < l->n) {
+		size_t start;
+
+		while (i < l->n && l->s[i] == ' ')
+			i++;
+		if (i == l->n)
+			break;
+		for (start = i; i < l->n && l->s[i] != ' '; i++)
+			;
+		if (idx++ < skip)
+			continue;
+		if (i - start > MC_KEY_MAX)
+			return einval(c, E_FORMAT);
+		if (key_push(c->r, l->s + start, i - start) < 0)
+			return -ENOMEM;
+	}
+	return SS_OK;
+}
+
+/* set/add/replace/append/prepend/cas <key> <flags> <exptime> <bytes> [cas]. */
+static int parse_storage(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	struct mc_req *r = c->r;
+	int32_t exptime, vlen;
+	size_t end;
+	int rc;
+
+	r->noreply = last_is_noreply(l);
+	if (l->t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (!safe_strtoul(&l->t[2], &r->flags) || !safe_strtol(&l->t[3], &exptime) ||
+	    !safe_strtol(&l->t[4], &vlen))
+		return einval(c, E_FORMAT);
+	if (r->cmd == MC_CAS && !safe_strtoull(&l->t[5], &r->cas))
+		return einval(c, E_FORMAT);
+	if (vlen < 0 || vlen > INT_MAX - 2)
+		return einval(c, E_FORMAT);
+	r->exptime = exptime;
+	if ((rc = one_key(c)) != SS_OK)
+		return rc;
+	if ((size_t)vlen > r->item_max) {
+		r->swallow = (size_t)vlen + 2;
+		*c->err = E_TOO_LARGE;
+		return -E2BIG;
+	}
+	end = l->next + (size_t)vlen + 2;
+	if (c->len < end) {
+		r->need = end;
+		return SS_NEED_MORE;
+	}
+	/* memcached reads <bytes> + 2 into the item, then checks the last two. */
+	*c->consumed = end;
+	if (c->buf[end - 2] != '\r' || c->buf[end - 1] != '\n')
+		return einval(c, E_CHUNK);
+	r->data.p = c->buf + l->next;
+	r->data.len = (size_t)vlen;
+	return SS_OK;
+}
+
+/* delete <key> [0] [noreply]: the old hold time is accepted only as "0". */
+static int parse_delete(struct ctx *c)
+{
+	const struct line *l = &c->l;
+
+	if (l->nt > 3) {
+		bool hold0 = tok_is(&l->t[2], "0");
+		bool noreply = c->r->noreply = last_is_noreply(l);
+
+		if (!((l->nt == 4 && (hold0 || noreply)) || (l->nt == 5 && hold0 && noreply)))
+			return einval(c, E_DELETE);
+	}
+	return one_key(c);
+}
+
+/* incr/decr <key> <delta> [noreply]. */
+static int parse_arith(struct ctx *c)
+{
+	c->r->noreply = last_is_noreply(&c->l);
+	if (c->l.t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (!safe_strtoull(&c->l.t[2], &c->r->delta))
+		return einval(c, E_DELTA);
+	return one_key(c);
+}
+
+/* touch <key> <exptime> [noreply]. */
+static int parse_touch(struct ctx *c)
+{
+	int32_t e;
+
+	c->r->noreply = last_is_noreply(&c->l);
+	if (c->l.t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (!safe_strtol(&c->l.t[2], &e))
+		return einval(c, E_EXPTIME);
+	c->r->exptime = e;
+	return one_key(c);
+}
+
+/* flush_all [delay] [noreply]: a token other than noreply is the delay. */
+static int parse_flush(struct ctx *c)
+{
+	int32_t d;
+
+	c->r->noreply = last_is_noreply(&c->l);
+	if (c->l.nt != (c->r->noreply ? 3u : 2u)) {
+		if (!safe_strtol(&c->l.t[1], &d))
+			return einval(c, E_EXPTIME);
+		c->r->delay = d;
+	}
+	return SS_OK;
+}
+
+/* verbosity <level> [noreply]. */
+static int parse_verbosity(struct ctx *c)
+{
+	uint32_t level;
+
+	c->r->noreply = last_is_noreply(&c->l);
+	if (!safe_strtoul(&c->l.t[1], &level))
+		return einval(c, E_FORMAT);
+	c->r->delay = level;
+	return SS_OK;
+}
+
+/* stats [group [args...]]: the arguments go to keys, the group also to
+ * stats_arg; the caller decides which groups exist. */
+static int parse_stats(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 1; i + 1 < c->l.nt; i++)
+		if (key_push(c->r, c->l.t[i].p, c->l.t[i].len) < 0)
+			return -ENOMEM;
+	if (c->r->nkeys > 0)
+		c->r->stats_arg = c->r->keys[0];
+	return SS_OK;
+}
+
+static int parse_nothing(struct ctx *c)
+{
+	(void)c;
+	return SS_OK;
+}
+
+/* Command names and memcached's WANT_TOKENS bounds (terminal included). */
+static const struct {
+	const char *name;
+	enum mc_cmd cmd;
+	unsigned char min, max;
+	int (*parse)(struct ctx *c);
+} mc_cmds[] = {
+	{ "get",       MC_GET,       3, MC_MAX_TOKENS, parse_retrieval },
+	{ "gets",      MC_GETS,      3, MC_MAX_TOKENS, parse_retrieval },
+	{ "gat",       MC_GAT,       3, MC_MAX_TOKENS, parse_retrieval },
+	{ "gats",      MC_GATS,      3, MC_MAX_TOKENS, parse_retrieval },
+	{ "bget",      MC_GET,       3, MC_MAX_TOKENS, parse_retrieval },
+	{ "set",       MC_SET,       6, 7, parse_storage },
+	{ "add",       MC_ADD,       6, 7, parse_storage },
+	{ "replace",   MC_REPLACE,   6, 7, parse_storage },
+	{ "append",    MC_APPEND,    6, 7, parse_storage },
+	{ "prepend",   MC_PREPEND,   6, 7, parse_storage },
+	{ "cas",       MC_CAS,       7, 8, parse_storage },
+	{ "delete",    MC_DELETE,    3, 5, parse_delete },
+	{ "incr",      MC_INCR,      4, 5, parse_arith },
+	{ "decr",      MC_DECR,      4, 5, parse_arith },
+	{ "touch",     MC_TOUCH,     4, 5, parse_touch },
+	{ "flush_all", MC_FLUSH_ALL, 2, 4, parse_flush },
+	{ "version",   MC_VERSION,   2, MC_MAX_TOKENS, parse_nothing },
+	{ "verbosity", MC_VERBOSITY, 3, 4, parse_verbosity },
+	{ "stats",     MC_STATS,     2, MC_MAX_TOKENS, parse_stats },
+	{ "quit",      MC_QUIT,      2, MC_MAX_TOKENS, parse_nothing },
+};
+
+static void reset(struct mc_req *r)
+{
+	r->nkeys = 0;
+	r->flags = 0;
+	r->exptime = 0;
+	r->cas = 0;
+	r->delta = 0;
+	r->delay = 0;
+	r->data.p = NULL;
+	r->data.len = 0;
+	r->stats_arg.p = NULL;
+	r->stats_arg.len = 0;
+	r->noreply = false;
+	r->swallow = 0;
+	r->need = 0;
+}
+
+static int dispatch(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	size_t i;
+
+	/* Every command has at least two bytes (memcached: else "ERROR"). */
+	if (l->nt < 2 || l->t[0].len < 2)
+		return -ENOENT;
+	for (i = 0; i < sizeof(mc_cmds) / sizeof(mc_cmds[0]); i++) {
+		if (!tok_is(&l->t[0], mc_cmds[i].name))
+			continue;
+		if (l->nt < mc_cmds[i].min || l->nt > mc_cmds[i].max)
+			return -ENOENT;
+		c->r->cmd = mc_cmds[i].cmd;
+		return mc_cmds[i].parse(c);
+	}
+	return -ENOENT;
+}
+
+int mc_parse(struct mc_req *r, const char *buf, size_t len,
+	     size_t *consumed, const char **err)
+{
+	struct ctx c = { .r = r, .buf = buf, .len = len, .consumed = consumed, .err = err };
+	int rc;
+
+	reset(r);
+	*consumed = 0;
+	if (len == 0)
+		return SS_NEED_MORE;
+	if ((rc = find_line(buf, len, &c.l, err)) != SS_OK)
+		return rc;
+	tokenize(&c.l);
+	*consumed = c.l.next;
+	rc = dispatch(&c);
+	if (rc != SS_OK && rc != -E2BIG)   /* E2BIG keeps the key: memcached
+					      unlinks it on a too-large set */
+		r->nkeys = 0;
+	if (rc == SS_NEED_MORE || rc == -ENOMEM)
+		*consumed = 0;
+	return rc;
+}

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mc_parse(): every case is described as the sequence of results a server
+ * sees when it gets the whole input in one read, then checked to be the same
+ * when the input arrives k bytes per read, for every k. The simulated server
+ * honours `need`, discards `swallow` bytes after -E2BIG and stops at -EPROTO.
+ * The bytes received always end where their heap block ends, so ASan
+ * catches any look past them.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dataplane/proto/mc_parse.h"
+#include "platform/status.h"
+
+static const char *const cmd_names[] = {
+	"get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend",
+	"cas", "delete", "incr", "decr", "touch", "flush_all", "version",
+	"verbosity", "stats", "quit",
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(tmp));
+	sb_put(b, tmp, (size_t)n);
+}
+
+static void sb_arg(struct sbuf *b, const char *p, size_t n)
+{
+	size_t i;
+
+	sb_put(b, "[", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '[' || c == ']' || c == '\\')
+			sb_printf(b, "\\x%02x", c);
+		else
+			sb_put(b, p + i, 1);
+	}
+	sb_put(b, "]", 1);
+}
+
+/* Only what differs from a fresh request is shown. */
+static void describe_ok(struct sbuf *b, const struct mc_req *r)
+{
+	uint32_t i;
+
+	sb_printf(b, " %s", cmd_names[r->cmd]);
+	for (i = 0; i < r->nkeys; i++)
+		sb_arg(b, r->keys[i].p, r->keys[i].len);
+	if (r->flags)
+		sb_printf(b, " fl=%u", r->flags);
+	if (r->exptime)
+		sb_printf(b, " ex=%lld", (long long)r->exptime);
+	if (r->cas)
+		sb_printf(b, " cas=%llu", (unsigned long long)r->cas);
+	if (r->delta)
+		sb_printf(b, " dl=%llu", (unsigned long long)r->delta);
+	if (r->delay)
+		sb_printf(b, " dy=%lld", (long long)r->delay);
+	if (r->data.p != NULL) {
+		sb_put(b, " data=", 6);
+		sb_arg(b, r->data.p, r->data.len);
+	}
+	if (r->stats_arg.p != NULL) {
+		sb_put(b, " st=", 4);
+		sb_arg(b, r->stats_arg.p, r->stats_arg.len);
+	}
+}
+
+static void describe(struct sbuf *b, int rc, size_t used, const struct mc_req *r,
+		     const char *err)
+{
+	switch (rc) {
+	case SS_OK:
+		sb_printf(b, "OK %zu", used);
+		describe_ok(b, r);
+		break;
+	case -ENOENT:
+		sb_printf(b, "ENOENT %zu", used);
+		break;
+	case -E2BIG:
+		sb_printf(b, "E2BIG %zu sw=%zu %s", used, r->swallow, err);
+		sb_arg(b, r->keys[0].p, r->keys[0].len);
+		break;
+	default:
+		sb_printf(b, "%s %zu %s", rc == -EINVAL ? "EINVAL" : "EPROTO", used, err);
+		break;
+	}
+	sb_put(b, r->noreply ? " noreply\n" : "\n", r->noreply ? 9 : 1);
+}
+
+static char *run(const char *in, size_t len, size_t k, size_t item_max)
+{
+	struct mc_req r;
+	struct sbuf out = { 0 };
+	size_t avail = 0, off = 0, need = 0, swallow = 0;
+	char *base = malloc(len ? len : 1), *copy;
+	int closed = 0;
+
+	assert_non_null(base);
+	mc_req_init(&r);
+	r.item_max = item_max;
+	while (!closed) {
+		avail += len - avail < k ? len - avail : k;
+		copy = base + len - avail;
+		memcpy(copy, in, avail);
+		while (off < avail && !closed) {
+			size_t have = avail - off, used = 99;
+			const char *err = NULL;
+			int rc;
+
+			if (swallow > 0) {
+				size_t n = have < swallow ? have : swallow;
+
+				off += n;
+				swallow -= n;
+				continue;
+			}
+			rc = mc_parse(&r, copy + off, have, &used, &err);
+			if (rc == SS_NEED_MORE) {
+				assert_int_equal(used, 0);
+				assert_true(r.need == 0 || r.need > have);
+				if (have < need)
+					assert_int_equal(r.need, need);
+				need = r.need;
+				break;
+			}
+			assert_true(have >= need);
+			need = 0;
+			describe(&out, rc, used, &r, err);
+			if (rc == -EPROTO || rc == -ENOMEM) {
+				closed = 1;
+				break;
+			}
+			assert_true(used > 0 && used <= have);
+			off += used;
+			if (rc == -E2BIG)
+				swallow = r.swallow;
+		}
+		if (avail == len)
+			break;
+	}
+	sb_printf(&out, "END rest=%zu need=%zu sw=%zu%s\n", len - off, need, swallow,
+		  closed ? " closed" : "");
+	free(base);
+	mc_req_fini(&r);
+	return out.p;
+}
+
+static void check_item_max(const char *in, size_t len, size_t item_max, const char *want)
+{
+	char *one = run(in, len, len, item_max);
+	size_t k;
+
+	if (strcmp(one, want) != 0)
+		fail_msg("one read:\n got: %s\nwant: %s", one, want);
+	for (k = 1; k <= len; k++) {
+		char *got = run(in, len, k, item_max);
+
+		if (strcmp(got, one) != 0)
+			fail_msg("%zu bytes per read:\n got: %s\nwant: %s", k, got, one);
+		free(got);
+	}
+	free(one);
+}
+
+static void check_n(const char *in, size_t len, const char *want)
+{
+	check_item_max(in, len, MC_ITEM_MAX_DEFAULT, want);
+}
+
+#define check(lit, want) check_n(lit, sizeof(lit) - 1, want)
+#define check_max(lit, max, want) check_item_max(lit, sizeof(lit) - 1, max, want)
+
+#define FORMAT "CLIENT_ERROR bad command line format"
+#define END0 "END rest=0 need=0 sw=0\n"
+
+static char *repeat(const char *head, char fill, size_t n, const char *tail)
+{
+	size_t h = strlen(head), t = strlen(tail);
+	char *s = malloc(h + n + t + 1);
+
+	assert_non_null(s);
+	memcpy(s, head, h);
+	memset(s + h, fill, n);
+	memcpy(s + h + n, tail, t + 1);
+	return s;
+}
+
+static void test_retrieval(void **state)
+{
+	(void)state;
+	check("get k\r\n", "OK 7 get[k]\n" END0);
+	check("gets a b c\n", "OK 11 gets[a][b][c]\n" END0);
+	check("gat 10 k\r\n", "OK 10 gat[k] ex=10\n" END0);
+	check("gats -1 a b\r\n", "OK 13 gats[a][b] ex=-1\n" END0);
+	/* gat with no key is fine for memcached: it answers END. */
+	check("gat 10\r\n", "OK 8 gat ex=10\n" END0);
+	check("bget k\r\n", "OK 8 get[k]\n" END0);
+	/* Blanks are spaces only; tabs and the like belong to keys. */
+	check("get  a\tb   c \r\n", "OK 15 get[a\\x09b][c]\n" END0);
+	/* The line ends at a NUL, as memcached's strlen() sees it. */
+	check("get a\0b c\r\nget d\n", "OK 11 get[a]\nOK 6 get[d]\n" END0);
+	check("get k", "END rest=5 need=0 sw=0\n");
+}
+
+static void test_retrieval_errors(void **state)
+{
+	char *s;
+
+	(void)state;
+	check("get\r\n", "ENOENT 5\n" END0);
+	check("gets \r\n", "ENOENT 7\n" END0);
+	check("gat\r\n", "ENOENT 5\n" END0);
+	check("gat x k\r\n", "EINVAL 9 CLIENT_ERROR invalid exptime argument\n" END0);
+	check("gats 1x k\r\n", "EINVAL 11 CLIENT_ERROR invalid exptime argument\n" END0);
+	s = repeat("get a ", 'k', MC_KEY_MAX + 1, " b\r\n");
+	check_n(s, strlen(s), "EINVAL 261 " FORMAT "\n" END0);
+	free(s);
+	s = repeat("get a ", 'k', MC_KEY_MAX, " b\r\n");
+	{
+		struct sbuf want = { 0 };
+		char *k = repeat("", 'k', MC_KEY_MAX, "");
+
+		sb_printf(&want, "OK 260 get[a]");
+		sb_arg(&want, k, MC_KEY_MAX);
+		sb_printf(&want, "[b]\n" END0);
+		check_n(s, strlen(s), want.p);
+		free(want.p);
+		free(k);
+	}
+	free(s);
+}
+
+static void test_many_keys(void **state)
+{
+	struct sbuf in = { 0 }, want = { 0 };
+	int i;
+
+	(void)state;
+	/* Past memcached's 24 tokens and past 2048 bytes: keys never run out. */
+	sb_printf(&in, "gets");
+	for (i = 0; i < 300; i++)
+		sb_printf(&in, " key%03d", i);
+	sb_printf(&in, "\r\n");
+	sb_printf(&want, "OK %zu gets", in.len);
+	for (i = 0; i < 300; i++)
+		sb_printf(&want, "[key%03d]", i);
+	sb_printf(&want, "\n" END0);
+	check_n(in.p, in.len, want.p);
+	free(in.p);
+	free(want.p);
+}
+
+static void test_storage(void **state)
+{
+	(void)state;
+	check("set k 5 0 3\r\nabc\r\n", "OK 18 set[k] fl=5 data=[abc]\n" END0);
+	check("add k 0 100 1 noreply\r\nx\r\n", "OK 26 add[k] ex=100 data=[x] noreply\n" END0);
+	check("replace k 1 2 0\r\n\r\n", "OK 19 replace[k] fl=1 ex=2 data=[]\n" END0);
+	check("append k 0 0 2\nhi\r\n", "OK 19 append[k] data=[hi]\n" END0);
+	check("prepend k 0 0 2\r\nhi\r\n", "OK 21 prepend[k] data=[hi]\n" END0);
+	check("cas k 0 0 1 99\r\nx\r\n", "OK 19 cas[k] cas=99 data=[x]\n" END0);
+	check("cas k 0 0 1 18446744073709551615 noreply\r\nx\r\n",
+	      "OK 45 cas[k] cas=18446744073709551615 data=[x] noreply\n" END0);
+	/* Any 6th token is accepted; only "noreply" means something. */
+	check("set k 0 0 1 foo\r\nx\r\n", "OK 20 set[k] data=[x]\n" END0);
+	/* Binary data, "\r\n" and NUL included. */
+	check("set k 0 0 7\r\na\r\n\0b\r\n\r\n", "OK 22 set[k] data=[a\\x0d\\x0a\\x00b\\x0d\\x0a]\n" END0);
+	/* Waiting for the block: need is the end of its "\r\n". */
+	check("set k 0 0 10\r\nabc", "END rest=17 need=26 sw=0\n");
+	check("set k 0 0 1\r\nx\r", "END rest=15 need=16 sw=0\n");
+}
+
+static void test_storage_numbers(void **state)
+{
+	(void)state;
+	/* memcached's safe_strto*(): flags wrap at 32 bits, exptime and bytes
+	 * at int32, a trailing isspace() byte and leading blanks are fine. */
+	check("set k 4294967296 0 1\r\nx\r\n", "OK 25 set[k] data=[x]\n" END0);
+	check("set k 4294967295 -1 1\r\nx\r\n", "OK 26 set[k] fl=4294967295 ex=-1 data=[x]\n" END0);
+	check("set k 0 2147483648 1\r\nx\r\n", "OK 25 set[k] ex=-2147483648 data=[x]\n" END0);
+	check("set k +1 \t2 1\r\r\nx\r\n", "OK 19 set[k] fl=1 ex=2 data=[x]\n" END0);
+	check("set k -0 0 1\v\r\nx\r\n", "OK 18 set[k] data=[x]\n" END0);
+	check("set k 0 0 4294967297\r\nx\r\n", "OK 25 set[k] data=[x]\n" END0);
+	check("set k 1\tjunk 0 1\r\nx\r\n", "OK 21 set[k] fl=1 data=[x]\n" END0);
+}
+
+static void test_storage_errors(void **state)
+{
+	char *s;
+
+	(void)state;
+	check("set k 0 0\r\n", "ENOENT 11\n" END0);
+	check("set k 0 0 1 noreply x\r\nx\r\n", "ENOENT 23\nENOENT 3\n" END0);
+	check("cas k 0 0 1\r\nx\r\n", "ENOENT 13\nENOENT 3\n" END0);
+	check("set k x 0 1\r\n", "EINVAL 13 " FORMAT "\n" END0);
+	check("set k -1 0 1\r\n", "EINVAL 14 " FORMAT "\n" END0);
+	check("set k 0 x 1\r\n", "EINVAL 13 " FORMAT "\n" END0);
+	check("set k 0 0 x\r\n", "EINVAL 13 " FORMAT "\n" END0);
+	check("set k 0 0 -1\r\n", "EINVAL 14 " FORMAT "\n" END0);
+	check("set k 0 0 2147483646\r\n", "EINVAL 22 " FORMAT "\n" END0);
+	check("set k 0 0 1x\r\n", "EINVAL 14 " FORMAT "\n" END0);
+	check("set k 0 0 99999999999999999999\r\n", "EINVAL 32 " FORMAT "\n" END0);
+	check("cas k 0 0 1 -1\r\n", "EINVAL 16 " FORMAT "\n" END0);
+	check("cas k 0 0 1 x noreply\r\n", "EINVAL 23 " FORMAT " noreply\n" END0);
+	/* memcached checks the last token for noreply before the numbers. */
+	check("set k 0 0 noreply\r\n", "EINVAL 19 " FORMAT " noreply\n" END0);
+	/* A bad line skips the line only: its data is read as a command. */
+	check("set k 0 0 notanumber\r\nabc\r\nget k\r\n",
+	      "EINVAL 22 " FORMAT "\nENOENT 5\nOK 7 get[k]\n" END0);
+	s = repeat("set ", 'k', MC_KEY_MAX + 1, " 0 0 1\r\nx\r\n");
+	check_n(s, strlen(s), "EINVAL 263 " FORMAT "\nENOENT 3\n" END0);
+	free(s);
+	s = repeat("set ", 'k', MC_KEY_MAX, " 0 0 1\r\nx\r\n");
+	{
+		struct sbuf want = { 0 };
+		char *k = repeat("", 'k', MC_KEY_MAX, "");
+
+		sb_printf(&want, "OK 265 set");
+		sb_arg(&want, k, MC_KEY_MAX);
+		sb_printf(&want, " data=[x]\n" END0);
+		check_n(s, strlen(s), want.p);
+		free(want.p);
+		free(k);
+	}
+	free(s);
+}
+
+static void test_bad_data_chunk(void **state)
+{
+	(void)state;
+	/* memcached reads <bytes> + 2 ("ab\r"), finds no "\r\n" at its end,
+	 * and reads the "\n" left over as an empty command. */
+	check("set ~ 0 0 1\r\nab\r\nversion\r\n",
+	      "EINVAL 16 CLIENT_ERROR bad data chunk\nENOENT 1\nOK 9 version\n" END0);
+	check("set k 0 0 1 noreply\r\nxyz\r\n",
+	      "EINVAL 24 CLIENT_ERROR bad data chunk noreply\nENOENT 2\n" END0);
+	check("set k 0 0 3\nabc\n\n", "EINVAL 17 CLIENT_ERROR bad data chunk\n" END0);
+}
+
+static void test_too_large(void **state)
+{
+	(void)state;
+	check_max("set k 0 0 11\r\nhello world\r\nget k\r\n", 10,
+		  "E2BIG 14 sw=13 SERVER_ERROR object too large for cache[k]\nOK 7 get[k]\n" END0);
+	check_max("set k 0 0 10 noreply\r\nhelloworld\r\n", 10,
+		  "OK 34 set[k] data=[helloworld] noreply\n" END0);
+	check_max("cas k 0 0 11 5 noreply\r\nhello world\r\nversion\r\n", 10,
+		  "E2BIG 24 sw=13 SERVER_ERROR object too large for cache[k] noreply\n"
+		  "OK 9 version\n" END0);
+	/* The block is not waited for: swallowed as it comes. */
+	check("set k 0 0 2000000\r\nabc",
+	      "E2BIG 19 sw=2000002 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1999999\n");
+}
+
+static void test_delete(void **state)
+{
+	(void)state;
+	check("delete k\r\n", "OK 10 delete[k]\n" END0);
+	check("delete k 0\r\n", "OK 12 delete[k]\n" END0);
+	check("delete k noreply\r\n", "OK 18 delete[k] noreply\n" END0);
+	check("delete k 0 noreply\r\n", "OK 20 delete[k] noreply\n" END0);
+	check("delete noreply\r\n", "OK 16 delete[noreply]\n" END0);
+	check("delete k 1\r\n",
+	      "EINVAL 12 CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\n" END0);
+	check("delete k 0 x\r\n",
+	      "EINVAL 14 CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\n" END0);
+	check("delete k 1 noreply\r\n",
+	      "EINVAL 20 CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"
+	      " noreply\n" END0);
+	check("delete\r\n", "ENOENT 8\n" END0);
+	check("delete a 0 noreply x\r\n", "ENOENT 22\n" END0);
+}
+
+static void test_delete_long_key(void **state)
+{
+	char *s = repeat("delete ", 'k', MC_KEY_MAX + 1, "\r\n");
+
+	(void)state;
+	check_n(s, strlen(s), "EINVAL 260 " FORMAT "\n" END0);
+	free(s);
+	s = repeat("incr ", 'k', MC_KEY_MAX + 1, " 1\r\n");
+	check_n(s, strlen(s), "EINVAL 260 " FORMAT "\n" END0);
+	free(s);
+	s = repeat("touch ", 'k', MC_KEY_MAX + 1, " 1 noreply\r\n");
+	check_n(s, strlen(s), "EINVAL 269 " FORMAT " noreply\n" END0);
+	free(s);
+}
+
+static void test_arith(void **state)
+{
+	(void)state;
+	check("incr k 5\r\n", "OK 10 incr[k] dl=5\n" END0);
+	check("decr k 18446744073709551615 noreply\r\n",
+	      "OK 37 decr[k] dl=18446744073709551615 noreply\n" END0);
+	check("incr k 0\n", "OK 9 incr[k]\n" END0);
+	check("incr k abc\r\n", "EINVAL 12 CLIENT_ERROR invalid numeric delta argument\n" END0);
+	check("incr k -1\r\n", "EINVAL 11 CLIENT_ERROR invalid numeric delta argument\n" END0);
+	check("decr k 18446744073709551616\r\n",
+	      "EINVAL 29 CLIENT_ERROR invalid numeric delta argument\n" END0);
+	check("incr k x noreply\r\n",
+	      "EINVAL 18 CLIENT_ERROR invalid numeric delta argument noreply\n" END0);
+	check("incr k\r\n", "ENOENT 8\n" END0);
+	check("decr k 1 noreply x\r\n", "ENOENT 20\n" END0);
+}
+
+static void test_touch(void **state)
+{
+	(void)state;
+	check("touch k 10\r\n", "OK 12 touch[k] ex=10\n" END0);
+	check("touch k -5 noreply\r\n", "OK 20 touch[k] ex=-5 noreply\n" END0);
+	check("touch k x\r\n", "EINVAL 11 CLIENT_ERROR invalid exptime argument\n" END0);
+	check("touch k\r\n", "ENOENT 9\n" END0);
+}
+
+static void test_flush_all(void **state)
+{
+	(void)state;
+	check("flush_all\r\n", "OK 11 flush_all\n" END0);
+	check("flush_all 10\r\n", "OK 14 flush_all dy=10\n" END0);
+	check("flush_all noreply\r\n", "OK 19 flush_all noreply\n" END0);
+	check("flush_all 10 noreply\r\n", "OK 22 flush_all dy=10 noreply\n" END0);
+	/* Two tokens and no noreply: memcached reads the first, ignores the other. */
+	check("flush_all 10 20\r\n", "OK 17 flush_all dy=10\n" END0);
+	check("flush_all x\r\n", "EINVAL 13 CLIENT_ERROR invalid exptime argument\n" END0);
+	check("flush_all noreply 10\r\n", "EINVAL 22 CLIENT_ERROR invalid exptime argument\n" END0);
+	check("flush_all 1 2 3\r\n", "ENOENT 17\n" END0);
+}
+
+static void test_misc_commands(void **state)
+{
+	(void)state;
+	check("version\r\n", "OK 9 version\n" END0);
+	check("version extra words\r\n", "OK 21 version\n" END0);
+	check("verbosity 1\r\n", "OK 13 verbosity dy=1\n" END0);
+	check("verbosity 2 noreply\r\n", "OK 21 verbosity dy=2 noreply\n" END0);
+	check("verbosity x\r\n", "EINVAL 13 " FORMAT "\n" END0);
+	check("verbosity noreply\r\n", "EINVAL 19 " FORMAT " noreply\n" END0);
+	check("verbosity\r\n", "ENOENT 11\n" END0);
+	check("verbosity 1 2 3\r\n", "ENOENT 17\n" END0);
+	check("stats\r\n", "OK 7 stats\n" END0);
+	check("stats items\r\n", "OK 13 stats[items] st=[items]\n" END0);
+	check("stats detail dump\r\n", "OK 19 stats[detail][dump] st=[detail]\n" END0);
+	check("quit\r\n", "OK 6 quit\n" END0);
+}
+
+static void test_unknown(void **state)
+{
+	(void)state;
+	check("bogus\r\n", "ENOENT 7\n" END0);
+	check("GET k\r\n", "ENOENT 7\n" END0);
+	check("mg k v\r\n", "ENOENT 8\n" END0);
+	check("g\r\n", "ENOENT 3\n" END0);
+	check("\r\n", "ENOENT 2\n" END0);
+	check("\n", "ENOENT 1\n" END0);
+	check("   \r\n", "ENOENT 5\n" END0);
+	check("\0get k\r\n", "ENOENT 8\n" END0);
+	/* More tokens than memcached reads: its token count saturates. */
+	check("set k 0 0 1 a b c d e f g h i j k l m n o p q r s t u v w\r\n", "ENOENT 59\n" END0);
+	check("stats a b c d e f g h i j k l m n o p q r s t u v w x y z\r\n",
+	      "OK 59 stats[a][b][c][d][e][f][g][h][i][j][k][l][m][n][o][p][q][r][s][t][u][v]"
+	      " st=[a]\n" END0);
+}
+
+static void test_line_too_long(void **state)
+{
+	char *s;
+
+	(void)state;
+	/* 2048 bytes without "\n": wait; one more: refused. */
+	s = repeat("set ", 'k', MC_LINE_MAX - 4, "");
+	check_n(s, strlen(s), "END rest=2048 need=0 sw=0\n");
+	free(s);
+	s = repeat("set ", 'k', MC_LINE_MAX - 3, "");
+	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2049 need=0 sw=0 closed\n");
+	free(s);
+	/* Its "\n" comes too late, so it is refused whatever the read sizes. */
+	s = repeat("set ", 'k', MC_LINE_MAX - 3, "\n");
+	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2050 need=0 sw=0 closed\n");
+	free(s);
+	/* "\n" as the 2049th byte is in time. */
+	s = repeat("set ", 'k', MC_LINE_MAX - 4, "\n");
+	check_n(s, strlen(s), "ENOENT 2049\n" END0);
+	/* "set kk k k k1 kkk...": six tokens, a bad flags one. */
+	s[6] = ' ';
+	s[8] = ' ';
+	s[10] = ' ';
+	s[12] = '1';
+	s[13] = ' ';
+	check_n(s, strlen(s), "EINVAL 2049 " FORMAT "\n" END0);
+	free(s);
+	/* gat is not exempt, get and gets are. */
+	s = repeat("gat 0 ", 'k', MC_LINE_MAX, "");
+	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2054 need=0 sw=0 closed\n");
+	free(s);
+	s = repeat("get ", 'k', MC_LINE_MAX, "");
+	check_n(s, strlen(s), "END rest=2052 need=0 sw=0\n");
+	free(s);
+}
+
+static void test_long_get_spaces(void **state)
+{
+	char *s, *line;
+	size_t n;
+
+	(void)state;
+	/* Up to 100 leading spaces before "get ", as memcached allows. */
+	line = repeat("", ' ', 100, "gets ");
+	s = repeat(line, 'k', 2000, "");
+	check_n(s, strlen(s), "END rest=2105 need=0 sw=0\n");
+	free(s);
+	free(line);
+	line = repeat("", ' ', 101, "get ");
+	s = repeat(line, 'k', 2000, "");
+	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2105 need=0 sw=0 closed\n");
+	free(s);
+	free(line);
+	/* The long get, once its "\n" is there. */
+	line = repeat("", ' ', 3, "get a ");
+	s = repeat(line, ' ', 3000, "b\r\n");
+	n = strlen(s);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "OK %zu get[a][b]\n" END0, n);
+		check_n(s, n, want);
+	}
+	free(s);
+	free(line);
+}
+
+static void test_pipelined(void **state)
+{
+	(void)state;
+	check("set a 1 0 1\r\nA\r\nget a b\r\ndelete a noreply\r\nincr n 2\r\n"
+	      "bogus\r\nset b 0 0 3\nB\r\n\r\ntouch b 5\r\nquit\r\nget",
+	      "OK 16 set[a] fl=1 data=[A]\nOK 9 get[a][b]\nOK 18 delete[a] noreply\n"
+	      "OK 10 incr[n] dl=2\nENOENT 7\nOK 17 set[b] data=[B\\x0d\\x0a]\n"
+	      "OK 11 touch[b] ex=5\nOK 6 quit\nEND rest=3 need=0 sw=0\n");
+}
+
+static void test_reuse_and_fini(void **state)
+{
+	struct mc_req r;
+	const char *err = NULL;
+	size_t used;
+
+	(void)state;
+	mc_req_init(&r);
+	assert_int_equal(r.item_max, MC_ITEM_MAX_DEFAULT);
+	assert_int_equal(mc_parse(&r, "set k 1 2 1 noreply\r\nx\r\n", 24, &used, &err), SS_OK);
+	assert_true(r.noreply);
+	/* Nothing of the previous request leaks into the next one. */
+	assert_int_equal(mc_parse(&r, "get a\r\n", 7, &used, &err), SS_OK);
+	assert_false(r.noreply);
+	assert_int_equal(r.flags, 0);
+	assert_int_equal(r.exptime, 0);
+	assert_null(r.data.p);
+	assert_int_equal(mc_parse(&r, "", 0, &used, &err), SS_NEED_MORE);
+	assert_int_equal(r.need, 0);
+	mc_req_fini(&r);
+	mc_req_fini(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_retrieval),
+		cmocka_unit_test(test_retrieval_errors),
+		cmocka_unit_test(test_many_keys),
+		cmocka_unit_test(test_storage),
+		cmocka_unit_test(test_storage_numbers),
+		cmocka_unit_test(test_storage_errors),
+		cmocka_unit_test(test_bad_data_chunk),
+		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_delete_long_key),
+		cmocka_unit_test(test_arith),
+		cmocka_unit_test(test_touch),
+		cmocka_unit_test(test_flush_all),
+		cmocka_unit_test(test_misc_commands),
+		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_line_too_long),
+		cmocka_unit_test(test_long_get_spaces),
+		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_reuse_and_fini),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
