@@ -26,26 +26,6 @@ static int sbuf_put(struct sbuf *b, char c)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
-static char unescape(char c)
-{
-	switch (c) {
-	case 'n': return '\n';
-	case 'r': return '\r';
-	case 't': return '\t';
-	case 'b': return '\b';
-	case 'a': return '\a';
-	default: return c;
-	}
-}
-
 /*
  * One argument starting at *pp (not a blank); advances *pp past it. The
  * state machine of Redis's sdssplitargs: a quote may open anywhere in an
@@ -59,12 +39,12 @@ static int one_arg(const char **pp, struct sbuf *b)
 
 	while (!done && rc == 0) {
 		if (inq) {
-			if (*p == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-				rc = sbuf_put(b, (char)(hexval(p[2]) * 16 + hexval(p[3])));
+			if (*p == '\\' && p[1] == 'x' && splitargs_is_hex(p[2]) && splitargs_is_hex(p[3])) {
+				rc = sbuf_put(b, (char)(splitargs_hex_val(p[2]) * 16 + splitargs_hex_val(p[3])));
 				p += 3;
 			} else if (*p == '\\' && p[1] != '\0') {
 				p++;
-				rc = sbuf_put(b, unescape(*p));
+				rc = sbuf_put(b, splitargs_unescape(*p));
 			} else if (*p == '"') {
 				if (p[1] != '\0' && !isspace((unsigned char)p[1]))
 					return -EINVAL;

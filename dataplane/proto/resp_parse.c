@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/splitargs.h"
 #include "platform/status.h"
 
 #define E_MBULK_BIG   "Protocol error: too big mbulk count string"
@@ -217,31 +218,9 @@ static void emit(struct split *sp, char c, const char *src)
 	sp->tlen++;
 }
 
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int hex_val(char c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');   /* isspace(), C locale */
-}
-
-static char unescape(char c)
-{
-	switch (c) {
-	case 'n': return '\n';
-	case 'r': return '\r';
-	case 't': return '\t';
-	case 'b': return '\b';
-	case 'a': return '\a';
-	default:  return c;
-	}
 }
 
 /* Inside "double quotes". Returns 1 at the closing quote, -1 on error. */
@@ -250,11 +229,11 @@ static int step_dquote(struct split *sp)
 	size_t i = sp->i;
 	char c = at(sp, i);
 
-	if (c == '\\' && at(sp, i + 1) == 'x' && is_hex(at(sp, i + 2)) && is_hex(at(sp, i + 3))) {
-		emit(sp, (char)(hex_val(at(sp, i + 2)) * 16 + hex_val(at(sp, i + 3))), NULL);
+	if (c == '\\' && at(sp, i + 1) == 'x' && splitargs_is_hex(at(sp, i + 2)) && splitargs_is_hex(at(sp, i + 3))) {
+		emit(sp, (char)(splitargs_hex_val(at(sp, i + 2)) * 16 + splitargs_hex_val(at(sp, i + 3))), NULL);
 		sp->i += 3;
 	} else if (c == '\\' && at(sp, i + 1) != '\0') {
-		char e = unescape(at(sp, ++sp->i));
+		char e = splitargs_unescape(at(sp, ++sp->i));
 
 		emit(sp, e, e == sp->s[sp->i] ? sp->s + sp->i : NULL);
 	} else if (c == '"') {
