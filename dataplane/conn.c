@@ -139,10 +139,11 @@ static enum parsed parse_mc(struct conn *c, size_t *consumed)
 static void reply_arrived(struct conn *c, const struct kop_result *res);
 
 /* Kop i of c's plan into op (zeroed first: plans set only what their kind
- * uses). Returns 0, or 1 when there is none. */
+ * uses; target -1 routes by key). Returns 0, or 1 when there is none. */
 static int plan_kop(struct conn *c, uint32_t i, struct kop *op)
 {
 	memset(op, 0, sizeof(*op));
+	op->target = -1;
 	return c->cmd->plan == NULL ? 1 : c->cmd->plan(c, i, op);
 }
 
@@ -154,7 +155,7 @@ static bool run_plan(struct conn *c)
 	struct kop_result res;
 
 	while (plan_kop(c, c->op_next, &op) == 0) {
-		unsigned owner = steer_owner(&op.key);
+		unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
 		if (owner != c->worker) {
 			if (steer_send(c->worker, owner, c, &op, reply_arrived) < 0) {
 				c->out.enomem = 1;   /* cannot answer in order: drop */

@@ -21,6 +21,8 @@ enum kop_kind { KOP_GET, KOP_SET, KOP_DEL };
 
 struct kop {
 	enum kop_kind kind;
+	int target;               /* -1: the key's owner; else this worker (fan-out to
+	                             every shard, e.g. flush, plans one kop per worker) */
 	struct ss_arg key;
 	struct ss_arg val;        /* SET */
 	uint32_t flags;           /* SET: memcached client flags */
