@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/clock.h"
 #include "platform/mem.h"
 #include "platform/status.h"
 #include "storage/hash.h"
@@ -33,6 +34,7 @@ struct shard {
 	uint64_t count;         /* written by the owner, read relaxed by others */
 	uint64_t used;          /* bytes: items plus bucket array */
 	uint64_t cas_seq;
+	int64_t flush_at_ms;    /* pending delayed flush, 0 = none */
 	unsigned owner;
 };
 
@@ -80,16 +82,23 @@ static void free_item(struct shard *s, struct item *it)
 	mem_free_local(it, sz);
 }
 
-void shard_destroy(struct shard *s)
+static void drop_all(struct shard *s)
 {
-	if (s == NULL)
-		return;
 	for (uint64_t b = 0; b <= s->mask; b++) {
 		for (struct item *it = s->buckets[b], *next; it != NULL; it = next) {
 			next = it->next;
 			free_item(s, it);
 		}
+		s->buckets[b] = NULL;
 	}
+	set_count(s, 0);
+}
+
+void shard_destroy(struct shard *s)
+{
+	if (s == NULL)
+		return;
+	drop_all(s);
 	mem_free_local(s->buckets, (s->mask + 1) * sizeof(*s->buckets));
 	mem_free_local(s, sizeof(*s));
 }
@@ -144,8 +153,28 @@ static void unlink_free(struct shard *s, struct item **link)
 	set_count(s, s->count - 1);
 }
 
+void shard_flush_local(struct shard *s, int64_t at_ms, int64_t now_ms)
+{
+	if (at_ms <= now_ms) {
+		drop_all(s);
+		s->flush_at_ms = 0;
+	} else {
+		s->flush_at_ms = at_ms;
+	}
+}
+
+/* A delayed flush whose time has come. One compare on every operation. */
+static void flush_due(struct shard *s, int64_t now_ms)
+{
+	if (s->flush_at_ms != 0 && now_ms >= s->flush_at_ms) {
+		drop_all(s);
+		s->flush_at_ms = 0;
+	}
+}
+
 struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
+	flush_due(s, now_ms);
 	struct item **link = find_link(s, key, klen, hash64(key, klen));
 
 	if (*link != NULL && expired(*link, now_ms)) {
@@ -164,6 +193,9 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 
 	if (klen > UINT32_MAX || vlen > UINT32_MAX)
 		return -EINVAL;
+	/* A due flush goes first, or it would drop this newer item later. */
+	if (s->flush_at_ms != 0)
+		flush_due(s, clock_unix_ms());
 	if ((it = mem_alloc_local(sz)) == NULL)
 		return -ENOMEM;
 	it->hash = h;
@@ -194,6 +226,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
+	flush_due(s, now_ms);
 	struct item **link = find_link(s, key, klen, hash64(key, klen));
 	int existed;
 

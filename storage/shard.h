@@ -38,6 +38,14 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 /* Returns 1 if the key existed (and is now gone), 0 if not. */
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms);
 
+/*
+ * memcached flush_all: at at_ms every item that exists then is dropped.
+ * at_ms <= now_ms drops them now; a later time is remembered (one pending
+ * flush, the latest call wins) and applied by the first operation at or
+ * after it.
+ */
+void shard_flush_local(struct shard *s, int64_t at_ms, int64_t now_ms);
+
 /* Readable from any core (relaxed loads of owner-written counters). */
 uint64_t shard_count(const struct shard *s);
 uint64_t shard_used_memory(const struct shard *s);

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <time.h>
+
+#include "platform/clock.h"
 #include "platform/mem.h"
 #include "storage/shard.h"
 
@@ -80,6 +83,39 @@ static void test_expiry(void **state)
 	assert_int_equal(shard_count(s), 0);
 }
 
+static void test_flush(void **state)
+{
+	struct shard *s = *state;
+	int64_t now = clock_unix_ms();
+
+	assert_int_equal(shard_set_local(s, KEY("a"), KEY("1"), 0, 0), 0);
+	assert_int_equal(shard_set_local(s, KEY("b"), KEY("2"), 0, 0), 0);
+	shard_flush_local(s, now, now);               /* now: all gone */
+	assert_int_equal(shard_count(s), 0);
+	assert_null(shard_get_local(s, KEY("a"), now));
+
+	/* Delayed: items exist until the time, then everything that exists
+	 * at that time goes; an item written after the time stays. */
+	assert_int_equal(shard_set_local(s, KEY("a"), KEY("1"), 0, 0), 0);
+	shard_flush_local(s, now + 1000, now);
+	assert_non_null(shard_get_local(s, KEY("a"), now + 999));
+	assert_int_equal(shard_set_local(s, KEY("c"), KEY("3"), 0, 0), 0);
+	assert_null(shard_get_local(s, KEY("a"), now + 1000));
+	assert_null(shard_get_local(s, KEY("c"), now + 1000));
+	assert_int_equal(shard_count(s), 0);
+	/* The pending flush was applied once, not again. */
+	assert_int_equal(shard_set_local(s, KEY("d"), KEY("4"), 0, 0), 0);
+	assert_non_null(shard_get_local(s, KEY("d"), now + 5000));
+
+	/* A set after a due flush is not dropped by it (set reads the clock). */
+	shard_flush_local(s, clock_unix_ms() + 20, clock_unix_ms());
+	struct timespec ts = { 0, 40 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(shard_set_local(s, KEY("e"), KEY("5"), 0, 0), 0);
+	assert_non_null(shard_get_local(s, KEY("e"), clock_unix_ms()));
+	assert_null(shard_get_local(s, KEY("d"), clock_unix_ms()));
+}
+
 static void test_growth_and_accounting(void **state)
 {
 	struct shard *s = *state;
@@ -116,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_set_get_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_and_accounting, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
