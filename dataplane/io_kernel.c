@@ -17,7 +17,10 @@
 
 #include "dataplane/conn.h"
 #include "dataplane/steer.h"
+#include "platform/clock.h"
 #include "platform/log.h"
+#include "platform/mem.h"
+#include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/storage.h"
@@ -58,7 +61,6 @@ struct kworker {
 	struct ksrc mailbox;
 	struct kconn *conns;       /* all open connections, for shutdown */
 	struct kconn *dead;        /* closed during this event batch */
-	uint64_t clients;
 } __attribute__((aligned(64)));
 
 static struct kworker *kworkers;
@@ -146,7 +148,7 @@ int io_kernel_setup(unsigned nworkers, char *err, size_t errlen)
 {
 	int rc = SS_OK;
 
-	kworkers = calloc(nworkers, sizeof(*kworkers));
+	kworkers = mem_calloc_lines(nworkers, sizeof(*kworkers));
 	if (kworkers == NULL)
 		return -ENOMEM;
 	n_kworkers = nworkers;
@@ -189,15 +191,6 @@ bool io_kernel_wait_ready(void)
 	return !stopping;
 }
 
-uint64_t io_kernel_clients(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned w = 0; w < n_kworkers; w++)
-		n += __atomic_load_n(&kworkers[w].clients, __ATOMIC_RELAXED);
-	return n;
-}
-
 /* ---- the worker loop ---- */
 
 /*
@@ -223,7 +216,7 @@ static void kconn_close(struct kconn *kc)
 	kc->c = NULL;
 	kc->next = kw->dead;
 	kw->dead = kc;
-	__atomic_store_n(&kw->clients, kw->clients - 1, __ATOMIC_RELAXED);
+	metric_add_local(METRIC_connected_clients, -1);
 }
 
 static void reap_dead(struct kworker *kw)
@@ -244,6 +237,7 @@ static bool kconn_flush(struct kconn *kc)
 		ssize_t n = send(kc->src.fd, buf_rptr(out), buf_len(out), MSG_NOSIGNAL);
 		if (n > 0) {
 			buf_consume(out, (size_t)n);
+			metric_add_local(METRIC_net_output_bytes, n);
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -308,6 +302,7 @@ static void kconn_readable(struct kconn *kc)
 	n = recv(kc->src.fd, buf_wptr(in), buf_room(in) < KERNEL_READ_MAX ? buf_room(in) : KERNEL_READ_MAX, 0);
 	if (n > 0) {
 		in->wpos += (size_t)n;
+		metric_add_local(METRIC_net_input_bytes, n);
 		kconn_service(kc);
 		return;
 	}
@@ -373,7 +368,8 @@ static void accept_some(struct kworker *kw, struct klisten *l)
 		if (kw->conns != NULL)
 			kw->conns->prev = kc;
 		kw->conns = kc;
-		__atomic_store_n(&kw->clients, kw->clients + 1, __ATOMIC_RELAXED);
+		metric_add_local(METRIC_connected_clients, 1);
+		metric_add_local(METRIC_connections_received, 1);
 	}
 }
 
@@ -440,10 +436,15 @@ int io_kernel_worker(unsigned w, void *arg)
 		return rc;
 	}
 	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);
+	uint64_t t_busy = clock_tsc();
 	while (!stopping) {
+		uint64_t t_wait = clock_tsc();
+		metric_add_local(METRIC_loop_busy_ns, (int64_t)clock_tsc_to_ns(t_wait - t_busy));
 		rcu_thread_offline();
 		int n = epoll_wait(kw->ep, evs, KERNEL_EVENTS, KERNEL_TICK_MS);
 		rcu_thread_online();
+		t_busy = clock_tsc();
+		metric_add_local(METRIC_loop_idle_ns, (int64_t)clock_tsc_to_ns(t_busy - t_wait));
 		for (int i = 0; i < n && !stopping; i++)
 			dispatch(kw, &evs[i]);
 		reap_dead(kw);

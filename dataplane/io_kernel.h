@@ -29,8 +29,6 @@ int io_kernel_worker(unsigned w, void *arg);
 void io_kernel_stop(void);
 /* Wait until every worker serves (true) or one failed to start (false). */
 bool io_kernel_wait_ready(void);
-/* Connected clients, summed over workers (relaxed reads). */
-uint64_t io_kernel_clients(void);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "platform/mem.h"
+#include "platform/metric.h"
 #include "platform/status.h"
 #include "storage/shard.h"
 #include "storage/slot.h"
@@ -40,7 +42,7 @@ int steer_setup(unsigned nworkers)
 
 	if (rc < 0)
 		return rc;
-	boxes = calloc(nworkers, sizeof(*boxes));
+	boxes = mem_calloc_lines(nworkers, sizeof(*boxes));
 	if (boxes == NULL)
 		return -ENOMEM;
 	for (n_boxes = 0; n_boxes < nworkers; n_boxes++) {
@@ -124,6 +126,7 @@ int steer_send(unsigned from, unsigned to, struct conn *c, const struct kop *op,
 		memcpy(x->data + op->key.len, op->val.p, op->val.len);
 	x->op.key.p = x->data;
 	x->op.val.p = x->data + op->key.len;
+	metric_add_local(METRIC_steer_sent, 1);
 	post(to, x);
 	return SS_OK;
 }
@@ -141,6 +144,7 @@ void steer_notify_ack_local(unsigned self)
 static void execute(struct shard *s, struct steer_msg *x)
 {
 	kop_exec_local(s, &x->op, &x->res);
+	metric_add_local(METRIC_steer_executed, 1);
 	if (x->op.kind == KOP_GET && x->res.status == 1) {
 		x->res_copy = malloc(x->res.val.len ? x->res.val.len : 1);
 		if (x->res_copy == NULL) {

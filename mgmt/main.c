@@ -12,11 +12,13 @@
 
 #include "dataplane/io_kernel.h"
 #include "dataplane/steer.h"
+#include "mgmt/metrics_http.h"
 #include "mgmt/mgmt.h"
 #include "platform/clock.h"
 #include "platform/lcore.h"
 #include "platform/log.h"
 #include "platform/mem.h"
+#include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/storage.h"
@@ -66,6 +68,9 @@ static void announce(unsigned workers)
 		log_notice("memcached clients:      %s:%lld (e.g. memccat --servers=%s:%lld KEY)",
 			   opt_str(OPT_bind), opt_int(OPT_memcache_port),
 			   opt_str(OPT_bind), opt_int(OPT_memcache_port));
+	if (opt_int(OPT_metrics_port) != 0)
+		log_notice("Prometheus metrics:     http://%s:%lld/metrics",
+			   opt_str(OPT_bind), opt_int(OPT_metrics_port));
 	log_notice("Ready to accept connections tcp");
 }
 
@@ -78,6 +83,12 @@ static int serve(unsigned workers)
 		log_warn("%s", err);
 		return 1;
 	}
+	if ((rc = metrics_http_setup(opt_str(OPT_bind), (int)opt_int(OPT_metrics_port),
+				     err, sizeof(err))) < 0) {
+		log_warn("%s", err);
+		io_kernel_teardown();
+		return 1;
+	}
 	rc = lcore_launch_workers(workers, io_kernel_worker, NULL, opt_bool(OPT_cpu_pin));
 	if (rc < 0) {
 		log_warn("cannot start workers: %s", strerror(-rc));
@@ -85,12 +96,12 @@ static int serve(unsigned workers)
 		return 1;
 	}
 	if (io_kernel_wait_ready()) {
-		struct mgmt_sources src = { .clients = io_kernel_clients };
 		announce(workers);
-		mgmt_run(&src);
+		mgmt_run();
 	}
 	io_kernel_stop();
 	rc = lcore_wait_workers();
+	metrics_http_teardown();
 	io_kernel_teardown();
 	return rc == 0 ? 0 : 1;
 }
@@ -127,15 +138,18 @@ int main(int argc, char **argv)
 	/* Setup in dependency order; teardown in reverse. */
 	clock_setup();
 	if ((rc = mem_setup(workers + 1)) < 0 || (rc = mem_thread_init(0)) < 0 ||
+	    (rc = metric_setup(workers + 1)) < 0 ||
 	    (rc = storage_setup(workers)) < 0 || (rc = steer_setup(workers)) < 0 ||
 	    (rc = mgmt_setup()) < 0) {
 		log_warn("start-up failed: %s", strerror(-rc));
 		return 1;
 	}
+	metric_thread_init(0);
 	rc = serve(workers);
 	mgmt_teardown();
 	steer_teardown();
 	storage_teardown();
+	metric_teardown();
 	mem_thread_fini();
 	mem_teardown();
 	log_notice("Slipstream is now ready to exit, bye bye...");

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "platform/clock.h"
+#include "mgmt/metrics_http.h"
 #include "platform/log.h"
+#include "platform/metric.h"
 #include "platform/status.h"
 #include "storage/storage.h"
 
@@ -40,22 +42,26 @@ void mgmt_teardown(void)
 	sig_fd = -1;
 }
 
-static void log_keyspace(const struct mgmt_sources *src)
+static void log_keyspace(void)
 {
 	log_verbose("DB 0: %llu keys, %llu bytes in use, %llu clients connected",
 		    (unsigned long long)storage_keys(),
 		    (unsigned long long)storage_used_memory(),
-		    (unsigned long long)(src->clients ? src->clients() : 0));
+		    (unsigned long long)metric_total(METRIC_connected_clients));
 }
 
-int mgmt_run(const struct mgmt_sources *src)
+int mgmt_run(void)
 {
-	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
+	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS];
 	uint64_t last_log = clock_mono_ms();
 
 	for (;;) {
-		int n = poll(&pfd, 1, MGMT_TICK_MS);
-		if (n > 0) {
+		unsigned nh = metrics_http_pollfds(pfds + 1);
+		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		int n = poll(pfds, 1 + nh, MGMT_TICK_MS);
+		if (n > 0 && nh > 0)
+			metrics_http_serve(pfds + 1, nh);
+		if (n > 0 && pfds[0].revents != 0) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				log_warn("Received %s scheduling shutdown...",
@@ -68,7 +74,7 @@ int mgmt_run(const struct mgmt_sources *src)
 		}
 		if (clock_mono_ms() - last_log >= MGMT_KEYSPACE_LOG_S * 1000) {
 			last_log = clock_mono_ms();
-			log_keyspace(src);
+			log_keyspace();
 		}
 	}
 }

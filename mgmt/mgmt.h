@@ -18,13 +18,9 @@ extern "C" {
 int mgmt_setup(void);
 void mgmt_teardown(void);
 
-/* What the management loop reads from the layers above storage. */
-struct mgmt_sources {
-	uint64_t (*clients)(void);
-};
-
-/* Runs until SIGINT or SIGTERM; returns the signal number. */
-int mgmt_run(const struct mgmt_sources *src);
+/* Runs until SIGINT or SIGTERM (serving /metrics meanwhile, when
+ * metrics_http_setup opened it); returns the signal number. */
+int mgmt_run(void);
 
 #ifdef __cplusplus
 }

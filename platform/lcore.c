@@ -9,6 +9,7 @@
 
 #include "platform/log.h"
 #include "platform/mem.h"
+#include "platform/metric.h"
 #include "platform/status.h"
 
 struct worker_slot {
@@ -39,6 +40,7 @@ static void *worker_main(void *p)
 
 	self = s->worker + 1;
 	log_set_role('W', s->worker);
+	metric_thread_init(self);
 	snprintf(name, sizeof(name), "ss-worker-%u", s->worker);
 	pthread_setname_np(pthread_self(), name);
 	if ((s->rc = mem_thread_init(self)) == SS_OK) {

@@ -6,6 +6,22 @@
 
 #include "platform/status.h"
 
+#include <string.h>
+
+#define MEM_LINE 64
+
+void *mem_calloc_lines(size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (size % MEM_LINE != 0 || __builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	if ((p = aligned_alloc(MEM_LINE, bytes ? bytes : MEM_LINE)) != NULL)
+		memset(p, 0, bytes);
+	return p;
+}
+
 #ifdef SS_MEM_LIBC
 #include <malloc.h>
 

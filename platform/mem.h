@@ -25,6 +25,13 @@ void mem_thread_fini(void);
 /* _local: the calling thread's arena; free on the same thread. */
 void *mem_alloc_local(size_t size);
 void mem_free_local(void *p, size_t size);
+/*
+ * A zeroed array of n cache-line-aligned elements for per-core state
+ * (calloc only guarantees 16-byte alignment, and a per-core block that
+ * shares a line with its neighbour defeats its purpose). Free with free().
+ */
+void *mem_calloc_lines(size_t n, size_t size);
+
 /* Bytes an allocation of `size` really takes (for used_memory accounting). */
 size_t mem_alloc_size(size_t size);
 const char *mem_allocator_name(void);

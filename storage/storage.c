@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "platform/mem.h"
 #include "platform/status.h"
 #include "storage/shard.h"
 
@@ -17,7 +18,7 @@ static unsigned n_slots;
 
 int storage_setup(unsigned nshards)
 {
-	slots = calloc(nshards, sizeof(*slots));
+	slots = mem_calloc_lines(nshards, sizeof(*slots));
 	if (slots == NULL)
 		return -ENOMEM;
 	n_slots = nshards;

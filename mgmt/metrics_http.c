@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mgmt/metrics_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "platform/clock.h"
+#include "platform/metric.h"
+#include "platform/opt.h"
+#include "platform/status.h"
+#include "storage/shard.h"
+#include "storage/storage.h"
+
+#define REQ_MAX      8192
+#define CLIENT_MS    5000      /* a client has this long to send its request */
+#define CLIENTS      (METRICS_HTTP_MAX_FDS - 1)
+
+struct client {
+	int fd;                 /* -1: free slot */
+	uint64_t since_ms;
+	size_t in_len;
+	char in[REQ_MAX];
+	char *out;              /* the whole response, sent as the socket takes it */
+	size_t out_len, out_off;
+};
+
+static int listen_fd = -1;
+static struct client clients[CLIENTS];
+static uint64_t started_ms;
+
+static void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->out);
+	c->fd = -1;
+	c->out = NULL;
+	c->in_len = c->out_len = c->out_off = 0;
+}
+
+int metrics_http_setup(const char *host, int port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int one = 1;
+
+	for (int i = 0; i < CLIENTS; i++)
+		clients[i].fd = -1;
+	started_ms = clock_mono_ms();
+	if (port == 0)
+		return SS_OK;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		len = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*v6);
+	} else {
+		snprintf(err, errlen, "metrics: '%s' is not an address", host);
+		return -EINVAL;
+	}
+	listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0 ||
+	    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(listen_fd, 16) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "cannot listen on %s port %d (metrics-port): %s",
+			 host, port, strerror(errno));
+		if (listen_fd >= 0)
+			close(listen_fd);
+		listen_fd = -1;
+		return rc;
+	}
+	return SS_OK;
+}
+
+void metrics_http_teardown(void)
+{
+	for (int i = 0; i < CLIENTS; i++)
+		client_close(&clients[i]);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP slipstream_%s %s\n# TYPE slipstream_%s %s\n", name, help, name, type);
+}
+
+void metrics_http_render(FILE *out)
+{
+	/* Per-core metrics from the table: one sample per lcore (0 = mgmt). */
+	for (int m = 0; m < METRIC__COUNT; m++) {
+		enum metric_id id = (enum metric_id)m;
+		family(out, metric_name(id), metric_type_of(id) == METRIC_COUNTER ? "counter" : "gauge",
+		       metric_help(id));
+		for (unsigned c = 0; c < metric_cores(); c++) {
+			uint64_t v = metric_read(c, id);
+			if (metric_is_ns(id))
+				fprintf(out, "slipstream_%s{core=\"%u\"} %.9f\n", metric_name(id), c,
+					(double)v / 1e9);
+			else
+				fprintf(out, "slipstream_%s{core=\"%u\"} %lld\n", metric_name(id), c,
+					(long long)v);
+		}
+	}
+	/* Node-level numbers that the storage layer holds. */
+	family(out, "keys", "gauge", "Keys held, per worker shard");
+	for (unsigned w = 0; w < storage_shards(); w++) {
+		struct shard *s = storage_shard(w);
+		fprintf(out, "slipstream_keys{core=\"%u\"} %llu\n", w + 1,
+			(unsigned long long)(s ? shard_count(s) : 0));
+	}
+	family(out, "used_memory_bytes", "gauge", "Bytes allocated for data (items and tables)");
+	fprintf(out, "slipstream_used_memory_bytes %llu\n",
+		(unsigned long long)storage_used_memory());
+	family(out, "maxmemory_bytes", "gauge", "The maxmemory limit, 0 = none");
+	fprintf(out, "slipstream_maxmemory_bytes %lld\n", opt_int(OPT_maxmemory));
+	family(out, "uptime_seconds", "gauge", "Seconds since start");
+	fprintf(out, "slipstream_uptime_seconds %llu\n",
+		(unsigned long long)((clock_mono_ms() - started_ms) / 1000));
+}
+
+/* Build the reply to the request in c->in (complete or over-long). */
+static void respond(struct client *c)
+{
+	const char *status = "200 OK", *ctype = "text/plain; version=0.0.4; charset=utf-8";
+	char *body = NULL, *resp = NULL;
+	size_t body_len = 0, resp_len = 0;
+	FILE *f = open_memstream(&body, &body_len);
+
+	if (f == NULL) {
+		client_close(c);
+		return;
+	}
+	if (c->in_len >= REQ_MAX) {
+		status = "431 Request Header Fields Too Large";
+		fputs("request too large\n", f);
+	} else if (strncmp(c->in, "GET ", 4) != 0 && strncmp(c->in, "HEAD ", 5) != 0) {
+		status = "405 Method Not Allowed";
+		fputs("only GET /metrics is served here\n", f);
+	} else if (strncmp(c->in + (c->in[0] == 'G' ? 4 : 5), "/metrics", 8) != 0 ||
+		   strchr(" ?", c->in[(c->in[0] == 'G' ? 4 : 5) + 8]) == NULL) {
+		status = "404 Not Found";
+		fputs("only GET /metrics is served here\n", f);
+	} else {
+		metrics_http_render(f);
+	}
+	fclose(f);
+	f = open_memstream(&resp, &resp_len);
+	if (f != NULL) {
+		fprintf(f, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			"Connection: close\r\n\r\n", status, ctype, body_len);
+		if (c->in[0] != 'H')
+			fwrite(body, 1, body_len, f);
+		fclose(f);
+	}
+	free(body);
+	if (resp == NULL) {
+		client_close(c);
+		return;
+	}
+	c->out = resp;
+	c->out_len = resp_len;
+	c->out_off = 0;
+}
+
+unsigned metrics_http_pollfds(struct pollfd *pfds)
+{
+	unsigned n = 0;
+
+	if (listen_fd < 0)
+		return 0;
+	pfds[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+	for (int i = 0; i < CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			pfds[n++] = (struct pollfd){ .fd = clients[i].fd,
+						     .events = clients[i].out ? POLLOUT : POLLIN };
+	return n;
+}
+
+static struct client *client_of(int fd)
+{
+	for (int i = 0; i < CLIENTS; i++)
+		if (clients[i].fd == fd)
+			return &clients[i];
+	return NULL;
+}
+
+static void accept_one(void)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct client *c = client_of(-1);
+
+	if (fd < 0)
+		return;
+	if (c == NULL) {   /* all slots busy: a scraper retries */
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->since_ms = clock_mono_ms();
+	c->in_len = 0;
+}
+
+static void client_io(struct client *c, short revents)
+{
+	if (c->out == NULL && (revents & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, REQ_MAX - 1 - c->in_len, 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EAGAIN)
+				return;
+			client_close(c);
+			return;
+		}
+		c->in_len += (size_t)n;
+		c->in[c->in_len] = '\0';
+		if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL)
+			respond(c);
+		else if (c->in_len >= REQ_MAX - 1) {
+			c->in_len = REQ_MAX;
+			respond(c);
+		}
+	}
+	if (c->out != NULL && c->fd >= 0) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			c->out_off += (size_t)n;
+		else if (n < 0 && errno != EAGAIN)
+			client_close(c);
+		if (c->fd >= 0 && c->out_off == c->out_len)
+			client_close(c);
+	}
+}
+
+void metrics_http_serve(const struct pollfd *pfds, unsigned n)
+{
+	uint64_t now = clock_mono_ms();
+
+	for (unsigned i = 0; i < n; i++) {
+		if (pfds[i].revents == 0)
+			continue;
+		if (pfds[i].fd == listen_fd) {
+			accept_one();
+			continue;
+		}
+		struct client *c = client_of(pfds[i].fd);
+		if (c != NULL)
+			client_io(c, pfds[i].revents);
+	}
+	/* A client that never finishes its request loses its slot. */
+	for (int i = 0; i < CLIENTS; i++)
+		if (clients[i].fd >= 0 && now - clients[i].since_ms > CLIENT_MS)
+			client_close(&clients[i]);
+}

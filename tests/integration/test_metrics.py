@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Prometheus /metrics on metrics-port, scraped from a live server."""
+import re
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import redis
+
+from conftest import Server, free_port
+
+TIMEOUT = 30
+
+
+@pytest.fixture
+def mserver(tmp_path):
+    port = free_port()
+    s = Server(tmp_path, workers=3, extra=("--metrics-port", str(port)))
+    s.metrics_port = port
+    yield s
+    s.stop()
+
+
+def scrape(port, path="/metrics"):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=TIMEOUT) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return r.read().decode()
+
+
+def total(text, name):
+    """Sum of a metric over its samples (all cores)."""
+    vals = re.findall(rf"^slipstream_{name}(?:{{[^}}]*}})? (\S+)$", text, re.M)
+    assert vals, f"{name} missing"
+    return sum(float(v) for v in vals)
+
+
+def settled(port, deadline_s=10):
+    """A scrape once the start-up port probes are accepted and closed."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        text = scrape(port)
+        if total(text, "connections_received_total") >= 2 and \
+                total(text, "connected_clients") == 0:
+            return text
+        assert time.monotonic() < deadline, "start-up probes never settled"
+        time.sleep(0.05)
+
+
+def test_counters_follow_traffic(mserver):
+    before = settled(mserver.metrics_port)
+    rc = [redis.Redis(host="127.0.0.1", port=mserver.port, socket_timeout=TIMEOUT)
+          for _ in range(8)]
+    for i, r in enumerate(rc):
+        p = r.pipeline(transaction=False)
+        for j in range(100):
+            p.set(f"m:{i}:{j}", "x" * 10)
+        p.execute()
+    after = scrape(mserver.metrics_port)
+    assert total(after, "connections_received_total") - \
+        total(before, "connections_received_total") == 8
+    assert total(after, "connected_clients") == 8
+    assert total(after, "keys") == 800
+    assert total(after, "net_input_bytes_total") > 800 * 30
+    assert total(after, "net_output_bytes_total") >= 800 * 5     # "+OK\r\n" each
+    # With 3 workers most keys live on another worker than the connection.
+    assert total(after, "steer_sent_total") == total(after, "steer_executed_total") > 0
+    assert total(after, "used_memory_bytes") > 800 * 20
+    for r in rc:
+        r.close()
+    # Busy and idle time per worker core, as CPUUtilization needs.
+    busy = re.findall(r'^slipstream_loop_busy_seconds_total\{core="(\d+)"\} (\S+)$', after, re.M)
+    assert {c for c, _ in busy} == {"0", "1", "2", "3"}
+    assert total(after, "loop_idle_seconds_total") > 0
+
+
+def test_not_found_and_method(mserver):
+    with pytest.raises(urllib.error.HTTPError) as e:
+        scrape(mserver.metrics_port, "/")
+    assert e.value.code == 404
+    req = urllib.request.Request(f"http://127.0.0.1:{mserver.metrics_port}/metrics",
+                                 data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=TIMEOUT)
+    assert e.value.code == 405
+    assert "slipstream_uptime_seconds" in scrape(mserver.metrics_port, "/metrics?x=1")
+
+
+def test_stalled_client_does_not_block_scrapes(mserver):
+    # Connections that send nothing (or half a request) hold a slot, not the loop.
+    idle = [socket.create_connection(("127.0.0.1", mserver.metrics_port), timeout=5)
+            for _ in range(4)]
+    idle[0].sendall(b"GET /metr")
+    try:
+        for _ in range(3):
+            assert "slipstream_keys" in scrape(mserver.metrics_port)
+        # The data plane keeps serving meanwhile.
+        r = redis.Redis(host="127.0.0.1", port=mserver.port, socket_timeout=TIMEOUT)
+        assert r.ping()
+    finally:
+        for s in idle:
+            s.close()
