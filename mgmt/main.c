@@ -10,11 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dataplane/io_dpdk.h"
 #include "dataplane/io_kernel.h"
 #include "dataplane/steer.h"
 #include "mgmt/metrics_http.h"
 #include "mgmt/mgmt.h"
 #include "platform/clock.h"
+#include "platform/eal.h"
 #include "platform/lcore.h"
 #include "platform/log.h"
 #include "platform/mem.h"
@@ -34,11 +36,6 @@ static int usage_error(const char *msg)
 /* Options whose values are valid alone but not together or here. */
 static int check_options(char *err, size_t errlen)
 {
-	if (opt_enum(OPT_io) == 1) {
-		snprintf(err, errlen, "io: 'dpdk' needs the DPDK dataplane, which this "
-			 "build does not have yet; accepted here: kernel");
-		return -EINVAL;
-	}
 	if (opt_int(OPT_port) == 0 && opt_int(OPT_memcache_port) == 0) {
 		snprintf(err, errlen, "port and memcache-port are both 0: "
 			 "at least one must be a port from 1 to 65535");
@@ -57,52 +54,97 @@ static int check_options(char *err, size_t errlen)
 	return SS_OK;
 }
 
-static void announce(unsigned workers)
+/* An I/O backend, chosen once at start-up. */
+struct backend {
+	const char *name;
+	int (*setup)(unsigned workers, char *err, size_t errlen);
+	int (*launch)(unsigned workers, lcore_fn fn, void *arg);
+	lcore_fn worker;
+	bool (*wait_ready)(void);
+	void (*stop)(void);
+	int (*wait)(void);
+	void (*teardown)(void);
+};
+
+static int kernel_launch(unsigned workers, lcore_fn fn, void *arg)
 {
-	log_notice("Slipstream %s, io=kernel, %u worker%s, allocator %s", SS_VERSION,
+	return lcore_launch_workers(workers, fn, arg, opt_bool(OPT_cpu_pin));
+}
+
+/* io=dpdk: the EAL first (it creates the worker lcores), then the port. */
+static int dpdk_setup(unsigned workers, char *err, size_t errlen)
+{
+	int rc = eal_setup(opt_str(OPT_dpdk_args), workers, err, errlen);
+	return rc < 0 ? rc : io_dpdk_setup(workers, err, errlen);
+}
+
+static void dpdk_teardown(void)
+{
+	io_dpdk_teardown();
+	eal_teardown();
+}
+
+static const struct backend backends[] = {
+	{ "kernel", io_kernel_setup, kernel_launch, io_kernel_worker, io_kernel_wait_ready,
+	  io_kernel_stop, lcore_wait_workers, io_kernel_teardown },
+	{ "dpdk", dpdk_setup, eal_launch_workers, io_dpdk_worker, io_dpdk_wait_ready,
+	  io_dpdk_stop, eal_wait_workers, dpdk_teardown },
+};
+
+static void announce(const struct backend *be, unsigned workers)
+{
+	char ip[16];
+	uint32_t a = opt_ipv4(OPT_ip);
+
+	log_notice("Slipstream %s, io=%s, %u worker%s, allocator %s", SS_VERSION, be->name,
 		   workers, workers == 1 ? "" : "s", mem_allocator_name());
-	if (opt_int(OPT_port) != 0)
-		log_notice("Redis (RESP) clients:   redis-cli -h %s -p %lld",
-			   opt_str(OPT_bind), opt_int(OPT_port));
-	if (opt_int(OPT_memcache_port) != 0)
-		log_notice("memcached clients:      %s:%lld (e.g. memccat --servers=%s:%lld KEY)",
-			   opt_str(OPT_bind), opt_int(OPT_memcache_port),
-			   opt_str(OPT_bind), opt_int(OPT_memcache_port));
+	if (opt_enum(OPT_io) == 1) {
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+		log_notice("io=dpdk: answering ARP and ping on %s; Redis and memcached clients "
+			   "are served with io=kernel until the dataplane's TCP stack lands", ip);
+	} else {
+		if (opt_int(OPT_port) != 0)
+			log_notice("Redis (RESP) clients:   redis-cli -h %s -p %lld",
+				   opt_str(OPT_bind), opt_int(OPT_port));
+		if (opt_int(OPT_memcache_port) != 0)
+			log_notice("memcached clients:      %s:%lld (e.g. memccat --servers=%s:%lld KEY)",
+				   opt_str(OPT_bind), opt_int(OPT_memcache_port),
+				   opt_str(OPT_bind), opt_int(OPT_memcache_port));
+	}
 	if (opt_int(OPT_metrics_port) != 0)
 		log_notice("Prometheus metrics:     http://%s:%lld/metrics",
 			   opt_str(OPT_bind), opt_int(OPT_metrics_port));
-	log_notice("Ready to accept connections tcp");
+	log_notice(opt_enum(OPT_io) == 1 ? "Dataplane ready" : "Ready to accept connections tcp");
 }
 
 static int serve(unsigned workers)
 {
+	const struct backend *be = &backends[opt_enum(OPT_io)];
 	char err[256];
 	int rc;
 
-	if ((rc = io_kernel_setup(workers, err, sizeof(err))) < 0) {
+	if ((rc = be->setup(workers, err, sizeof(err))) < 0) {
 		log_warn("%s", err);
+		be->teardown();
 		return 1;
 	}
 	if ((rc = metrics_http_setup(opt_str(OPT_bind), (int)opt_int(OPT_metrics_port),
 				     err, sizeof(err))) < 0) {
 		log_warn("%s", err);
-		io_kernel_teardown();
+		be->teardown();
 		return 1;
 	}
-	rc = lcore_launch_workers(workers, io_kernel_worker, NULL, opt_bool(OPT_cpu_pin));
-	if (rc < 0) {
+	if ((rc = be->launch(workers, be->worker, NULL)) < 0) {
 		log_warn("cannot start workers: %s", strerror(-rc));
-		io_kernel_teardown();
-		return 1;
-	}
-	if (io_kernel_wait_ready()) {
-		announce(workers);
+		be->stop();
+	} else if (be->wait_ready()) {
+		announce(be, workers);
 		mgmt_run();
 	}
-	io_kernel_stop();
-	rc = lcore_wait_workers();
+	be->stop();
+	rc = be->wait();
 	metrics_http_teardown();
-	io_kernel_teardown();
+	be->teardown();
 	return rc == 0 ? 0 : 1;
 }
 

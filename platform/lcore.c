@@ -33,20 +33,28 @@ unsigned lcore_default_workers(void)
 	return n > 1 ? (unsigned)(n - 1) : 1;
 }
 
+int lcore_run_worker(unsigned w, lcore_fn fn, void *arg)
+{
+	char name[16];
+	int rc;
+
+	self = w + 1;
+	log_set_role('W', w);
+	metric_thread_init(self);
+	snprintf(name, sizeof(name), "ss-worker-%u", w);
+	pthread_setname_np(pthread_self(), name);
+	if ((rc = mem_thread_init(self)) == SS_OK) {
+		rc = fn(w, arg);
+		mem_thread_fini();
+	}
+	return rc;
+}
+
 static void *worker_main(void *p)
 {
 	struct worker_slot *s = p;
-	char name[16];
 
-	self = s->worker + 1;
-	log_set_role('W', s->worker);
-	metric_thread_init(self);
-	snprintf(name, sizeof(name), "ss-worker-%u", s->worker);
-	pthread_setname_np(pthread_self(), name);
-	if ((s->rc = mem_thread_init(self)) == SS_OK) {
-		s->rc = s->fn(s->worker, s->arg);
-		mem_thread_fini();
-	}
+	s->rc = lcore_run_worker(s->worker, s->fn, s->arg);
 	return NULL;
 }
 

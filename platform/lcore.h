@@ -34,6 +34,11 @@ int lcore_launch_workers(unsigned n, lcore_fn fn, void *arg, bool pin);
 /* Join all workers; returns the first non-zero worker return value. */
 int lcore_wait_workers(void);
 
+/* Run fn as worker w on the calling thread (an EAL lcore, or a thread of
+ * lcore_launch_workers): lcore index, log role, arena and metric block
+ * first, the arena released after. Returns fn's value. */
+int lcore_run_worker(unsigned w, lcore_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,7 +58,14 @@ def test_counters_follow_traffic(mserver):
         for j in range(100):
             p.set(f"m:{i}:{j}", "x" * 10)
         p.execute()
-    after = scrape(mserver.metrics_port)
+    # A worker counts bytes just after send() returns, so a client can read
+    # its reply before the count moves: wait (bounded) for the totals.
+    deadline = time.monotonic() + 10
+    while True:
+        after = scrape(mserver.metrics_port)
+        if total(after, "net_output_bytes_total") >= 800 * 5 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert total(after, "connections_received_total") - \
         total(before, "connections_received_total") == 8
     assert total(after, "connected_clients") == 8
@@ -74,6 +81,13 @@ def test_counters_follow_traffic(mserver):
     busy = re.findall(r'^slipstream_loop_busy_seconds_total\{core="(\d+)"\} (\S+)$', after, re.M)
     assert {c for c, _ in busy} == {"0", "1", "2", "3"}
     assert total(after, "loop_idle_seconds_total") > 0
+
+
+def test_back_to_back_scrapes(mserver):
+    # Regression: a connection accepted in the same pass as the stale-client
+    # sweep was closed at once (an unsigned subtraction wrapped).
+    for _ in range(1000):
+        assert "slipstream_uptime_seconds" in scrape(mserver.metrics_port)
 
 
 def test_not_found_and_method(mserver):
