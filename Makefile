@@ -50,7 +50,7 @@ build: deps
 	@ninja -C $(BUILD) >/dev/null
 
 run: build
-	@echo "Starting slipstream (io=kernel): redis-cli -p 6379, memcached clients on 127.0.0.1:11211; Ctrl-C stops it."
+	@echo "Starting slipstream $(ARGS) (Ctrl-C stops it)"
 	$(BUILD)/slipstream $(ARGS)
 
 $(ASAN_BUILD)/build.ninja: deps-test
