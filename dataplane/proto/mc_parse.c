@@ -225,19 +225,7 @@ static bool last_is_noreply(const struct line *l)
 
 static int key_push(struct mc_req *r, const char *p, size_t len)
 {
-	if (r->nkeys == r->cap) {
-		uint32_t cap = r->cap ? r->cap * 2 : 8;
-		struct ss_arg *k = realloc(r->keys, cap * sizeof(*k));
-
-		if (k == NULL)
-			return -ENOMEM;
-		r->keys = k;
-		r->cap = cap;
-	}
-	r->keys[r->nkeys].p = p;
-	r->keys[r->nkeys].len = len;
-	r->nkeys++;
-	return SS_OK;
+	return ss_args_push(&r->keys, &r->nkeys, &r->cap, p, len);
 }
 
 /* The single key of a non-get command, refused past KEY_MAX_LENGTH. */

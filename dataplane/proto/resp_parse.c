@@ -106,19 +106,7 @@ static int fail(const char **err, const char *msg)
 
 static int argv_push(struct resp_req *r, const char *p, size_t len)
 {
-	if (r->argc == r->cap) {
-		uint32_t cap = r->cap ? r->cap * 2 : 8;
-		struct ss_arg *a = realloc(r->argv, cap * sizeof(*a));
-
-		if (a == NULL)
-			return -ENOMEM;
-		r->argv = a;
-		r->cap = cap;
-	}
-	r->argv[r->argc].p = p;
-	r->argv[r->argc].len = len;
-	r->argc++;
-	return SS_OK;
+	return ss_args_push(&r->argv, &r->argc, &r->cap, p, len);
 }
 
 /*
