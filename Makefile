@@ -16,7 +16,7 @@ DEPS_RUN   := $(DEPS_BUILD) redis-tools
 DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache \
               libmemcached-tools clang libclang-rt-14-dev iproute2
 
-.PHONY: all deps deps-test build run test test-unit test-asan fuzz bench clean
+.PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare clean
 
 all: build
 
@@ -85,6 +85,11 @@ test: deps-test
 bench: build
 	@test -x $(BUILD)/tests/bench/slipstream_bench || { echo "Google Benchmark not found"; exit 1; }
 	$(BUILD)/tests/bench/slipstream_bench $(ARGS)
+
+# Slipstream (io=kernel) beside Debian's redis-server, same workloads, one run.
+compare: build
+	$(call install_missing,redis-server redis-tools util-linux)
+	/usr/bin/python3 tests/bench/compare_redis.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
