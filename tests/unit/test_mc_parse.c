@@ -12,13 +12,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "dataplane/buf.h"
 #include "dataplane/proto/mc_parse.h"
 #include "platform/status.h"
+#include "split_feed.h"
+
+/* Inputs here stay small enough to be fed at every read size. */
+#define FULL_SWEEP_MAX SIZE_MAX
 
 static const char *const cmd_names[] = {
 	"get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend",
@@ -26,199 +30,121 @@ static const char *const cmd_names[] = {
 	"verbosity", "stats", "quit",
 };
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < sizeof(tmp));
-	sb_put(b, tmp, (size_t)n);
-}
-
-static void sb_arg(struct sbuf *b, const char *p, size_t n)
-{
-	size_t i;
-
-	sb_put(b, "[", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '[' || c == ']' || c == '\\')
-			sb_printf(b, "\\x%02x", c);
-		else
-			sb_put(b, p + i, 1);
-	}
-	sb_put(b, "]", 1);
-}
-
 /* Only what differs from a fresh request is shown. */
-static void describe_ok(struct sbuf *b, const struct mc_req *r)
+static void describe_ok(struct buf *b, const struct mc_req *r)
 {
 	uint32_t i;
 
-	sb_printf(b, " %s", cmd_names[r->cmd]);
+	buf_appendf(b, " %s", cmd_names[r->cmd]);
 	for (i = 0; i < r->nkeys; i++)
-		sb_arg(b, r->keys[i].p, r->keys[i].len);
+		sf_arg(b, r->keys[i].p, r->keys[i].len);
 	if (r->flags)
-		sb_printf(b, " fl=%u", r->flags);
+		buf_appendf(b, " fl=%u", r->flags);
 	if (r->exptime)
-		sb_printf(b, " ex=%lld", (long long)r->exptime);
+		buf_appendf(b, " ex=%lld", (long long)r->exptime);
 	if (r->cas)
-		sb_printf(b, " cas=%llu", (unsigned long long)r->cas);
+		buf_appendf(b, " cas=%llu", (unsigned long long)r->cas);
 	if (r->delta)
-		sb_printf(b, " dl=%llu", (unsigned long long)r->delta);
+		buf_appendf(b, " dl=%llu", (unsigned long long)r->delta);
 	if (r->delay)
-		sb_printf(b, " dy=%lld", (long long)r->delay);
+		buf_appendf(b, " dy=%lld", (long long)r->delay);
 	if (r->data.p != NULL) {
-		sb_put(b, " data=", 6);
-		sb_arg(b, r->data.p, r->data.len);
+		buf_append(b, " data=", 6);
+		sf_arg(b, r->data.p, r->data.len);
 	}
 	if (r->stats_arg.p != NULL) {
-		sb_put(b, " st=", 4);
-		sb_arg(b, r->stats_arg.p, r->stats_arg.len);
+		buf_append(b, " st=", 4);
+		sf_arg(b, r->stats_arg.p, r->stats_arg.len);
 	}
 }
 
-static void describe(struct sbuf *b, int rc, size_t used, const struct mc_req *r,
+static void describe(struct buf *b, int rc, size_t used, const struct mc_req *r,
 		     const char *err)
 {
 	switch (rc) {
 	case SS_OK:
-		sb_printf(b, "OK %zu", used);
+		buf_appendf(b, "OK %zu", used);
 		describe_ok(b, r);
 		break;
 	case -ENOENT:
-		sb_printf(b, "ENOENT %zu", used);
+		buf_appendf(b, "ENOENT %zu", used);
 		break;
 	case -E2BIG:
-		sb_printf(b, "E2BIG %zu sw=%zu %s", used, r->swallow, err);
-		sb_arg(b, r->keys[0].p, r->keys[0].len);
+		buf_appendf(b, "E2BIG %zu sw=%zu %s", used, r->swallow, err);
+		sf_arg(b, r->keys[0].p, r->keys[0].len);
 		break;
 	default:
-		sb_printf(b, "%s %zu %s", rc == -EINVAL ? "EINVAL" : "EPROTO", used, err);
+		buf_appendf(b, "%s %zu %s", rc == -EINVAL ? "EINVAL" : "EPROTO", used, err);
 		break;
 	}
-	sb_put(b, r->noreply ? " noreply\n" : "\n", r->noreply ? 9 : 1);
+	buf_appendf(b, "%s\n", r->noreply ? " noreply" : "");
 }
 
-static char *run(const char *in, size_t len, size_t k, size_t item_max)
+/* -EPROTO and -ENOMEM close the connection; after -E2BIG the server
+ * swallows the data block as it comes, as memcached does. */
+static void step(void *req, const char *p, size_t have, struct sf_step *st, struct buf *out)
+{
+	struct mc_req *r = req;
+	const char *err = NULL;
+
+	st->rc = mc_parse(r, p, have, &st->used, &err);
+	st->need = r->need;
+	if (st->rc == SS_NEED_MORE)
+		return;
+	describe(out, st->rc, st->used, r, err);
+	st->close = st->rc == -EPROTO || st->rc == -ENOMEM;
+	st->swallow = st->rc == -E2BIG ? r->swallow : 0;
+}
+
+/* A fresh request for every feeding: the parser keeps state across calls. */
+static char *run(const char *in, size_t len, size_t k, const void *item_max)
 {
 	struct mc_req r;
-	struct sbuf out = { 0 };
-	size_t avail = 0, off = 0, need = 0, swallow = 0;
-	char *base = malloc(len ? len : 1), *copy;
-	int closed = 0;
+	char *out;
 
-	assert_non_null(base);
 	mc_req_init(&r);
-	r.item_max = item_max;
-	while (!closed) {
-		avail += len - avail < k ? len - avail : k;
-		copy = base + len - avail;
-		memcpy(copy, in, avail);
-		while (off < avail && !closed) {
-			size_t have = avail - off, used = 99;
-			const char *err = NULL;
-			int rc;
-
-			if (swallow > 0) {
-				size_t n = have < swallow ? have : swallow;
-
-				off += n;
-				swallow -= n;
-				continue;
-			}
-			rc = mc_parse(&r, copy + off, have, &used, &err);
-			if (rc == SS_NEED_MORE) {
-				assert_int_equal(used, 0);
-				assert_true(r.need == 0 || r.need > have);
-				if (have < need)
-					assert_int_equal(r.need, need);
-				need = r.need;
-				break;
-			}
-			assert_true(have >= need);
-			need = 0;
-			describe(&out, rc, used, &r, err);
-			if (rc == -EPROTO || rc == -ENOMEM) {
-				closed = 1;
-				break;
-			}
-			assert_true(used > 0 && used <= have);
-			off += used;
-			if (rc == -E2BIG)
-				swallow = r.swallow;
-		}
-		if (avail == len)
-			break;
-	}
-	sb_printf(&out, "END rest=%zu need=%zu sw=%zu%s\n", len - off, need, swallow,
-		  closed ? " closed" : "");
-	free(base);
+	r.item_max = *(const size_t *)item_max;
+	out = sf_feed(in, len, k, step, &r, 1);
 	mc_req_fini(&r);
-	return out.p;
+	return out;
 }
 
 static void check_item_max(const char *in, size_t len, size_t item_max, const char *want)
 {
-	char *one = run(in, len, len, item_max);
-	size_t k;
+	const struct sf_target t = { run, &item_max, FULL_SWEEP_MAX };
 
-	if (strcmp(one, want) != 0)
-		fail_msg("one read:\n got: %s\nwant: %s", one, want);
-	for (k = 1; k <= len; k++) {
-		char *got = run(in, len, k, item_max);
-
-		if (strcmp(got, one) != 0)
-			fail_msg("%zu bytes per read:\n got: %s\nwant: %s", k, got, one);
-		free(got);
-	}
-	free(one);
+	sf_check(&t, in, len, want);
 }
 
-static void check_n(const char *in, size_t len, const char *want)
-{
-	check_item_max(in, len, MC_ITEM_MAX_DEFAULT, want);
-}
+static const size_t item_max_default = MC_ITEM_MAX_DEFAULT;
+static const struct sf_target mc = { run, &item_max_default, FULL_SWEEP_MAX };
 
+#define check_n(in, len, want) sf_check(&mc, in, len, want)
 #define check(lit, want) check_n(lit, sizeof(lit) - 1, want)
 #define check_max(lit, max, want) check_item_max(lit, sizeof(lit) - 1, max, want)
+#define check_repeat(head, fill, n, tail, want) sf_check_repeat(&mc, head, fill, n, tail, want)
 
 #define FORMAT "CLIENT_ERROR bad command line format"
 #define END0 "END rest=0 need=0 sw=0\n"
 
-static char *repeat(const char *head, char fill, size_t n, const char *tail)
+/*
+ * A line with a key of MC_KEY_MAX + 1 bytes is refused with want_long; one
+ * with MC_KEY_MAX bytes is read, shown as want_head, the key, want_tail.
+ */
+static void check_key_max(const char *head, const char *tail, const char *want_long,
+			  const char *want_head, const char *want_tail)
 {
-	size_t h = strlen(head), t = strlen(tail);
-	char *s = malloc(h + n + t + 1);
+	struct buf want;
+	char *k = sf_repeat("", 'k', MC_KEY_MAX, "");
 
-	assert_non_null(s);
-	memcpy(s, head, h);
-	memset(s + h, fill, n);
-	memcpy(s + h + n, tail, t + 1);
-	return s;
+	check_repeat(head, 'k', MC_KEY_MAX + 1, tail, want_long);
+	buf_init(&want);
+	buf_appendf(&want, "%s", want_head);
+	sf_arg(&want, k, MC_KEY_MAX);
+	buf_appendf(&want, "%s", want_tail);
+	check_repeat(head, 'k', MC_KEY_MAX, tail, sf_str(&want));
+	buf_fini(&want);
+	free(k);
 }
 
 static void test_retrieval(void **state)
@@ -240,50 +166,36 @@ static void test_retrieval(void **state)
 
 static void test_retrieval_errors(void **state)
 {
-	char *s;
-
 	(void)state;
 	check("get\r\n", "ENOENT 5\n" END0);
 	check("gets \r\n", "ENOENT 7\n" END0);
 	check("gat\r\n", "ENOENT 5\n" END0);
 	check("gat x k\r\n", "EINVAL 9 CLIENT_ERROR invalid exptime argument\n" END0);
 	check("gats 1x k\r\n", "EINVAL 11 CLIENT_ERROR invalid exptime argument\n" END0);
-	s = repeat("get a ", 'k', MC_KEY_MAX + 1, " b\r\n");
-	check_n(s, strlen(s), "EINVAL 261 " FORMAT "\n" END0);
-	free(s);
-	s = repeat("get a ", 'k', MC_KEY_MAX, " b\r\n");
-	{
-		struct sbuf want = { 0 };
-		char *k = repeat("", 'k', MC_KEY_MAX, "");
-
-		sb_printf(&want, "OK 260 get[a]");
-		sb_arg(&want, k, MC_KEY_MAX);
-		sb_printf(&want, "[b]\n" END0);
-		check_n(s, strlen(s), want.p);
-		free(want.p);
-		free(k);
-	}
-	free(s);
+	check_key_max("get a ", " b\r\n", "EINVAL 261 " FORMAT "\n" END0,
+		      "OK 260 get[a]", "[b]\n" END0);
 }
 
 static void test_many_keys(void **state)
 {
-	struct sbuf in = { 0 }, want = { 0 };
+	struct buf in, want;
 	int i;
 
 	(void)state;
+	buf_init(&in);
+	buf_init(&want);
 	/* Past memcached's 24 tokens and past 2048 bytes: keys never run out. */
-	sb_printf(&in, "gets");
+	buf_appendf(&in, "gets");
 	for (i = 0; i < 300; i++)
-		sb_printf(&in, " key%03d", i);
-	sb_printf(&in, "\r\n");
-	sb_printf(&want, "OK %zu gets", in.len);
+		buf_appendf(&in, " key%03d", i);
+	buf_appendf(&in, "\r\n");
+	buf_appendf(&want, "OK %zu gets", buf_len(&in));
 	for (i = 0; i < 300; i++)
-		sb_printf(&want, "[key%03d]", i);
-	sb_printf(&want, "\n" END0);
-	check_n(in.p, in.len, want.p);
-	free(in.p);
-	free(want.p);
+		buf_appendf(&want, "[key%03d]", i);
+	buf_appendf(&want, "\n" END0);
+	check_n(sf_str(&in), buf_len(&in), sf_str(&want));
+	buf_fini(&in);
+	buf_fini(&want);
 }
 
 static void test_storage(void **state)
@@ -322,8 +234,6 @@ static void test_storage_numbers(void **state)
 
 static void test_storage_errors(void **state)
 {
-	char *s;
-
 	(void)state;
 	check("set k 0 0\r\n", "ENOENT 11\n" END0);
 	check("set k 0 0 1 noreply x\r\nx\r\n", "ENOENT 23\nENOENT 3\n" END0);
@@ -343,22 +253,8 @@ static void test_storage_errors(void **state)
 	/* A bad line skips the line only: its data is read as a command. */
 	check("set k 0 0 notanumber\r\nabc\r\nget k\r\n",
 	      "EINVAL 22 " FORMAT "\nENOENT 5\nOK 7 get[k]\n" END0);
-	s = repeat("set ", 'k', MC_KEY_MAX + 1, " 0 0 1\r\nx\r\n");
-	check_n(s, strlen(s), "EINVAL 263 " FORMAT "\nENOENT 3\n" END0);
-	free(s);
-	s = repeat("set ", 'k', MC_KEY_MAX, " 0 0 1\r\nx\r\n");
-	{
-		struct sbuf want = { 0 };
-		char *k = repeat("", 'k', MC_KEY_MAX, "");
-
-		sb_printf(&want, "OK 265 set");
-		sb_arg(&want, k, MC_KEY_MAX);
-		sb_printf(&want, " data=[x]\n" END0);
-		check_n(s, strlen(s), want.p);
-		free(want.p);
-		free(k);
-	}
-	free(s);
+	check_key_max("set ", " 0 0 1\r\nx\r\n", "EINVAL 263 " FORMAT "\nENOENT 3\n" END0,
+		      "OK 265 set", " data=[x]\n" END0);
 }
 
 static void test_bad_data_chunk(void **state)
@@ -410,17 +306,11 @@ static void test_delete(void **state)
 
 static void test_delete_long_key(void **state)
 {
-	char *s = repeat("delete ", 'k', MC_KEY_MAX + 1, "\r\n");
-
 	(void)state;
-	check_n(s, strlen(s), "EINVAL 260 " FORMAT "\n" END0);
-	free(s);
-	s = repeat("incr ", 'k', MC_KEY_MAX + 1, " 1\r\n");
-	check_n(s, strlen(s), "EINVAL 260 " FORMAT "\n" END0);
-	free(s);
-	s = repeat("touch ", 'k', MC_KEY_MAX + 1, " 1 noreply\r\n");
-	check_n(s, strlen(s), "EINVAL 269 " FORMAT " noreply\n" END0);
-	free(s);
+	check_repeat("delete ", 'k', MC_KEY_MAX + 1, "\r\n", "EINVAL 260 " FORMAT "\n" END0);
+	check_repeat("incr ", 'k', MC_KEY_MAX + 1, " 1\r\n", "EINVAL 260 " FORMAT "\n" END0);
+	check_repeat("touch ", 'k', MC_KEY_MAX + 1, " 1 noreply\r\n",
+		     "EINVAL 269 " FORMAT " noreply\n" END0);
 }
 
 static void test_arith(void **state)
@@ -504,18 +394,14 @@ static void test_line_too_long(void **state)
 
 	(void)state;
 	/* 2048 bytes without "\n": wait; one more: refused. */
-	s = repeat("set ", 'k', MC_LINE_MAX - 4, "");
-	check_n(s, strlen(s), "END rest=2048 need=0 sw=0\n");
-	free(s);
-	s = repeat("set ", 'k', MC_LINE_MAX - 3, "");
-	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2049 need=0 sw=0 closed\n");
-	free(s);
+	check_repeat("set ", 'k', MC_LINE_MAX - 4, "", "END rest=2048 need=0 sw=0\n");
+	check_repeat("set ", 'k', MC_LINE_MAX - 3, "",
+		     "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2049 need=0 sw=0 closed\n");
 	/* Its "\n" comes too late, so it is refused whatever the read sizes. */
-	s = repeat("set ", 'k', MC_LINE_MAX - 3, "\n");
-	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2050 need=0 sw=0 closed\n");
-	free(s);
+	check_repeat("set ", 'k', MC_LINE_MAX - 3, "\n",
+		     "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2050 need=0 sw=0 closed\n");
 	/* "\n" as the 2049th byte is in time. */
-	s = repeat("set ", 'k', MC_LINE_MAX - 4, "\n");
+	s = sf_repeat("set ", 'k', MC_LINE_MAX - 4, "\n");
 	check_n(s, strlen(s), "ENOENT 2049\n" END0);
 	/* "set kk k k k1 kkk...": six tokens, a bad flags one. */
 	s[6] = ' ';
@@ -526,42 +412,27 @@ static void test_line_too_long(void **state)
 	check_n(s, strlen(s), "EINVAL 2049 " FORMAT "\n" END0);
 	free(s);
 	/* gat is not exempt, get and gets are. */
-	s = repeat("gat 0 ", 'k', MC_LINE_MAX, "");
-	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2054 need=0 sw=0 closed\n");
-	free(s);
-	s = repeat("get ", 'k', MC_LINE_MAX, "");
-	check_n(s, strlen(s), "END rest=2052 need=0 sw=0\n");
-	free(s);
+	check_repeat("gat 0 ", 'k', MC_LINE_MAX, "",
+		     "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2054 need=0 sw=0 closed\n");
+	check_repeat("get ", 'k', MC_LINE_MAX, "", "END rest=2052 need=0 sw=0\n");
 }
 
 static void test_long_get_spaces(void **state)
 {
-	char *s, *line;
-	size_t n;
+	char *line;
 
 	(void)state;
 	/* Up to 100 leading spaces before "get ", as memcached allows. */
-	line = repeat("", ' ', 100, "gets ");
-	s = repeat(line, 'k', 2000, "");
-	check_n(s, strlen(s), "END rest=2105 need=0 sw=0\n");
-	free(s);
+	line = sf_repeat("", ' ', 100, "gets ");
+	check_repeat(line, 'k', 2000, "", "END rest=2105 need=0 sw=0\n");
 	free(line);
-	line = repeat("", ' ', 101, "get ");
-	s = repeat(line, 'k', 2000, "");
-	check_n(s, strlen(s), "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2105 need=0 sw=0 closed\n");
-	free(s);
+	line = sf_repeat("", ' ', 101, "get ");
+	check_repeat(line, 'k', 2000, "",
+		     "EPROTO 0 CLIENT_ERROR line too long\nEND rest=2105 need=0 sw=0 closed\n");
 	free(line);
-	/* The long get, once its "\n" is there. */
-	line = repeat("", ' ', 3, "get a ");
-	s = repeat(line, ' ', 3000, "b\r\n");
-	n = strlen(s);
-	{
-		char want[64];
-
-		snprintf(want, sizeof(want), "OK %zu get[a][b]\n" END0, n);
-		check_n(s, n, want);
-	}
-	free(s);
+	/* The long get, once its "\n" is there: 3 + 6 + 3000 + 3 bytes. */
+	line = sf_repeat("", ' ', 3, "get a ");
+	check_repeat(line, ' ', 3000, "b\r\n", "OK 3012 get[a][b]\n" END0);
 	free(line);
 }
 
