@@ -13,21 +13,21 @@
 static void ping_finish(struct conn *c)
 {
 	if (c->resp.argc > 2)
-		resp_error(&c->out, "ERR wrong number of arguments for 'ping' command");
+		resp_error(&c->w, "ERR wrong number of arguments for 'ping' command");
 	else if (c->resp.argc == 2)
-		resp_bulk(&c->out, ARGV(c, 1)->p, ARGV(c, 1)->len);
+		resp_bulk(&c->w, ARGV(c, 1)->p, ARGV(c, 1)->len);
 	else
-		resp_simple(&c->out, "PONG");
+		resp_simple(&c->w, "PONG");
 }
 
 static void echo_finish(struct conn *c)
 {
-	resp_bulk(&c->out, ARGV(c, 1)->p, ARGV(c, 1)->len);
+	resp_bulk(&c->w, ARGV(c, 1)->p, ARGV(c, 1)->len);
 }
 
 static void quit_finish(struct conn *c)
 {
-	resp_simple(&c->out, "OK");
+	resp_simple(&c->w, "OK");
 	c->closing = true;
 }
 
@@ -46,11 +46,11 @@ static void get_emit(struct conn *c, uint32_t i, const struct kop *op,
 	(void)i;
 	(void)op;
 	if (r->status == 1)
-		resp_bulk(&c->out, r->val.p, r->val.len);
+		resp_bulk(&c->w, r->val.p, r->val.len);
 	else if (r->status == 0)
-		resp_null(&c->out);
+		resp_null(&c->w);
 	else
-		resp_error(&c->out, "ERR out of memory");
+		resp_error(&c->w, "ERR out of memory");
 }
 
 static int set_plan(struct conn *c, uint32_t i, struct kop *op)
@@ -71,9 +71,9 @@ static void set_emit(struct conn *c, uint32_t i, const struct kop *op,
 	(void)i;
 	(void)op;
 	if (r->status == SS_OK)
-		resp_simple(&c->out, "OK");
+		resp_simple(&c->w, "OK");
 	else
-		resp_error(&c->out, "OOM command not allowed when used memory > 'maxmemory'.");
+		resp_error(&c->w, "OOM command not allowed when used memory > 'maxmemory'.");
 }
 
 /* SET's options (EX, PX, NX, XX, GET, KEEPTTL ...) arrive with the protocol
@@ -82,7 +82,7 @@ static void set_emit(struct conn *c, uint32_t i, const struct kop *op,
 static void set_finish(struct conn *c)
 {
 	if (c->resp.argc != 3)
-		resp_error(&c->out, "ERR syntax error");
+		resp_error(&c->w, "ERR syntax error");
 }
 
 static int del_plan(struct conn *c, uint32_t i, struct kop *op)
@@ -104,17 +104,88 @@ static void del_emit(struct conn *c, uint32_t i, const struct kop *op,
 
 static void del_finish(struct conn *c)
 {
-	resp_int(&c->out, c->acc);
+	resp_int(&c->w, c->acc);
 }
 
+#define CONN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY)
+
+/* Metadata as Redis 7.0 reports it in COMMAND INFO and COMMAND DOCS. */
 static const struct cmd resp_cmds[] = {
-	{ "ping", -1, NULL, NULL, ping_finish },
-	{ "echo", 2, NULL, NULL, echo_finish },
-	{ "quit", -1, NULL, NULL, quit_finish },
-	{ "get", 2, get_plan, get_emit, NULL },
-	{ "set", -3, set_plan, set_emit, set_finish },
-	{ "del", -2, del_plan, del_emit, del_finish },
+	{ .name = "ping", .arity = -1, .finish = ping_finish, .flags = CMD_FAST,
+	  .tips = "request_policy:all_shards response_policy:all_succeeded",
+	  .acl = "@fast @connection", .group = "connection", .since = "1.0.0",
+	  .summary = "Ping the server", .complexity = "O(1)" },
+	{ .name = "echo", .arity = 2, .finish = echo_finish,
+	  .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+	  .acl = "@fast @connection", .group = "connection", .since = "1.0.0",
+	  .summary = "Echo the given string", .complexity = "O(1)" },
+	{ .name = "quit", .arity = -1, .finish = quit_finish,
+	  .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
+	  .acl = "@fast @connection", .group = "connection", .since = "1.0.0",
+	  .summary = "Close the connection", .complexity = "O(1)" },
+	{ .name = "get", .arity = 2, .plan = get_plan, .emit = get_emit,
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@read @string @fast", .key_flags = "RO access", .group = "string",
+	  .since = "1.0.0", .summary = "Get the value of a key", .complexity = "O(1)" },
+	{ .name = "set", .arity = -3, .plan = set_plan, .emit = set_emit, .finish = set_finish,
+	  .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @slow", .key_flags = "RW access update variable_flags",
+	  .key_notes = "RW and ACCESS due to the optional `GET` argument",
+	  .group = "string", .since = "1.0.0", .summary = "Set the string value of a key",
+	  .complexity = "O(1)" },
+	{ .name = "del", .arity = -2, .plan = del_plan, .emit = del_emit, .finish = del_finish,
+	  .flags = CMD_WRITE, .first_key = 1, .last_key = -1, .key_step = 1,
+	  .acl = "@keyspace @write @slow", .key_flags = "RM delete", .group = "generic",
+	  .tips = "request_policy:multi_shard response_policy:agg_sum",
+	  .since = "1.0.0", .summary = "Delete a key",
+	  .complexity = "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)." },
+	{ .name = "hello", .arity = -1, .finish = cmd_hello_finish, .flags = CONN_FLAGS,
+	  .acl = "@fast @connection", .group = "connection", .since = "6.0.0",
+	  .summary = "Handshake with Redis", .complexity = "O(1)" },
+	{ .name = "auth", .arity = -2, .finish = cmd_auth_finish, .flags = CONN_FLAGS,
+	  .acl = "@fast @connection", .group = "connection", .since = "1.0.0",
+	  .summary = "Authenticate to the server",
+	  .complexity = "O(N) where N is the number of passwords defined for the user" },
+	{ .name = "select", .arity = 2, .finish = cmd_select_finish,
+	  .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+	  .acl = "@fast @connection", .group = "connection", .since = "1.0.0",
+	  .summary = "Change the selected database for the current connection",
+	  .complexity = "O(1)" },
+	{ .name = "reset", .arity = 1, .finish = cmd_reset_finish, .flags = CONN_FLAGS,
+	  .acl = "@fast @connection", .group = "connection", .since = "6.2.0",
+	  .summary = "Reset the connection", .complexity = "O(1)" },
+	{ .name = "client", .arity = -2, .finish = cmd_client_finish, .subs = cmd_client_subs,
+	  .acl = "@slow", .group = "connection", .since = "2.4.0",
+	  .summary = "A container for client connection commands",
+	  .complexity = "Depends on subcommand." },
+	{ .name = "command", .arity = -1, .finish = cmd_command_finish, .subs = cmd_command_subs,
+	  .flags = CMD_LOADING | CMD_STALE,
+	  .tips = "nondeterministic_output_order",
+	  .acl = "@slow @connection", .group = "server", .since = "2.8.13",
+	  .summary = "Get array of Redis command details",
+	  .complexity = "O(N) where N is the total number of Redis commands" },
+	{ .name = "config", .arity = -2, .finish = cmd_config_finish, .subs = cmd_config_subs,
+	  .acl = "@slow", .group = "server", .since = "2.0.0",
+	  .summary = "A container for server configuration commands",
+	  .complexity = "Depends on subcommand." },
+	{ .name = "dbsize", .arity = 1, .finish = cmd_dbsize_finish,
+	  .flags = CMD_READONLY | CMD_FAST,
+	  .tips = "request_policy:all_shards response_policy:agg_sum",
+	  .acl = "@keyspace @read @fast", .group = "server", .since = "1.0.0",
+	  .summary = "Return the number of keys in the selected database",
+	  .complexity = "O(1)" },
+	{ .name = "time", .arity = 1, .finish = cmd_time_finish,
+	  .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
+	  .tips = "nondeterministic_output",
+	  .acl = "@fast", .group = "server", .since = "2.6.0",
+	  .summary = "Return the current server time", .complexity = "O(1)" },
 };
+
+const struct cmd *cmd_resp_table(size_t *n)
+{
+	*n = sizeof(resp_cmds) / sizeof(resp_cmds[0]);
+	return resp_cmds;
+}
 
 const struct cmd *cmd_resp_lookup(const struct ss_arg *name)
 {
@@ -133,7 +204,7 @@ void cmd_resp_reject(struct conn *c, const struct cmd *cmd)
 	size_t n = 0;
 
 	if (cmd != NULL) {
-		resp_error(&c->out, "ERR wrong number of arguments for '%s' command",
+		resp_error(&c->w, "ERR wrong number of arguments for '%s' command",
 			   cmd->name);
 		return;
 	}
@@ -146,6 +217,6 @@ void cmd_resp_reject(struct conn *c, const struct cmd *cmd)
 		if (w > 0)
 			n += (size_t)w;
 	}
-	resp_error(&c->out, "ERR unknown command '%.*s', with args beginning with: %s",
+	resp_error(&c->w, "ERR unknown command '%.*s', with args beginning with: %s",
 		   (int)(ARGV(c, 0)->len < 128 ? ARGV(c, 0)->len : 128), ARGV(c, 0)->p, args);
 }

@@ -26,6 +26,8 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
 	c->io = io;
 	buf_init(&c->in);
 	buf_init(&c->out);
+	c->w.b = &c->out;
+	conn_resp_reset(c);
 	resp_req_init(&c->resp);
 	mc_req_init(&c->mc);
 	return c;
@@ -37,6 +39,9 @@ static void conn_free(struct conn *c)
 	buf_fini(&c->out);
 	resp_req_fini(&c->resp);
 	mc_req_fini(&c->mc);
+	free(c->name);
+	free(c->lib_name);
+	free(c->lib_ver);
 	free(c);
 }
 
@@ -81,7 +86,7 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 	if (rc < 0) {
 		/* Redis answers a protocol error and closes the connection. */
 		if (rc == -EPROTO)
-			resp_error(&c->out, "ERR %s", err);
+			resp_error(&c->w, "ERR %s", err);
 		c->closing = true;
 		return PARSED_NONE;
 	}
@@ -94,6 +99,9 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 		cmd_resp_reject(c, c->cmd);
 		return PARSED_NONE;
 	}
+	/* Redis checks the command and its arity first, then AUTH. */
+	if (!cmd_resp_auth_ok(c, c->cmd))
+		return PARSED_NONE;
 	return PARSED_CMD;
 }
 

@@ -17,6 +17,31 @@
 #include "dataplane/kop.h"
 #include "dataplane/proto/mc_parse.h"
 #include "dataplane/proto/resp_parse.h"
+#include "dataplane/proto/resp_reply.h"
+
+/* Command flags as COMMAND INFO reports them, in Redis's reply order. */
+enum {
+	CMD_WRITE = 1u << 0,
+	CMD_READONLY = 1u << 1,
+	CMD_DENYOOM = 1u << 2,
+	CMD_ADMIN = 1u << 3,
+	CMD_PUBSUB = 1u << 4,
+	CMD_NOSCRIPT = 1u << 5,
+	CMD_BLOCKING = 1u << 6,
+	CMD_LOADING = 1u << 7,
+	CMD_STALE = 1u << 8,
+	CMD_SKIP_MONITOR = 1u << 9,
+	CMD_SKIP_SLOWLOG = 1u << 10,
+	CMD_ASKING = 1u << 11,
+	CMD_FAST = 1u << 12,
+	CMD_NO_AUTH = 1u << 13,        /* runs before AUTH */
+	CMD_NO_MANDATORY_KEYS = 1u << 14,
+	CMD_NO_ASYNC_LOADING = 1u << 15,
+	CMD_NO_MULTI = 1u << 16,
+	CMD_MOVABLE_KEYS = 1u << 17,
+	CMD_ALLOW_BUSY = 1u << 18,
+	CMD__NFLAGS = 19,
+};
 
 struct cmd {
 	const char *name;
@@ -26,6 +51,15 @@ struct cmd {
 	void (*emit)(struct conn *c, uint32_t i, const struct kop *op,
 		     const struct kop_result *r);
 	void (*finish)(struct conn *c);
+	/* What COMMAND reports (RESP commands only). */
+	unsigned flags;          /* CMD_* */
+	int first_key, last_key, key_step;
+	const char *acl;         /* ACL categories, space separated: "@read @string @fast" */
+	const char *key_flags;   /* key spec flags, space separated: "RO access" */
+	const char *key_notes;   /* key spec notes, or NULL */
+	const char *tips;        /* command tips, space separated */
+	const char *group, *since, *summary, *complexity;
+	const struct cmd *subs;  /* a container's subcommands ("client|id" ...), NULL name ends */
 };
 
 struct conn {
@@ -33,6 +67,11 @@ struct conn {
 	enum proto proto;
 	unsigned worker;
 	struct buf in, out;
+	struct resp_w w;         /* RESP replies: &out and the protocol version */
+	bool authed;             /* AUTH passed, or no requirepass at connect */
+	bool no_evict;           /* CLIENT NO-EVICT (no client eviction exists yet) */
+	char *name;              /* CLIENT SETNAME, or NULL */
+	char *lib_name, *lib_ver;   /* CLIENT SETINFO, or NULL */
 	struct resp_req resp;
 	struct mc_req mc;
 	const struct cmd *cmd;   /* the request being executed */
@@ -50,6 +89,24 @@ struct conn {
 
 /* The RESP command called name, or NULL. */
 const struct cmd *cmd_resp_lookup(const struct ss_arg *name);
+/* The RESP command table, for COMMAND. */
+const struct cmd *cmd_resp_table(size_t *n);
+/* May c run cmd before authenticating? Replies NOAUTH when not. */
+bool cmd_resp_auth_ok(struct conn *c, const struct cmd *cmd);
+/* Connection and server commands (cmd_resp_server.c). */
+void cmd_hello_finish(struct conn *c);
+void cmd_auth_finish(struct conn *c);
+void cmd_select_finish(struct conn *c);
+void cmd_reset_finish(struct conn *c);
+void cmd_client_finish(struct conn *c);
+void cmd_command_finish(struct conn *c);
+void cmd_config_finish(struct conn *c);
+void cmd_dbsize_finish(struct conn *c);
+void cmd_time_finish(struct conn *c);
+/* The subcommands of CLIENT, COMMAND, CONFIG. */
+extern const struct cmd cmd_client_subs[], cmd_command_subs[], cmd_config_subs[];
+/* Back to the state of a new connection (RESET, conn_create). */
+void conn_resp_reset(struct conn *c);
 /* The reply for a request whose command or arity is wrong. */
 void cmd_resp_reject(struct conn *c, const struct cmd *cmd);
 /* The memcached command for a parsed request, or NULL (replied "ERROR"). */

@@ -3,13 +3,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
-void resp_simple(struct buf *b, const char *s)
+void resp_simple(struct resp_w *w, const char *s)
 {
-	buf_appendf(b, "+%s\r\n", s);
+	buf_appendf(w->b, "+%s\r\n", s);
 }
 
-void resp_error(struct buf *b, const char *fmt, ...)
+void resp_error(struct resp_w *w, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -21,21 +22,55 @@ void resp_error(struct buf *b, const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
-	buf_appendf(b, "-%s\r\n", msg);
+	buf_appendf(w->b, "-%s\r\n", msg);
 }
 
-void resp_bulk(struct buf *b, const void *p, size_t n)
+void resp_bulk(struct resp_w *w, const void *p, size_t n)
 {
-	if (buf_appendf(b, "$%zu\r\n", n) == 0 && buf_append(b, p, n) == 0)
-		buf_append(b, "\r\n", 2);
+	if (buf_appendf(w->b, "$%zu\r\n", n) == 0 && buf_append(w->b, p, n) == 0)
+		buf_append(w->b, "\r\n", 2);
 }
 
-void resp_null(struct buf *b)
+void resp_cstr(struct resp_w *w, const char *s)
 {
-	buf_append(b, "$-1\r\n", 5);
+	resp_bulk(w, s, strlen(s));
 }
 
-void resp_int(struct buf *b, long long v)
+void resp_null(struct resp_w *w)
 {
-	buf_appendf(b, ":%lld\r\n", v);
+	if (w->proto >= 3)
+		buf_append(w->b, "_\r\n", 3);
+	else
+		buf_append(w->b, "$-1\r\n", 5);
+}
+
+void resp_null_array(struct resp_w *w)
+{
+	if (w->proto >= 3)
+		buf_append(w->b, "_\r\n", 3);
+	else
+		buf_append(w->b, "*-1\r\n", 5);
+}
+
+void resp_int(struct resp_w *w, long long v)
+{
+	buf_appendf(w->b, ":%lld\r\n", v);
+}
+
+void resp_array(struct resp_w *w, size_t n)
+{
+	buf_appendf(w->b, "*%zu\r\n", n);
+}
+
+void resp_map(struct resp_w *w, size_t n)
+{
+	if (w->proto >= 3)
+		buf_appendf(w->b, "%%%zu\r\n", n);
+	else
+		buf_appendf(w->b, "*%zu\r\n", 2 * n);
+}
+
+void resp_set(struct resp_w *w, size_t n)
+{
+	buf_appendf(w->b, "%c%zu\r\n", w->proto >= 3 ? '~' : '*', n);
 }
