@@ -35,7 +35,7 @@ static int get_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i >= c->mc.nkeys)
 		return 1;
-	op->kind = KOP_GET;
+	op->fn = kop_get;
 	op->key = c->mc.keys[i];
 	return 0;
 }
@@ -64,7 +64,7 @@ static int set_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i > 0)
 		return 1;
-	op->kind = KOP_SET;
+	op->fn = kop_set;
 	op->key = c->mc.keys[0];
 	op->val = c->mc.data;
 	op->flags = c->mc.flags;
@@ -87,7 +87,7 @@ static int delete_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i > 0)
 		return 1;
-	op->kind = KOP_DEL;
+	op->fn = kop_del;
 	op->key = c->mc.keys[0];
 	return 0;
 }
@@ -112,7 +112,7 @@ static int too_large_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i > 0 || c->mc.cmd != MC_SET)
 		return 1;
-	op->kind = KOP_DEL;
+	op->fn = kop_del;
 	op->key = c->mc.keys[0];
 	return 0;
 }

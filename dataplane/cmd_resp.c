@@ -35,7 +35,7 @@ static int get_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i > 0)
 		return 1;
-	op->kind = KOP_GET;
+	op->fn = kop_get;
 	op->key = *ARGV(c, 1);
 	return 0;
 }
@@ -57,7 +57,7 @@ static int set_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i > 0 || c->resp.argc != 3)
 		return 1;
-	op->kind = KOP_SET;
+	op->fn = kop_set;
 	op->key = *ARGV(c, 1);
 	op->val = *ARGV(c, 2);
 	op->flags = 0;
@@ -89,7 +89,7 @@ static int del_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	if (i + 1 >= c->resp.argc)
 		return 1;
-	op->kind = KOP_DEL;
+	op->fn = kop_del;
 	op->key = *ARGV(c, i + 1);
 	return 0;
 }

@@ -23,7 +23,7 @@ struct steer_msg {
 	int is_reply;
 	struct kop op;
 	struct kop_result res;
-	char *res_copy;          /* GET hit: the value, copied on the owner */
+	char *res_copy;          /* the result's val, copied on the owner */
 	char data[];             /* key, then value */
 };
 
@@ -145,7 +145,9 @@ static void execute(struct shard *s, struct steer_msg *x)
 {
 	kop_exec_local(s, &x->op, &x->res);
 	metric_add_local(METRIC_steer_executed, 1);
-	if (x->op.kind == KOP_GET && x->res.status == 1) {
+	/* A result that points into the shard is only valid on the owner
+	 * until its next write: the origin gets a copy. */
+	if (x->res.val.p != NULL) {
 		x->res_copy = malloc(x->res.val.len ? x->res.val.len : 1);
 		if (x->res_copy == NULL) {
 			x->res.status = -ENOMEM;

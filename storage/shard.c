@@ -24,9 +24,12 @@ struct item {
 	uint32_t klen;
 	uint32_t vlen;
 	uint32_t flags;
+	uint8_t meta;           /* ITEM_* protocol bits */
+	uint8_t pad_[3];
+	int64_t atime_s;
 	char data[];
 };
-_Static_assert(sizeof(struct item) == 48, "item header grew: per-item overhead is tracked");
+_Static_assert(sizeof(struct item) == 56, "item header grew: per-item overhead is tracked");
 
 struct shard {
 	struct item **buckets;
@@ -172,7 +175,7 @@ static void flush_due(struct shard *s, int64_t now_ms)
 	}
 }
 
-struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
+struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
 	flush_due(s, now_ms);
 	struct item **link = find_link(s, key, klen, hash64(key, klen));
@@ -182,6 +185,32 @@ struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int6
 		return NULL;
 	}
 	return *link;
+}
+
+void shard_access_local(struct shard *s, struct item *it, int64_t now_ms)
+{
+	(void)s;
+	it->atime_s = now_ms / 1000;
+}
+
+struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
+{
+	struct item *it = shard_peek_local(s, key, klen, now_ms);
+
+	if (it != NULL)
+		shard_access_local(s, it, now_ms);
+	return it;
+}
+
+int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t expire_ms,
+		      int64_t now_ms)
+{
+	struct item *it = shard_peek_local(s, key, klen, now_ms);
+
+	if (it == NULL)
+		return 0;
+	it->expire_ms = expire_ms;
+	return 1;
 }
 
 int shard_set_local(struct shard *s, const void *key, size_t klen,
@@ -205,6 +234,8 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	it->klen = (uint32_t)klen;
 	it->vlen = (uint32_t)vlen;
 	it->flags = flags;
+	it->meta = 0;
+	it->atime_s = clock_unix_ms() / 1000;
 	memcpy(it->data, key, klen);
 	memcpy(it->data + klen, val, vlen);
 	add_used(s, (int64_t)mem_alloc_size(sz));
@@ -237,6 +268,58 @@ int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_m
 	return existed;
 }
 
+/* Redis's reverse-binary cursor increment (dict.c rev()): a cursor that
+ * walks bucket indexes high bit first keeps its place across a doubling. */
+static uint64_t rev64(uint64_t v)
+{
+	uint64_t r = 0;
+
+	for (int i = 0; i < 64; i++, v >>= 1)
+		r = (r << 1) | (v & 1);
+	return r;
+}
+
+uint64_t shard_scan_local(struct shard *s, uint64_t cursor, unsigned count,
+			  shard_visit_fn fn, void *arg, int64_t now_ms)
+{
+	flush_due(s, now_ms);
+	if (count == 0)
+		count = 1;
+	do {
+		for (struct item *it = s->buckets[cursor & s->mask]; it != NULL; it = it->next)
+			if (!expired(it, now_ms))
+				fn(it, arg);
+		cursor |= ~s->mask;
+		cursor = rev64(rev64(cursor) + 1);
+	} while (cursor != 0 && --count > 0);
+	return cursor;
+}
+
+struct item *shard_random_local(struct shard *s, int64_t now_ms)
+{
+	flush_due(s, now_ms);
+	if (s->count == 0)
+		return NULL;
+	/* Random buckets until a non-empty one (the table is kept at most
+	 * 1 item per bucket on average, so this ends quickly), then a random
+	 * item of its chain; expired items found on the way are skipped. */
+	for (unsigned tries = 0; tries < 1u << 20; tries++) {
+		struct item *it = s->buckets[(uint64_t)random() & s->mask];
+		unsigned n = 0;
+
+		for (struct item *x = it; x != NULL; x = x->next)
+			n++;
+		if (n == 0)
+			continue;
+		n = (unsigned)random() % n;
+		while (n-- > 0)
+			it = it->next;
+		if (!expired(it, now_ms))
+			return it;
+	}
+	return NULL;
+}
+
 uint64_t shard_count(const struct shard *s)
 {
 	return __atomic_load_n(&s->count, __ATOMIC_RELAXED);
@@ -254,3 +337,6 @@ size_t item_vlen(const struct item *it) { return it->vlen; }
 uint32_t item_flags(const struct item *it) { return it->flags; }
 uint64_t item_cas(const struct item *it) { return it->cas; }
 int64_t item_expire_ms(const struct item *it) { return it->expire_ms; }
+int64_t item_atime_s(const struct item *it) { return it->atime_s; }
+unsigned item_meta(const struct item *it) { return it->meta; }
+void item_meta_set_local(struct item *it, unsigned bits) { it->meta = (uint8_t)bits; }

@@ -147,6 +147,91 @@ static void test_growth_and_accounting(void **state)
 	assert_true(shard_used_memory(s) < empty + 64 * 1024 * 8);
 }
 
+static void test_touch_peek_meta(void **state)
+{
+	struct shard *s = *state;
+	struct item *it;
+
+	assert_int_equal(shard_touch_local(s, KEY("t"), 5000, 1000), 0);
+	assert_int_equal(shard_set_local(s, KEY("t"), "v", 1, 7, 0), 0);
+	it = shard_peek_local(s, KEY("t"), 1000);
+	assert_non_null(it);
+	uint64_t cas = item_cas(it);
+	assert_int_equal(item_meta(it), 0);
+	item_meta_set_local(it, ITEM_FETCHED | ITEM_STALE);
+	assert_int_equal(shard_touch_local(s, KEY("t"), 5000, 1000), 1);
+	it = shard_get_local(s, KEY("t"), 1000);
+	assert_int_equal(item_expire_ms(it), 5000);
+	assert_int_equal(item_cas(it), cas);        /* touch keeps the CAS */
+	assert_int_equal(item_meta(it), ITEM_FETCHED | ITEM_STALE);
+	assert_int_equal(item_atime_s(it), 1);
+	assert_null(shard_get_local(s, KEY("t"), 5000));   /* expired at 5000 */
+	/* A new value clears the protocol bits. */
+	assert_int_equal(shard_set_local(s, KEY("t"), "w", 1, 7, 0), 0);
+	assert_int_equal(item_meta(shard_peek_local(s, KEY("t"), 0)), 0);
+}
+
+static void count_visit(const struct item *it, void *arg)
+{
+	unsigned *seen = arg;
+	unsigned k;
+
+	assert_int_equal(sscanf(item_key(it), "k%u", &k), 1);
+	seen[k]++;
+}
+
+/* Every key present for the whole scan is visited, even when the table
+ * doubles between calls. */
+static void test_scan_across_growth(void **state)
+{
+	struct shard *s = *state;
+	static unsigned seen[20000];
+	char key[32];
+	uint64_t cursor = 0;
+	unsigned calls = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (unsigned i = 0; i < 1000; i++) {
+		int n = snprintf(key, sizeof(key), "k%u", i);
+		assert_int_equal(shard_set_local(s, key, (size_t)n, "v", 1, 0, 0), 0);
+	}
+	do {
+		cursor = shard_scan_local(s, cursor, 10, count_visit, seen, 0);
+		/* grow the table while the scan is in progress */
+		for (unsigned i = 1000 + calls * 100; i < 1000 + (calls + 1) * 100 && i < 20000; i++) {
+			int n = snprintf(key, sizeof(key), "k%u", i);
+			assert_int_equal(shard_set_local(s, key, (size_t)n, "v", 1, 0, 0), 0);
+		}
+		calls++;
+	} while (cursor != 0 && calls < 100000);
+	assert_int_equal(cursor, 0);
+	for (unsigned i = 0; i < 1000; i++)
+		assert_true(seen[i] >= 1);
+	assert_true(shard_count(s) > 2000);   /* it did grow during the scan */
+}
+
+static void test_random(void **state)
+{
+	struct shard *s = *state;
+	struct item *it;
+	int hit_a = 0, hit_b = 0;
+
+	assert_null(shard_random_local(s, 0));
+	assert_int_equal(shard_set_local(s, KEY("a"), "1", 1, 0, 0), 0);
+	assert_int_equal(shard_set_local(s, KEY("b"), "2", 1, 0, 0), 0);
+	assert_int_equal(shard_set_local(s, KEY("gone"), "3", 1, 0, 10), 0);
+	for (int i = 0; i < 200; i++) {
+		it = shard_random_local(s, 100);
+		assert_non_null(it);
+		assert_int_equal(item_klen(it), 1);   /* never the expired key */
+		if (*(const char *)item_key(it) == 'a')
+			hit_a++;
+		else
+			hit_b++;
+	}
+	assert_true(hit_a > 0 && hit_b > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +239,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_and_accounting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_touch_peek_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_across_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
