@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * RESP connection and server commands: HELLO AUTH SELECT RESET CLIENT
- * COMMAND CONFIG DBSIZE TIME. Replies, error strings and order of checks
+ * COMMAND CONFIG DBSIZE TIME FLUSHDB FLUSHALL. Replies, error strings and order of checks
  * follow Redis 7.0 (src/networking.c, acl.c, config.c, server.c).
  *
  * Runs on the connection's worker. CONFIG SET writes the option table from
@@ -20,7 +20,12 @@
 #include <time.h>
 
 #include "dataplane/conn_priv.h"
+#include "dataplane/steer.h"
+#include "platform/cmdstat.h"
+#include "platform/metric.h"
 #include "platform/opt.h"
+#include "platform/status.h"
+#include "storage/shard.h"
 #include "storage/storage.h"
 
 #define ARGV(c, i) (&(c)->resp.argv[i])
@@ -264,7 +269,7 @@ static const struct cmd *find_sub(const struct cmd *container, const struct ss_a
 
 /* Container commands: look up the subcommand, check its arity, run it;
  * Redis's errors for each. */
-static void run_subcmd(struct conn *c)
+void cmd_run_subcmd(struct conn *c)
 {
 	const struct cmd *sub = find_sub(c->cmd, ARGV(c, 1));
 	const struct ss_arg *a = ARGV(c, 1);
@@ -286,6 +291,27 @@ static void run_subcmd(struct conn *c)
 		return;
 	}
 	sub->finish(c);
+}
+
+static bool sub_arity_ok(const struct conn *c, const struct cmd *sub)
+{
+	return (sub->arity > 0 && ARGC(c) == (uint32_t)sub->arity) ||
+	       (sub->arity < 0 && ARGC(c) >= (uint32_t)-sub->arity);
+}
+
+int cmd_sub_plan(struct conn *c, uint32_t i, struct kop *op)
+{
+	const struct cmd *sub = find_sub(c->cmd, ARGV(c, 1));
+
+	/* errors (unknown subcommand, arity) are replied by the finish */
+	if (sub == NULL || sub->plan == NULL || !sub_arity_ok(c, sub))
+		return 1;
+	return sub->plan(c, i, op);
+}
+
+void cmd_sub_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r)
+{
+	find_sub(c->cmd, ARGV(c, 1))->emit(c, i, op, r);
 }
 
 static void client_id(struct conn *c)
@@ -351,8 +377,27 @@ static void client_no_evict(struct conn *c)
 
 #define SUB_CONN (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 
-/* CLIENT LIST, INFO and KILL need every worker's connections: not here yet. */
+/* LIST, INFO and KILL: cmd_resp_clients.c */
 const struct cmd cmd_client_subs[] = {
+	{ .name = "client|list", .arity = -2, .plan = cmd_client_list_plan,
+	  .emit = cmd_client_list_emit, .finish = cmd_client_list_finish,
+	  .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+	  .acl = "@admin @slow @dangerous @connection", .group = "connection",
+	  .tips = "nondeterministic_output", .since = "2.4.0",
+	  .summary = "Get the list of client connections",
+	  .complexity = "O(N) where N is the number of client connections" },
+	{ .name = "client|info", .arity = 2, .finish = cmd_client_info_finish,
+	  .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+	  .acl = "@slow @connection", .group = "connection",
+	  .tips = "nondeterministic_output", .since = "6.2.0",
+	  .summary = "Returns information about the current client connection.",
+	  .complexity = "O(1)" },
+	{ .name = "client|kill", .arity = -3, .plan = cmd_client_kill_plan,
+	  .emit = cmd_client_kill_emit, .finish = cmd_client_kill_finish,
+	  .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+	  .acl = "@admin @slow @dangerous @connection", .group = "connection",
+	  .since = "2.4.0", .summary = "Kill the connection of a client",
+	  .complexity = "O(N) where N is the number of client connections" },
 	{ .name = "client|id", .arity = 2, .finish = client_id, .flags = SUB_CONN,
 	  .acl = "@slow @connection", .group = "connection", .since = "5.0.0",
 	  .summary = "Returns the client ID for the current connection", .complexity = "O(1)" },
@@ -374,7 +419,7 @@ const struct cmd cmd_client_subs[] = {
 
 void cmd_client_finish(struct conn *c)
 {
-	run_subcmd(c);
+	cmd_run_subcmd(c);
 }
 
 /* ---- COMMAND ---- */
@@ -663,7 +708,7 @@ void cmd_command_finish(struct conn *c)
 	if (ARGC(c) == 1)
 		command_all(c);
 	else
-		run_subcmd(c);
+		cmd_run_subcmd(c);
 }
 
 /* ---- CONFIG ---- */
@@ -893,9 +938,12 @@ static void config_set(struct conn *c)
 		free(old[i]);
 }
 
-/* No statistics exist yet (INFO stats is still to come): nothing to reset. */
+/* As Redis: the INFO stats counters, commandstats and latency histograms
+ * start again from zero (the slow log and LATENCY keep theirs). */
 static void config_resetstat(struct conn *c)
 {
+	metric_reset_counters();
+	cmdstat_reset();
 	resp_simple(&c->w, "OK");
 }
 
@@ -917,7 +965,50 @@ const struct cmd cmd_config_subs[] = {
 
 void cmd_config_finish(struct conn *c)
 {
-	run_subcmd(c);
+	cmd_run_subcmd(c);
+}
+
+/* ---- FLUSHDB / FLUSHALL ---- */
+
+/* On each worker in turn: drop its shard's items now. */
+static void flush_now(struct shard *s, const struct kop *op, struct kop_result *res,
+		      int64_t now_ms)
+{
+	(void)op;
+	shard_flush_local(s, now_ms, now_ms);
+	res->status = SS_OK;
+}
+
+/* [ASYNC|SYNC]: both free synchronously, worker by worker; the reply comes
+ * once every shard is empty, which satisfies either. */
+int cmd_flush_plan(struct conn *c, uint32_t i, struct kop *op)
+{
+	if (ARGC(c) > 2 || (ARGC(c) == 2 && !arg_is(ARGV(c, 1), "async") &&
+			    !arg_is(ARGV(c, 1), "sync")))
+		return 1;
+	if (i >= steer_workers())
+		return 1;
+	op->fn = flush_now;
+	op->target = (int)i;
+	return 0;
+}
+
+void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,
+		    const struct kop_result *r)
+{
+	(void)c;
+	(void)i;
+	(void)op;
+	(void)r;
+}
+
+void cmd_flush_finish(struct conn *c)
+{
+	if (ARGC(c) > 2 || (ARGC(c) == 2 && !arg_is(ARGV(c, 1), "async") &&
+			    !arg_is(ARGV(c, 1), "sync")))
+		resp_error(&c->w, "ERR syntax error");
+	else
+		resp_simple(&c->w, "OK");
 }
 
 void cmd_dbsize_finish(struct conn *c)

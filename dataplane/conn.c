@@ -2,16 +2,29 @@
 #include "dataplane/conn.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dataplane/conn_priv.h"
 #include "dataplane/proto/resp_reply.h"
 #include "dataplane/steer.h"
+#include "platform/clock.h"
 #include "platform/status.h"
 #include "storage/storage.h"
 
 static uint64_t next_id = 1;   /* CLIENT ID: unique across workers */
+
+/* Each worker's connections (CLIENT LIST/KILL walk them on their worker). */
+#define CONN_LISTS 256
+static struct conn_list {
+	struct conn *head;
+} __attribute__((aligned(64))) lists[CONN_LISTS];
+
+struct conn *conn_first_local(unsigned w)
+{
+	return w < CONN_LISTS ? lists[w].head : NULL;
+}
 
 struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void *io)
 {
@@ -27,6 +40,14 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
 	buf_init(&c->in);
 	buf_init(&c->out);
 	c->w.b = &c->out;
+	buf_init(&c->gather);
+	c->created_ms = c->last_ms = clock_unix_ms();
+	if (worker < CONN_LISTS) {
+		c->next = lists[worker].head;
+		if (c->next != NULL)
+			c->next->prev = c;
+		lists[worker].head = c;
+	}
 	conn_resp_reset(c);
 	resp_req_init(&c->resp);
 	mc_req_init(&c->mc);
@@ -37,6 +58,15 @@ static void conn_free(struct conn *c)
 {
 	buf_fini(&c->in);
 	buf_fini(&c->out);
+	buf_fini(&c->gather);
+	if (c->worker < CONN_LISTS) {
+		if (c->prev != NULL)
+			c->prev->next = c->next;
+		else
+			lists[c->worker].head = c->next;
+		if (c->next != NULL)
+			c->next->prev = c->prev;
+	}
 	resp_req_fini(&c->resp);
 	mc_req_fini(&c->mc);
 	free(c->name);
@@ -52,6 +82,12 @@ void conn_release(struct conn *c)
 		conn_free(c);
 }
 
+void conn_set_addrs(struct conn *c, const char *peer, const char *local)
+{
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	snprintf(c->laddr, sizeof(c->laddr), "%s", local);
+}
+
 struct buf *conn_in(struct conn *c) { return &c->in; }
 struct buf *conn_out(struct conn *c) { return &c->out; }
 uint64_t conn_id(const struct conn *c) { return c->id; }
@@ -63,6 +99,10 @@ bool conn_wants_input(const struct conn *c)
 
 bool conn_wants_close(const struct conn *c)
 {
+	/* Not while a kop is away: the reply it completes must go out first
+	 * (CLIENT KILL of the caller itself marks it closing mid-plan). */
+	if (c->away)
+		return false;
 	return c->closing || c->in.enomem || c->out.enomem;
 }
 
@@ -96,12 +136,16 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 	if (c->cmd == NULL ||
 	    (c->cmd->arity > 0 && c->resp.argc != (uint32_t)c->cmd->arity) ||
 	    (c->cmd->arity < 0 && c->resp.argc < (uint32_t)-c->cmd->arity)) {
+		if (c->cmd != NULL)
+			conn_stat_reject(c, c->cmd);
 		cmd_resp_reject(c, c->cmd);
 		return PARSED_NONE;
 	}
 	/* Redis checks the command and its arity first, then AUTH. */
-	if (!cmd_resp_auth_ok(c, c->cmd))
+	if (!cmd_resp_auth_ok(c, c->cmd)) {
+		conn_stat_reject(c, c->cmd);
 		return PARSED_NONE;
+	}
 	return PARSED_CMD;
 }
 
@@ -174,9 +218,11 @@ static bool run_plan(struct conn *c)
 		}
 		kop_exec_local(storage_shard(c->worker), &op, &res);
 		c->cmd->emit(c, c->op_next++, &op, &res);
+		conn_stat_note(c);
 	}
 	if (c->cmd->finish != NULL)
 		c->cmd->finish(c);
+	conn_stat_end(c);
 	return true;
 }
 
@@ -208,6 +254,7 @@ void conn_process_local(struct conn *c)
 			c->req_len = consumed;
 			c->op_next = 0;
 			c->acc = 0;
+			conn_stat_begin(c);
 			if (!run_plan(c))
 				break;   /* resumes in reply_arrived() */
 		}
@@ -239,7 +286,9 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 		c->kick(c, c->io);
 		return;
 	}
+	c->out_mark = buf_len(&c->out);   /* `out` may have been sent meanwhile */
 	c->cmd->emit(c, c->op_next++, &op, res);
+	conn_stat_note(c);
 	if (run_plan(c)) {
 		buf_consume(&c->in, consumed);
 		conn_process_local(c);

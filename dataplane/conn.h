@@ -33,6 +33,9 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
  * it has away comes back. */
 void conn_release(struct conn *c);
 
+/* The client's and the local "ip:port" (CLIENT LIST, SLOWLOG). */
+void conn_set_addrs(struct conn *c, const char *peer, const char *local);
+
 struct buf *conn_in(struct conn *c);
 struct buf *conn_out(struct conn *c);
 uint64_t conn_id(const struct conn *c);

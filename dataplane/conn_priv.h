@@ -85,7 +85,40 @@ struct conn {
 	bool released;           /* the backend let go; free when not away */
 	conn_kick_fn kick;
 	void *io;
+	/* Statistics of the request being executed (conn_stat.c). */
+	uint64_t t0;             /* TSC when it was parsed */
+	size_t out_mark;         /* where its reply starts in `out` until seen */
+	char head[16];           /* the first bytes of its reply (failed or not) */
+	uint8_t headlen;
+	char peer[64];           /* ip:port of the client, "" if unknown */
+	char laddr[64];          /* ip:port it connected to */
+	int64_t created_ms;      /* Unix ms at accept (CLIENT LIST age) */
+	int64_t last_ms;         /* Unix ms of its last command (CLIENT LIST idle) */
+	const char *last_cmd;    /* its last command's name */
+	struct conn *next, *prev;   /* the worker's list of connections */
+	struct buf gather;       /* a fan-out reply gathered from every worker */
 };
+
+/* The connections of worker w, newest first (follow ->next). Only on w. */
+struct conn *conn_first_local(unsigned w);
+/* CLIENT LIST/KILL fan-outs (cmd_resp_clients.c). */
+int cmd_client_list_plan(struct conn *c, uint32_t i, struct kop *op);
+int cmd_client_kill_plan(struct conn *c, uint32_t i, struct kop *op);
+void cmd_client_list_emit(struct conn *c, uint32_t i, const struct kop *op,
+			  const struct kop_result *r);
+void cmd_client_kill_emit(struct conn *c, uint32_t i, const struct kop *op,
+			  const struct kop_result *r);
+void cmd_client_list_finish(struct conn *c);
+void cmd_client_info_finish(struct conn *c);
+void cmd_client_kill_finish(struct conn *c);
+
+/* Statistics around one request (conn_stat.c): begin when parsed, note
+ * after each piece of reply, end when the reply is complete. */
+void conn_stat_begin(struct conn *c);
+void conn_stat_note(struct conn *c);
+void conn_stat_end(struct conn *c);
+/* A known command refused before it ran (arity, NOAUTH). */
+void conn_stat_reject(struct conn *c, const struct cmd *cmd);
 
 /* The RESP command called name, or NULL. */
 const struct cmd *cmd_resp_lookup(const struct ss_arg *name);
@@ -103,8 +136,21 @@ void cmd_command_finish(struct conn *c);
 void cmd_config_finish(struct conn *c);
 void cmd_dbsize_finish(struct conn *c);
 void cmd_time_finish(struct conn *c);
-/* The subcommands of CLIENT, COMMAND, CONFIG. */
+void cmd_info_finish(struct conn *c);                 /* cmd_info.c */
+int cmd_flush_plan(struct conn *c, uint32_t i, struct kop *op);
+void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,
+		    const struct kop_result *r);
+void cmd_flush_finish(struct conn *c);
+void cmd_slowlog_finish(struct conn *c);              /* cmd_resp_diag.c */
+void cmd_latency_finish(struct conn *c);
+/* The subcommands of CLIENT, COMMAND, CONFIG, SLOWLOG, LATENCY. */
 extern const struct cmd cmd_client_subs[], cmd_command_subs[], cmd_config_subs[];
+extern const struct cmd cmd_slowlog_subs[], cmd_latency_subs[];
+/* A container command (c->cmd has subs): run the subcommand in argv[1];
+ * a subcommand with a plan runs it through the container's plan/emit. */
+void cmd_run_subcmd(struct conn *c);
+int cmd_sub_plan(struct conn *c, uint32_t i, struct kop *op);
+void cmd_sub_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r);
 /* Back to the state of a new connection (RESET, conn_create). */
 void conn_resp_reset(struct conn *c);
 /* The reply for a request whose command or arity is wrong. */

@@ -334,10 +334,44 @@ static void set_sockopts(int fd)
 	}
 }
 
+/* "ip:port" as Redis's CLIENT LIST and SLOWLOG show it. */
+static void fmt_addr(const struct sockaddr_storage *ss, socklen_t len, char *out, size_t n)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	out[0] = '\0';
+	if (len == 0)
+		return;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+	}
+	snprintf(out, n, "%s:%u", host, port);
+}
+
+static void set_conn_addrs(struct conn *c, const struct sockaddr_storage *peer, socklen_t plen,
+			   const struct sockaddr_storage *local, socklen_t llen)
+{
+	char p[64], l[64];
+
+	fmt_addr(peer, plen, p, sizeof(p));
+	fmt_addr(local, llen, l, sizeof(l));
+	conn_set_addrs(c, p, l);
+}
+
 static void accept_some(struct kworker *kw, struct klisten *l)
 {
 	for (int i = 0; i < KERNEL_ACCEPT_MAX; i++) {
-		int fd = accept4(l->src.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer, local;
+		socklen_t plen = sizeof(peer), llen = sizeof(local);
+		int fd = accept4(l->src.fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct kconn *kc;
 
 		if (fd < 0) {
@@ -353,6 +387,9 @@ static void accept_some(struct kworker *kw, struct klisten *l)
 			close(fd);
 			continue;
 		}
+		if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+			llen = 0;
+		set_conn_addrs(kc->c, &peer, plen, &local, llen);
 		kc->src.kind = KSRC_CONN;
 		kc->src.fd = fd;
 		kc->kw = kw;

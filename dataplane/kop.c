@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "platform/clock.h"
+#include "platform/metric.h"
 #include "platform/status.h"
 #include "storage/shard.h"
 
@@ -17,6 +18,8 @@ void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int6
 {
 	struct item *it = shard_get_local(s, op->key.p, op->key.len, now_ms);
 
+	/* counted on the owner core: its own metric block */
+	metric_add_local(it != NULL ? METRIC_keyspace_hits : METRIC_keyspace_misses, 1);
 	if (it == NULL)
 		return;
 	res->status = 1;

@@ -20,6 +20,7 @@
 #include "platform/lcore.h"
 #include "platform/log.h"
 #include "platform/mem.h"
+#include "platform/cmdstat.h"
 #include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
@@ -180,17 +181,19 @@ int main(int argc, char **argv)
 	/* Setup in dependency order; teardown in reverse. */
 	clock_setup();
 	if ((rc = mem_setup(workers + 1)) < 0 || (rc = mem_thread_init(0)) < 0 ||
-	    (rc = metric_setup(workers + 1)) < 0 ||
+	    (rc = metric_setup(workers + 1)) < 0 || (rc = cmdstat_setup(workers + 1)) < 0 ||
 	    (rc = storage_setup(workers)) < 0 || (rc = steer_setup(workers)) < 0 ||
 	    (rc = mgmt_setup()) < 0) {
 		log_warn("start-up failed: %s", strerror(-rc));
 		return 1;
 	}
 	metric_thread_init(0);
+	cmdstat_thread_init(0);
 	rc = serve(workers);
 	mgmt_teardown();
 	steer_teardown();
 	storage_teardown();
+	cmdstat_teardown();
 	metric_teardown();
 	mem_thread_fini();
 	mem_teardown();

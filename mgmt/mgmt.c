@@ -11,12 +11,13 @@
 
 #include "platform/clock.h"
 #include "mgmt/metrics_http.h"
+#include "platform/instant.h"
 #include "platform/log.h"
 #include "platform/metric.h"
 #include "platform/status.h"
 #include "storage/storage.h"
 
-#define MGMT_TICK_MS        1000
+#define MGMT_TICK_MS        INSTANT_PERIOD_MS   /* the rate sampler's period */
 #define MGMT_KEYSPACE_LOG_S 5     /* as Redis's verbose "DB 0: N keys" line */
 
 static int sig_fd = -1;
@@ -50,6 +51,15 @@ static void log_keyspace(void)
 		    (unsigned long long)metric_total(METRIC_connected_clients));
 }
 
+static void sample_rates(void)
+{
+	uint64_t now = clock_mono_ms();
+
+	instant_track(INSTANT_OPS, metric_total(METRIC_commands_processed), now);
+	instant_track(INSTANT_NET_IN, metric_total(METRIC_net_input_bytes), now);
+	instant_track(INSTANT_NET_OUT, metric_total(METRIC_net_output_bytes), now);
+}
+
 int mgmt_run(void)
 {
 	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS];
@@ -72,6 +82,7 @@ int mgmt_run(void)
 			log_warn("management loop: poll: %s", strerror(errno));
 			return -errno;
 		}
+		sample_rates();
 		if (clock_mono_ms() - last_log >= MGMT_KEYSPACE_LOG_S * 1000) {
 			last_log = clock_mono_ms();
 			log_keyspace();

@@ -6,6 +6,7 @@
 #include "platform/status.h"
 
 static uint64_t tsc_hz = 1000000000ULL;
+static uint64_t started_ms;   /* CLOCK_MONOTONIC at clock_setup() */
 
 static uint64_t ts_ns(clockid_t id)
 {
@@ -27,6 +28,8 @@ int clock_setup(void)
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
 	uint64_t t0 = clock_mono_ns(), c0 = clock_tsc();
 
+	started_ms = t0 / 1000000ULL;
+
 	nanosleep(&nap, NULL);
 	uint64_t dt = clock_mono_ns() - t0, dc = clock_tsc() - c0;
 	if (dt > 0 && dc > 0)
@@ -35,6 +38,7 @@ int clock_setup(void)
 }
 
 uint64_t clock_tsc_hz(void) { return tsc_hz; }
+uint64_t clock_uptime_ms(void) { return clock_mono_ms() - started_ms; }
 
 uint64_t clock_tsc_to_ns(uint64_t cycles)
 {

@@ -30,6 +30,8 @@ uint64_t clock_tsc_hz(void);
 uint64_t clock_tsc_to_ns(uint64_t cycles);
 uint64_t clock_mono_ns(void);
 uint64_t clock_mono_ms(void);
+/* Milliseconds since clock_setup() (process start). */
+uint64_t clock_uptime_ms(void);
 /* Unix time in milliseconds (expiry times are absolute Unix ms). */
 int64_t clock_unix_ms(void);
 

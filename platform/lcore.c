@@ -9,6 +9,7 @@
 
 #include "platform/log.h"
 #include "platform/mem.h"
+#include "platform/cmdstat.h"
 #include "platform/metric.h"
 #include "platform/status.h"
 
@@ -41,6 +42,7 @@ int lcore_run_worker(unsigned w, lcore_fn fn, void *arg)
 	self = w + 1;
 	log_set_role('W', w);
 	metric_thread_init(self);
+	cmdstat_thread_init(self);
 	snprintf(name, sizeof(name), "ss-worker-%u", w);
 	pthread_setname_np(pthread_self(), name);
 	if ((rc = mem_thread_init(self)) == SS_OK) {

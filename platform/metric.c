@@ -65,6 +65,24 @@ uint64_t metric_total(enum metric_id id)
 	return sum;
 }
 
+/* CONFIG RESETSTAT's baseline: INFO shows counters since the reset while
+ * /metrics keeps raw monotonic counters (Prometheus handles resets, but a
+ * scraper should not see one that never happened on the workers). */
+static uint64_t baseline[METRIC__COUNT];
+
+void metric_reset_counters(void)
+{
+	for (unsigned id = 0; id < METRIC__COUNT; id++)
+		if (descs[id].type == METRIC_COUNTER)
+			__atomic_store_n(&baseline[id], metric_total((enum metric_id)id),
+					 __ATOMIC_RELAXED);
+}
+
+uint64_t metric_total_since_reset(enum metric_id id)
+{
+	return metric_total(id) - __atomic_load_n(&baseline[id], __ATOMIC_RELAXED);
+}
+
 const char *metric_name(enum metric_id id) { return descs[id].name; }
 const char *metric_help(enum metric_id id) { return descs[id].help; }
 enum metric_type metric_type_of(enum metric_id id) { return descs[id].type; }

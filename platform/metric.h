@@ -54,6 +54,11 @@ static inline void metric_add_local(enum metric_id id, int64_t n)
 uint64_t metric_read(unsigned lcore, enum metric_id id);
 uint64_t metric_total(enum metric_id id);
 
+/* CONFIG RESETSTAT: counters read through metric_total_since_reset()
+ * start again from 0 (gauges are not affected). Any thread. */
+void metric_reset_counters(void);
+uint64_t metric_total_since_reset(enum metric_id id);
+
 const char *metric_name(enum metric_id id);
 const char *metric_help(enum metric_id id);
 enum metric_type metric_type_of(enum metric_id id);

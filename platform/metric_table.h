@@ -26,6 +26,12 @@
 	  "Time the core's loop spent working (CPUUtilization = busy / (busy + idle))") \
 	X(loop_idle_ns, "loop_idle_seconds_total", METRIC_COUNTER, \
 	  "Time the core's loop spent waiting for work") \
+	X(commands_processed, "commands_processed_total", METRIC_COUNTER, \
+	  "Commands executed (both protocols)") \
+	X(keyspace_hits, "keyspace_hits_total", METRIC_COUNTER, \
+	  "Key lookups that found the key (GET, memcached get ...)") \
+	X(keyspace_misses, "keyspace_misses_total", METRIC_COUNTER, \
+	  "Key lookups that did not find the key") \
 	X(steer_sent, "steer_sent_total", METRIC_COUNTER, \
 	  "Key operations sent to the worker owning the key") \
 	X(steer_executed, "steer_executed_total", METRIC_COUNTER, \

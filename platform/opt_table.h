@@ -47,6 +47,14 @@
 	  "snapshot file name inside dir") \
 	X(requirepass, "requirepass", OPT_STR, "", 0, 0, "", OPT_F_MUTABLE | OPT_F_SECRET, \
 	  "password clients must AUTH with; empty = no password") \
+	X(slowlog_log_slower_than, "slowlog-log-slower-than", OPT_INT, "10000", -1, 2147483647, "", OPT_F_MUTABLE, \
+	  "log commands slower than this many microseconds in the SLOWLOG; 0 = every command, -1 = none") \
+	X(slowlog_max_len, "slowlog-max-len", OPT_INT, "128", 0, 1000000, "", OPT_F_MUTABLE, \
+	  "entries the SLOWLOG keeps (oldest dropped first)") \
+	X(latency_monitor_threshold, "latency-monitor-threshold", OPT_INT, "0", 0, 2147483647, "", OPT_F_MUTABLE, \
+	  "LATENCY monitor: record events of at least this many milliseconds; 0 = off") \
+	X(latency_tracking, "latency-tracking", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
+	  "per-command latency histograms (INFO latencystats, /metrics)") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \
 	  "seconds between TCP keepalive probes on client connections, 0 = off") \
 	X(dpdk_args, "dpdk-args", OPT_STR, "--no-huge -m 512 --no-pci --vdev=net_tap0,iface=slip0", 0, 0, "", 0, \

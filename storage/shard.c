@@ -36,6 +36,7 @@ struct shard {
 	uint64_t mask;          /* buckets - 1, a power of two minus one */
 	uint64_t count;         /* written by the owner, read relaxed by others */
 	uint64_t used;          /* bytes: items plus bucket array */
+	uint64_t volatile_n;    /* items with an expiry (INFO keyspace expires=) */
 	uint64_t cas_seq;
 	int64_t flush_at_ms;    /* pending delayed flush, 0 = none */
 	unsigned owner;
@@ -51,6 +52,12 @@ static size_t item_size(size_t klen, size_t vlen)
 static void add_used(struct shard *s, int64_t delta)
 {
 	__atomic_store_n(&s->used, s->used + (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
+static void add_volatile(struct shard *s, const struct item *it, int64_t sign)
+{
+	if (it->expire_ms != SHARD_NO_EXPIRY)
+		__atomic_store_n(&s->volatile_n, s->volatile_n + (uint64_t)sign, __ATOMIC_RELAXED);
 }
 
 static void set_count(struct shard *s, uint64_t n)
@@ -81,6 +88,7 @@ static void free_item(struct shard *s, struct item *it)
 {
 	size_t sz = item_size(it->klen, it->vlen);
 
+	add_volatile(s, it, -1);
 	add_used(s, -(int64_t)mem_alloc_size(sz));
 	mem_free_local(it, sz);
 }
@@ -209,7 +217,9 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 
 	if (it == NULL)
 		return 0;
+	add_volatile(s, it, -1);
 	it->expire_ms = expire_ms;
+	add_volatile(s, it, 1);
 	return 1;
 }
 
@@ -239,6 +249,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	memcpy(it->data, key, klen);
 	memcpy(it->data + klen, val, vlen);
 	add_used(s, (int64_t)mem_alloc_size(sz));
+	add_volatile(s, it, 1);
 
 	link = find_link(s, key, klen, h);
 	if (*link != NULL) {
@@ -323,6 +334,11 @@ struct item *shard_random_local(struct shard *s, int64_t now_ms)
 uint64_t shard_count(const struct shard *s)
 {
 	return __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+}
+
+uint64_t shard_volatile_count(const struct shard *s)
+{
+	return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED);
 }
 
 uint64_t shard_used_memory(const struct shard *s)

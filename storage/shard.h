@@ -73,6 +73,8 @@ struct item *shard_random_local(struct shard *s, int64_t now_ms);
 /* Readable from any core (relaxed loads of owner-written counters). */
 uint64_t shard_count(const struct shard *s);
 uint64_t shard_used_memory(const struct shard *s);
+/* Items with an expiry set. */
+uint64_t shard_volatile_count(const struct shard *s);
 
 const void *item_key(const struct item *it);
 size_t item_klen(const struct item *it);

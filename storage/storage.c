@@ -80,3 +80,15 @@ uint64_t storage_used_memory(void)
 	}
 	return n;
 }
+
+uint64_t storage_volatile_keys(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < n_slots; w++) {
+		struct shard *s = storage_shard(w);
+		if (s != NULL)
+			n += shard_volatile_count(s);
+	}
+	return n;
+}

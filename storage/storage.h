@@ -29,6 +29,7 @@ struct shard *storage_shard(unsigned w);
 /* Sums over published shards; any thread, relaxed reads. */
 uint64_t storage_keys(void);
 uint64_t storage_used_memory(void);
+uint64_t storage_volatile_keys(void);
 
 #ifdef __cplusplus
 }

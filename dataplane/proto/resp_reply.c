@@ -74,3 +74,35 @@ void resp_set(struct resp_w *w, size_t n)
 {
 	buf_appendf(w->b, "%c%zu\r\n", w->proto >= 3 ? '~' : '*', n);
 }
+
+/* RESP3 verbatim string (INFO, CLIENT LIST, LATENCY DOCTOR ...): "=len\r\nfmt:..."
+ * where fmt is three characters ("txt"); RESP2 sees a bulk string. */
+void resp_verbatim(struct resp_w *w, const char *fmt3, const void *p, size_t n)
+{
+	if (w->proto < 3) {
+		resp_bulk(w, p, n);
+		return;
+	}
+	if (buf_appendf(w->b, "=%zu\r\n%.3s:", n + 4, fmt3) == 0 && buf_append(w->b, p, n) == 0)
+		buf_append(w->b, "\r\n", 2);
+}
+
+/* Redis's addReplyDouble: %.17g as a bulk string in RESP2, a double in RESP3. */
+void resp_double(struct resp_w *w, double v)
+{
+	char s[64];
+	int n;
+
+	if (v != v)
+		n = snprintf(s, sizeof(s), "nan");
+	else if (v > 1.7976931348623157e308)
+		n = snprintf(s, sizeof(s), "inf");
+	else if (v < -1.7976931348623157e308)
+		n = snprintf(s, sizeof(s), "-inf");
+	else
+		n = snprintf(s, sizeof(s), "%.17g", v);
+	if (w->proto >= 3)
+		buf_appendf(w->b, ",%.*s\r\n", n, s);
+	else
+		resp_bulk(w, s, (size_t)n);
+}

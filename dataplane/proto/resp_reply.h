@@ -25,6 +25,8 @@ void resp_error(struct resp_w *w, const char *fmt, ...)           /* -fmt, CR/LF
 	__attribute__((format(printf, 2, 3)));
 void resp_bulk(struct resp_w *w, const void *p, size_t n);        /* $n p */
 void resp_cstr(struct resp_w *w, const char *s);                  /* $strlen(s) s */
+void resp_verbatim(struct resp_w *w, const char *fmt3, const void *p, size_t n); /* $n | =n fmt:p */
+void resp_double(struct resp_w *w, double v);                     /* $ %.17g | ,v */
 void resp_null(struct resp_w *w);                                 /* $-1 | _ */
 void resp_null_array(struct resp_w *w);                           /* *-1 | _ */
 void resp_int(struct resp_w *w, long long v);                     /* :v */

@@ -167,10 +167,13 @@ def norm_time(raw):
 
 
 SERVED = ["get", "set", "del", "ping", "echo", "quit", "hello", "auth", "select",
-          "reset", "dbsize", "time"]
+          "reset", "dbsize", "time", "info", "flushdb", "flushall"]
 SUBCOMMANDS = ["client|id", "client|setname", "client|getname", "client|no-evict",
+               "client|list", "client|info", "client|kill",
                "command|count", "command|list", "command|info", "command|docs",
-               "config|get", "config|set", "config|resetstat"]
+               "config|get", "config|set", "config|resetstat",
+               "slowlog|get", "slowlog|len", "slowlog|reset",
+               "latency|latest", "latency|history", "latency|reset"]
 
 # (command, normalizer). Everything Slipstream serves the way Redis 7.0 does.
 # Not here, deliberately: SELECT 1..15 (Redis has 16 databases, Slipstream
@@ -358,7 +361,7 @@ def test_command_docs_entries(pair):
         _, count = got.call("COMMAND", "COUNT")
         assert count == len([n for n in names_ss if "|" not in n])
         assert set(names_ss) - set(SERVED) - set(SUBCOMMANDS) == {
-            "command", "client", "config", "client|setinfo"}
+            "command", "client", "config", "slowlog", "latency", "client|setinfo"}
         # Filters pick from what Slipstream serves what Redis picks from all.
         for how, arg in (("pattern", "c*"), ("aclcat", "connection"), ("ACLCAT", "Dangerous")):
             _, w = want.call("COMMAND", "LIST", "FILTERBY", how, arg)

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * INFO [section ...]: Redis 7's sections and field names, from the one
+ * metric table, the command statistics, the storage totals and the option
+ * table. Runs on the worker that received it; every number is read with
+ * relaxed loads of other cores' blocks, so the request path never waits.
+ *
+ * Fields are only those whose value is true here: e.g. no rdb_* fields
+ * that would claim a snapshot ran (persistence is not built yet).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "dataplane/conn_priv.h"
+#include "platform/clock.h"
+#include "platform/cmdstat.h"
+#include "platform/instant.h"
+#include "platform/mem.h"
+#include "platform/metric.h"
+#include "platform/opt.h"
+#include "storage/storage.h"
+
+#define SS_VERSION         "0.1.0"
+/* What clients see as the Redis version: the Redis 7.0 command set and
+ * reply formats this server follows (clients gate features on it). */
+#define SS_REDIS_COMPAT    "7.0.0"
+
+struct out {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			o->oom = 1;
+			return;
+		}
+		if (o->p != NULL && o->len + (size_t)n < o->cap) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = (o->cap ? o->cap * 2 : 4096) + (size_t)n;
+		char *p = realloc(o->p, cap);
+		if (p == NULL) {
+			o->oom = 1;
+			return;
+		}
+		o->p = p;
+		o->cap = cap;
+	}
+}
+
+/* Redis's bytesToHuman. */
+static void human(char *s, size_t n, double b)
+{
+	static const char *const unit = "BKMGTPE";
+	unsigned i = 0;
+
+	while (b >= 1024 && i < 6) {
+		b /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(s, n, "%lluB", (unsigned long long)b);
+	else
+		snprintf(s, n, "%.2f%c", b, unit[i]);
+}
+
+static const char *run_id(void)
+{
+	static char id[41];
+	static int done;
+
+	/* A random 40-hex id per process, as Redis's run_id. The first INFO
+	 * makes it; a race between two first calls writes equal-length ids,
+	 * so the worst case is two readers seeing different ids once. */
+	if (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+		FILE *f = fopen("/dev/urandom", "rb");
+		unsigned char r[20] = { 0 };
+		if (f != NULL) {
+			if (fread(r, 1, sizeof(r), f) != sizeof(r))
+				memset(r, 0, sizeof(r));
+			fclose(f);
+		}
+		for (int i = 0; i < 20; i++)
+			snprintf(id + 2 * i, 3, "%02x", r[i]);
+		__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+	}
+	return id;
+}
+
+static void sec_server(struct out *o)
+{
+	struct utsname u;
+	struct timeval tv;
+	uint64_t up = clock_uptime_ms() / 1000;
+	char exe[512] = "";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0)
+		exe[n] = '\0';
+	uname(&u);
+	put(o, "# Server\r\n");
+	put(o, "redis_version:%s\r\n", SS_REDIS_COMPAT);
+	put(o, "slipstream_version:%s\r\n", SS_VERSION);
+	put(o, "redis_mode:standalone\r\n");
+	put(o, "os:%s %s %s\r\n", u.sysname, u.release, u.machine);
+	put(o, "arch_bits:%d\r\n", (int)(sizeof(void *) * 8));
+	put(o, "multiplexing_api:%s\r\n", opt_enum(OPT_io) == 1 ? "dpdk" : "epoll");
+	put(o, "process_id:%d\r\n", (int)getpid());
+	put(o, "run_id:%s\r\n", run_id());
+	put(o, "tcp_port:%lld\r\n", opt_int(OPT_port));
+	gettimeofday(&tv, NULL);
+	put(o, "server_time_usec:%lld\r\n", (long long)tv.tv_sec * 1000000 + tv.tv_usec);
+	put(o, "uptime_in_seconds:%llu\r\n", (unsigned long long)up);
+	put(o, "uptime_in_days:%llu\r\n", (unsigned long long)(up / 86400));
+	put(o, "executable:%s\r\n", exe);
+	put(o, "io_threads_active:0\r\n");
+	put(o, "worker_cores:%u\r\n", storage_shards());
+}
+
+static void sec_clients(struct out *o)
+{
+	put(o, "# Clients\r\n");
+	put(o, "connected_clients:%lld\r\n", (long long)metric_total(METRIC_connected_clients));
+	put(o, "blocked_clients:0\r\n");
+	put(o, "tracking_clients:0\r\n");
+}
+
+static uint64_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size = 0, res = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void sec_memory(struct out *o)
+{
+	static uint64_t peak;
+	uint64_t used = storage_used_memory(), rss = rss_bytes();
+	long long max = opt_int(OPT_maxmemory);
+	char h1[32], h2[32], h3[32], h4[32];
+	char pol[64];
+	uint64_t p = __atomic_load_n(&peak, __ATOMIC_RELAXED);
+
+	/* The peak as INFO has observed it (sampled here, not per write). */
+	while (used > p && !__atomic_compare_exchange_n(&peak, &p, used, 0, __ATOMIC_RELAXED,
+							 __ATOMIC_RELAXED)) {
+	}
+	if (used > p)
+		p = used;
+	opt_format(OPT_maxmemory_policy, pol, sizeof(pol));
+	human(h1, sizeof(h1), (double)used);
+	human(h2, sizeof(h2), (double)rss);
+	human(h3, sizeof(h3), (double)p);
+	human(h4, sizeof(h4), (double)max);
+	put(o, "# Memory\r\n");
+	put(o, "used_memory:%llu\r\n", (unsigned long long)used);
+	put(o, "used_memory_human:%s\r\n", h1);
+	put(o, "used_memory_rss:%llu\r\n", (unsigned long long)rss);
+	put(o, "used_memory_rss_human:%s\r\n", h2);
+	put(o, "used_memory_peak:%llu\r\n", (unsigned long long)p);
+	put(o, "used_memory_peak_human:%s\r\n", h3);
+	put(o, "maxmemory:%lld\r\n", max);
+	put(o, "maxmemory_human:%s\r\n", h4);
+	put(o, "maxmemory_policy:%s\r\n", pol);
+	if (max > 0)
+		put(o, "used_memory_percent_of_maxmemory:%.2f%%\r\n", 100.0 * (double)used / (double)max);
+	put(o, "mem_allocator:%s\r\n", mem_allocator_name());
+}
+
+static void sec_persistence(struct out *o)
+{
+	put(o, "# Persistence\r\n");
+	put(o, "loading:0\r\n");
+	put(o, "async_loading:0\r\n");
+	put(o, "rdb_bgsave_in_progress:0\r\n");
+	put(o, "aof_enabled:0\r\n");
+	put(o, "aof_rewrite_in_progress:0\r\n");
+}
+
+static void sec_stats(struct out *o)
+{
+	uint64_t failed = 0, rejected = 0;
+	unsigned n = cmdstat_count();
+
+	for (unsigned id = 0; id < n; id++) {
+		struct cmdstat_sum s;
+		cmdstat_read((int)id, &s);
+		failed += s.failed;
+		rejected += s.rejected;
+	}
+	put(o, "# Stats\r\n");
+	put(o, "total_connections_received:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_connections_received));
+	put(o, "total_commands_processed:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_commands_processed));
+	put(o, "instantaneous_ops_per_sec:%lld\r\n", (long long)(instant_rate(INSTANT_OPS) + 0.5));
+	put(o, "total_net_input_bytes:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_net_input_bytes));
+	put(o, "total_net_output_bytes:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_net_output_bytes));
+	put(o, "instantaneous_input_kbps:%.2f\r\n", instant_rate(INSTANT_NET_IN) / 1024);
+	put(o, "instantaneous_output_kbps:%.2f\r\n", instant_rate(INSTANT_NET_OUT) / 1024);
+	put(o, "keyspace_hits:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_keyspace_hits));
+	put(o, "keyspace_misses:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_keyspace_misses));
+	put(o, "total_error_replies:%llu\r\n", (unsigned long long)(failed + rejected));
+	put(o, "steered_ops:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_steer_sent));
+}
+
+static void sec_replication(struct out *o)
+{
+	put(o, "# Replication\r\n");
+	put(o, "role:master\r\n");
+	put(o, "connected_slaves:0\r\n");
+	put(o, "master_failover_state:no-failover\r\n");
+	put(o, "master_replid:%s\r\n", run_id());
+	put(o, "master_replid2:0000000000000000000000000000000000000000\r\n");
+	put(o, "master_repl_offset:0\r\n");
+	put(o, "second_repl_offset:-1\r\n");
+	put(o, "repl_backlog_active:0\r\n");
+	put(o, "repl_backlog_first_byte_offset:0\r\n");
+	put(o, "repl_backlog_histlen:0\r\n");
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void sec_cpu(struct out *o)
+{
+	struct rusage self;
+	unsigned cores = metric_cores();
+
+	getrusage(RUSAGE_SELF, &self);
+	put(o, "# CPU\r\n");
+	put(o, "used_cpu_sys:%.6f\r\n", tv_s(self.ru_stime));
+	put(o, "used_cpu_user:%.6f\r\n", tv_s(self.ru_utime));
+	put(o, "used_cpu_sys_children:0.000000\r\n");
+	put(o, "used_cpu_user_children:0.000000\r\n");
+	/* Each worker loop's busy share since start (ElastiCache's per-core
+	 * CPUUtilization; /metrics has the counters for rates). */
+	for (unsigned c = 1; c < cores; c++) {
+		uint64_t busy = metric_read(c, METRIC_loop_busy_ns);
+		uint64_t idle = metric_read(c, METRIC_loop_idle_ns);
+		put(o, "worker%u_busy_percent:%.2f\r\n", c - 1,
+		    busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0);
+	}
+}
+
+/* Redis INFO lists RESP commands only; memcached's live under their
+ * "memcached|" names in /metrics. */
+static int is_resp(const char *name)
+{
+	return strncmp(name, "memcached|", 10) != 0;
+}
+
+static void sec_commandstats(struct out *o)
+{
+	unsigned n = cmdstat_count();
+
+	put(o, "# Commandstats\r\n");
+	for (unsigned id = 0; id < n; id++) {
+		struct cmdstat_sum s;
+		const char *name = cmdstat_name((int)id);
+
+		cmdstat_read((int)id, &s);
+		if (!is_resp(name) || (s.calls == 0 && s.rejected == 0))
+			continue;
+		put(o, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+		    "failed_calls=%llu\r\n", name, (unsigned long long)s.calls,
+		    (unsigned long long)(s.ns / 1000),
+		    s.calls ? (double)s.ns / 1000.0 / (double)s.calls : 0.0,
+		    (unsigned long long)s.rejected, (unsigned long long)s.failed);
+	}
+}
+
+static void sec_latencystats(struct out *o)
+{
+	unsigned n = cmdstat_count();
+	struct hist *h = malloc(sizeof(*h));
+
+	put(o, "# Latencystats\r\n");
+	if (h == NULL) {
+		o->oom = 1;
+		return;
+	}
+	for (unsigned id = 0; id < n; id++) {
+		const char *name = cmdstat_name((int)id);
+
+		if (!is_resp(name))
+			continue;
+		cmdstat_hist((int)id, h);
+		if (h->count == 0)
+			continue;
+		/* Redis's default latency-tracking-info-percentiles "50 99 99.9" */
+		put(o, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n", name,
+		    (double)hist_quantile(h, 0.50) / 1000.0, (double)hist_quantile(h, 0.99) / 1000.0,
+		    (double)hist_quantile(h, 0.999) / 1000.0);
+	}
+	free(h);
+}
+
+static void sec_keyspace(struct out *o)
+{
+	uint64_t keys = storage_keys();
+
+	put(o, "# Keyspace\r\n");
+	if (keys > 0)
+		put(o, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n", (unsigned long long)keys,
+		    (unsigned long long)storage_volatile_keys());
+}
+
+struct section {
+	const char *name;
+	void (*fn)(struct out *o);
+	int in_default;
+};
+
+static const struct section sections[] = {
+	{ "server", sec_server, 1 },
+	{ "clients", sec_clients, 1 },
+	{ "memory", sec_memory, 1 },
+	{ "persistence", sec_persistence, 1 },
+	{ "stats", sec_stats, 1 },
+	{ "replication", sec_replication, 1 },
+	{ "cpu", sec_cpu, 1 },
+	{ "commandstats", sec_commandstats, 0 },
+	{ "latencystats", sec_latencystats, 0 },
+	{ "keyspace", sec_keyspace, 1 },
+};
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+/* Which sections the arguments ask for (Redis 7: several, any case;
+ * "default", "all", "everything"; unknown names are ignored). */
+static void pick(struct conn *c, int *want)
+{
+	if (c->resp.argc == 1) {
+		for (unsigned i = 0; i < N_SECTIONS; i++)
+			want[i] = sections[i].in_default;
+		return;
+	}
+	for (uint32_t a = 1; a < c->resp.argc; a++) {
+		const struct ss_arg *arg = &c->resp.argv[a];
+		for (unsigned i = 0; i < N_SECTIONS; i++) {
+			int all = (arg->len == 3 && strncasecmp(arg->p, "all", 3) == 0) ||
+				  (arg->len == 10 && strncasecmp(arg->p, "everything", 10) == 0);
+			int def = arg->len == 7 && strncasecmp(arg->p, "default", 7) == 0;
+			size_t l = strlen(sections[i].name);
+			if (all || (def && sections[i].in_default) ||
+			    (arg->len == l && strncasecmp(arg->p, sections[i].name, l) == 0))
+				want[i] = 1;
+		}
+	}
+}
+
+void cmd_info_finish(struct conn *c)
+{
+	struct out o = { 0 };
+	int want[N_SECTIONS] = { 0 }, first = 1;
+
+	pick(c, want);
+	put(&o, "%s", "");
+	for (unsigned i = 0; i < N_SECTIONS; i++) {
+		if (!want[i])
+			continue;
+		if (!first)
+			put(&o, "\r\n");
+		first = 0;
+		sections[i].fn(&o);
+	}
+	if (o.oom) {
+		resp_error(&c->w, "ERR out of memory");
+	} else {
+		resp_verbatim(&c->w, "txt", o.p, o.len);
+	}
+	free(o.p);
+}

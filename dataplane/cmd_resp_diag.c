@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SLOWLOG GET/LEN/RESET and LATENCY LATEST/HISTORY/RESET: Redis 7.0's
+ * replies (slowlog.c, latency.c) over platform/slowlog and latency_mon.
+ * Not on the request path: diagnostics.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dataplane/conn_priv.h"
+#include "platform/latency_mon.h"
+#include "platform/slowlog.h"
+
+#define ARGV(c, i) (&(c)->resp.argv[i])
+#define ARGC(c) ((c)->resp.argc)
+
+/* Redis's getLongLongFromObject rules: an optional '-', digits, no junk. */
+static int arg_ll(const struct ss_arg *a, long long *v)
+{
+	char tmp[32];
+	char *end;
+
+	if (a->len == 0 || a->len >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, a->p, a->len);
+	tmp[a->len] = '\0';
+	*v = strtoll(tmp, &end, 10);
+	return *end == '\0' && !(tmp[0] == '0' && a->len > 1) && tmp[0] != '+' && tmp[0] != ' ';
+}
+
+static void slowlog_get_cmd(struct conn *c)
+{
+	long long n = 10;
+	struct slowlog_entry *e;
+	size_t cnt;
+
+	if (ARGC(c) == 3) {
+		if (!arg_ll(ARGV(c, 2), &n) || n < -1) {
+			resp_error(&c->w, "ERR count should be greater than or equal to -1");
+			return;
+		}
+	}
+	cnt = slowlog_get(n, &e);
+	resp_array(&c->w, cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		resp_array(&c->w, 6);
+		resp_int(&c->w, (long long)e[i].id);
+		resp_int(&c->w, (long long)e[i].time_s);
+		resp_int(&c->w, (long long)e[i].duration_us);
+		resp_array(&c->w, e[i].argc);
+		for (unsigned a = 0; a < e[i].argc; a++)
+			resp_bulk(&c->w, e[i].argv[a], e[i].arglen[a]);
+		resp_cstr(&c->w, e[i].peer);
+		resp_cstr(&c->w, e[i].name);
+	}
+	slowlog_free(e, cnt);
+}
+
+static void slowlog_len_cmd(struct conn *c)
+{
+	resp_int(&c->w, (long long)slowlog_len());
+}
+
+static void slowlog_reset_cmd(struct conn *c)
+{
+	slowlog_reset();
+	resp_simple(&c->w, "OK");
+}
+
+#define SUB_SLOWLOG .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE, \
+	.acl = "@admin @slow @dangerous", .group = "server"
+
+const struct cmd cmd_slowlog_subs[] = {
+	{ .name = "slowlog|get", .arity = -2, .finish = slowlog_get_cmd, SUB_SLOWLOG,
+	  .tips = "request_policy:all_nodes nondeterministic_output",
+	  .since = "2.2.12", .summary = "Get the slow log's entries",
+	  .complexity = "O(N) where N is the number of entries returned" },
+	{ .name = "slowlog|len", .arity = 2, .finish = slowlog_len_cmd, SUB_SLOWLOG,
+	  .tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+	  .since = "2.2.12", .summary = "Get the slow log's length", .complexity = "O(1)" },
+	{ .name = "slowlog|reset", .arity = 2, .finish = slowlog_reset_cmd, SUB_SLOWLOG,
+	  .tips = "request_policy:all_nodes response_policy:all_succeeded",
+	  .since = "2.2.12", .summary = "Clear all entries from the slow log",
+	  .complexity = "O(N) where N is the number of entries in the slowlog" },
+	{ .name = NULL },
+};
+
+void cmd_slowlog_finish(struct conn *c)
+{
+	cmd_run_subcmd(c);
+}
+
+static void latency_latest(struct conn *c)
+{
+	struct latency_event ev[LATENCY_EVENTS_MAX];
+	unsigned n = latency_mon_snapshot(ev, LATENCY_EVENTS_MAX);
+
+	resp_array(&c->w, n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct latency_sample *last = &ev[i].s[ev[i].n - 1];
+		resp_array(&c->w, 4);
+		resp_cstr(&c->w, ev[i].name);
+		resp_int(&c->w, (long long)last->time_s);
+		resp_int(&c->w, (long long)last->ms);
+		resp_int(&c->w, (long long)ev[i].max_ms);
+	}
+}
+
+static void latency_history(struct conn *c)
+{
+	struct latency_event ev[LATENCY_EVENTS_MAX];
+	unsigned n = latency_mon_snapshot(ev, LATENCY_EVENTS_MAX);
+	const struct ss_arg *want = ARGV(c, 2);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (strlen(ev[i].name) != want->len ||
+		    strncasecmp(ev[i].name, want->p, want->len) != 0)
+			continue;
+		resp_array(&c->w, ev[i].n);
+		for (unsigned j = 0; j < ev[i].n; j++) {
+			resp_array(&c->w, 2);
+			resp_int(&c->w, (long long)ev[i].s[j].time_s);
+			resp_int(&c->w, (long long)ev[i].s[j].ms);
+		}
+		return;
+	}
+	resp_array(&c->w, 0);   /* an event with no samples, as Redis */
+}
+
+static void latency_reset(struct conn *c)
+{
+	char *names[64] = { 0 };
+	unsigned n = 0;
+
+	for (uint32_t i = 2; i < ARGC(c) && n < 64; i++) {
+		const struct ss_arg *a = ARGV(c, i);
+		names[n] = strndup(a->p, a->len);
+		if (names[n] != NULL)
+			n++;
+	}
+	resp_int(&c->w, (long long)latency_mon_reset((const char *const *)names, n));
+	for (unsigned i = 0; i < n; i++)
+		free(names[i]);
+}
+
+#define SUB_LATENCY .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, \
+	.acl = "@admin @slow @dangerous", .group = "server", .since = "2.8.13"
+
+const struct cmd cmd_latency_subs[] = {
+	{ .name = "latency|latest", .arity = 2, .finish = latency_latest, SUB_LATENCY,
+	  .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+	  .summary = "Return the latest latency samples for all events.", .complexity = "O(1)" },
+	{ .name = "latency|history", .arity = 3, .finish = latency_history, SUB_LATENCY,
+	  .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
+	  .summary = "Return timestamp-latency samples for the event.", .complexity = "O(1)" },
+	{ .name = "latency|reset", .arity = -2, .finish = latency_reset, SUB_LATENCY,
+	  .tips = "request_policy:all_nodes response_policy:all_succeeded",
+	  .summary = "Reset latency data for one or more events.", .complexity = "O(1)" },
+	{ .name = NULL },
+};
+
+void cmd_latency_finish(struct conn *c)
+{
+	cmd_run_subcmd(c);
+}
