@@ -116,3 +116,24 @@ def test_stalled_client_does_not_block_scrapes(mserver):
     finally:
         for s in idle:
             s.close()
+
+
+def test_command_histograms(mserver):
+    r = redis.Redis(host="127.0.0.1", port=mserver.port, socket_timeout=TIMEOUT)
+    for i in range(300):
+        r.set(f"h{i}", "x")
+    for i in range(200):
+        r.get(f"h{i}")
+    text = scrape(mserver.metrics_port)
+    assert re.search(r'^slipstream_command_calls_total\{cmd="get"\} 200$', text, re.M)
+    assert re.search(r'^slipstream_command_calls_total\{cmd="set"\} 300$', text, re.M)
+    buckets = re.findall(r'^slipstream_command_duration_seconds_bucket\{cmd="get",le="([^"]+)"\} (\d+)$',
+                         text, re.M)
+    assert buckets[-1] == ("+Inf", "200")
+    counts = [int(c) for _, c in buckets]
+    assert counts == sorted(counts)                 # cumulative
+    assert re.search(r'^slipstream_command_duration_seconds_count\{cmd="get"\} 200$', text, re.M)
+    s = float(re.search(r'^slipstream_command_duration_seconds_sum\{cmd="get"\} (\S+)$',
+                        text, re.M).group(1))
+    assert 0 < s < 200 * 0.1
+    assert "# TYPE slipstream_command_duration_seconds histogram" in text
