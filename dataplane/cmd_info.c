@@ -27,7 +27,6 @@
 #include "platform/opt.h"
 #include "storage/storage.h"
 
-#define SS_VERSION         "0.1.0"
 /* What clients see as the Redis version: the Redis 7.0 command set and
  * reply formats this server follows (clients gate features on it). */
 #define SS_REDIS_COMPAT    "7.0.0"

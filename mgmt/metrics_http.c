@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct client {
 	uint64_t since_ms;
 	size_t in_len;
 	char in[REQ_MAX];
+	bool bad;                /* the request is malformed (400) */
 	char *out;              /* the whole response, sent as the socket takes it */
 	size_t out_len, out_off;
 };
@@ -183,9 +185,24 @@ void metrics_http_render(FILE *out)
 		(unsigned long long)storage_used_memory());
 	family(out, "maxmemory_bytes", "gauge", "The maxmemory limit, 0 = none");
 	fprintf(out, "slipstream_maxmemory_bytes %lld\n", opt_int(OPT_maxmemory));
+	if (opt_int(OPT_maxmemory) > 0) {
+		family(out, "memory_usage_ratio", "gauge",
+		       "used_memory / maxmemory (ElastiCache DatabaseMemoryUsagePercentage / 100)");
+		fprintf(out, "slipstream_memory_usage_ratio %.6f\n",
+			(double)storage_used_memory() / (double)opt_int(OPT_maxmemory));
+	}
 	family(out, "uptime_seconds", "gauge", "Seconds since start");
 	fprintf(out, "slipstream_uptime_seconds %llu\n",
 		(unsigned long long)((clock_mono_ms() - started_ms) / 1000));
+}
+
+/* Does the request line (GET or HEAD) ask for `path` (a query allowed)? */
+static bool path_is(const char *req, const char *path)
+{
+	const char *p = req + (req[0] == 'G' ? 4 : 5);
+	size_t n = strlen(path);
+
+	return strncmp(p, path, n) == 0 && strchr(" ?", p[n]) != NULL && p[n] != '\0';
 }
 
 /* Build the reply to the request in c->in (complete or over-long). */
@@ -200,18 +217,31 @@ static void respond(struct client *c)
 		client_close(c);
 		return;
 	}
-	if (c->in_len >= REQ_MAX) {
+	if (c->bad) {
+		status = "400 Bad Request";
+		fputs("malformed request\n", f);
+	} else if (c->in_len >= REQ_MAX) {
 		status = "431 Request Header Fields Too Large";
 		fputs("request too large\n", f);
 	} else if (strncmp(c->in, "GET ", 4) != 0 && strncmp(c->in, "HEAD ", 5) != 0) {
 		status = "405 Method Not Allowed";
-		fputs("only GET /metrics is served here\n", f);
-	} else if (strncmp(c->in + (c->in[0] == 'G' ? 4 : 5), "/metrics", 8) != 0 ||
-		   strchr(" ?", c->in[(c->in[0] == 'G' ? 4 : 5) + 8]) == NULL) {
-		status = "404 Not Found";
-		fputs("only GET /metrics is served here\n", f);
-	} else {
+		fputs("only GET /metrics and GET /health are served here\n", f);
+	} else if (path_is(c->in, "/metrics")) {
 		metrics_http_render(f);
+	} else if (path_is(c->in, "/health")) {
+		/* Healthy once every worker serves its shard (load balancers and
+		 * orchestrators probe this; /metrics is for scrapers). */
+		unsigned up = 0;
+		for (unsigned w = 0; w < storage_shards(); w++)
+			up += storage_shard(w) != NULL;
+		if (up != storage_shards() || up == 0)
+			status = "503 Service Unavailable";
+		ctype = "text/plain; charset=utf-8";
+		fprintf(f, "%s %u/%u workers serving\n", up == storage_shards() && up ? "OK" : "STARTING",
+			up, storage_shards());
+	} else {
+		status = "404 Not Found";
+		fputs("only GET /metrics and GET /health are served here\n", f);
 	}
 	fclose(f);
 	f = open_memstream(&resp, &resp_len);
@@ -268,6 +298,7 @@ static void accept_one(void)
 	c->fd = fd;
 	c->since_ms = clock_mono_ms();
 	c->in_len = 0;
+	c->bad = false;
 }
 
 static void client_io(struct client *c, short revents)
@@ -282,7 +313,13 @@ static void client_io(struct client *c, short revents)
 		}
 		c->in_len += (size_t)n;
 		c->in[c->in_len] = '\0';
-		if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL)
+		/* A NUL can never be part of an HTTP request: answer 400 at once
+		 * (and memmem, not strstr: a NUL would hide the header end). */
+		if (memchr(c->in, '\0', c->in_len) != NULL) {
+			c->bad = true;
+			respond(c);
+		} else if (memmem(c->in, c->in_len, "\r\n\r\n", 4) != NULL ||
+			   memmem(c->in, c->in_len, "\n\n", 2) != NULL)
 			respond(c);
 		else if (c->in_len >= REQ_MAX - 1) {
 			c->in_len = REQ_MAX;

@@ -137,3 +137,46 @@ def test_command_histograms(mserver):
                         text, re.M).group(1))
     assert 0 < s < 200 * 0.1
     assert "# TYPE slipstream_command_duration_seconds histogram" in text
+
+
+def test_health(mserver):
+    with urllib.request.urlopen(f"http://127.0.0.1:{mserver.metrics_port}/health",
+                                timeout=TIMEOUT) as r:
+        assert r.status == 200
+        assert r.read() == b"OK 3/3 workers serving\n"
+    for path in ("/healthz", "/health/x", "/metricsx"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            scrape(mserver.metrics_port, path)
+        assert e.value.code == 404
+
+
+def test_malformed_requests_survive(mserver):
+    """Junk, binary, a huge request line and a slowloris each get an answer
+    or a close; scrapes keep working after every one."""
+    for junk in (b"\x00\xff\x10garbage\r\n\r\n", b"GET\r\n\r\n", b"GET  HTTP/1.1\r\n\r\n",
+                 b"G" * 70000, b"DELETE /metrics HTTP/1.1\r\n\r\n"):
+        s = socket.create_connection(("127.0.0.1", mserver.metrics_port), timeout=10)
+        try:
+            s.sendall(junk)
+            data = s.recv(200)
+            assert data == b"" or data.startswith(b"HTTP/1.1 4"), (junk[:20], data)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        finally:
+            s.close()
+        assert "slipstream_uptime_seconds" in scrape(mserver.metrics_port)
+
+
+def test_promtool_accepts_exposition(mserver):
+    import shutil
+    import subprocess
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool missing (Debian package prometheus: make deps-test)"
+    r = redis.Redis(host="127.0.0.1", port=mserver.port, socket_timeout=TIMEOUT)
+    r.set("a", "b")
+    r.get("a")
+    text = scrape(mserver.metrics_port)
+    p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                       capture_output=True, timeout=60)
+    # promtool prints lint hints (e.g. counter naming) on stdout; errors fail
+    assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
