@@ -8,6 +8,7 @@
  * Fields are only those whose value is true here: e.g. no rdb_* fields
  * that would claim a snapshot ran (persistence is not built yet).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "dataplane/conn_priv.h"
 #include "platform/clock.h"
 #include "platform/cmdstat.h"
+#include "platform/errstat.h"
 #include "platform/instant.h"
 #include "platform/mem.h"
 #include "platform/metric.h"
@@ -203,15 +205,6 @@ static void sec_persistence(struct out *o)
 
 static void sec_stats(struct out *o)
 {
-	uint64_t failed = 0, rejected = 0;
-	unsigned n = cmdstat_count();
-
-	for (unsigned id = 0; id < n; id++) {
-		struct cmdstat_sum s;
-		cmdstat_read((int)id, &s);
-		failed += s.failed;
-		rejected += s.rejected;
-	}
 	put(o, "# Stats\r\n");
 	put(o, "total_connections_received:%llu\r\n",
 	    (unsigned long long)metric_total_since_reset(METRIC_connections_received));
@@ -228,7 +221,7 @@ static void sec_stats(struct out *o)
 	    (unsigned long long)metric_total_since_reset(METRIC_keyspace_hits));
 	put(o, "keyspace_misses:%llu\r\n",
 	    (unsigned long long)metric_total_since_reset(METRIC_keyspace_misses));
-	put(o, "total_error_replies:%llu\r\n", (unsigned long long)(failed + rejected));
+	put(o, "total_error_replies:%llu\r\n", (unsigned long long)errstat_total());
 	put(o, "steered_ops:%llu\r\n",
 	    (unsigned long long)metric_total_since_reset(METRIC_steer_sent));
 }
@@ -327,6 +320,21 @@ static void sec_latencystats(struct out *o)
 	free(h);
 }
 
+static void sec_errorstats(struct out *o)
+{
+	static char codes[ERRSTAT_MAX][ERRSTAT_CODELEN];
+	static uint64_t counts[ERRSTAT_MAX];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	unsigned n;
+
+	put(o, "# Errorstats\r\n");
+	pthread_mutex_lock(&lock);   /* the static snapshot arrays */
+	n = errstat_snapshot(codes, counts, ERRSTAT_MAX);
+	for (unsigned i = 0; i < n; i++)
+		put(o, "errorstat_%s:count=%llu\r\n", codes[i], (unsigned long long)counts[i]);
+	pthread_mutex_unlock(&lock);
+}
+
 static void sec_keyspace(struct out *o)
 {
 	uint64_t keys = storage_keys();
@@ -353,6 +361,7 @@ static const struct section sections[] = {
 	{ "cpu", sec_cpu, 1 },
 	{ "commandstats", sec_commandstats, 0 },
 	{ "latencystats", sec_latencystats, 0 },
+	{ "errorstats", sec_errorstats, 1 },
 	{ "keyspace", sec_keyspace, 1 },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

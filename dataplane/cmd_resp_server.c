@@ -22,6 +22,7 @@
 #include "dataplane/conn_priv.h"
 #include "dataplane/steer.h"
 #include "platform/cmdstat.h"
+#include "platform/errstat.h"
 #include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
@@ -944,6 +945,7 @@ static void config_resetstat(struct conn *c)
 {
 	metric_reset_counters();
 	cmdstat_reset();
+	errstat_reset();
 	resp_simple(&c->w, "OK");
 }
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform/errstat.h"
+
 void resp_simple(struct resp_w *w, const char *s)
 {
 	buf_appendf(w->b, "+%s\r\n", s);
@@ -22,6 +24,7 @@ void resp_error(struct resp_w *w, const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
+	errstat_add(msg, strlen(msg));
 	buf_appendf(w->b, "-%s\r\n", msg);
 }
 

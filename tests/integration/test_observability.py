@@ -45,6 +45,13 @@ def test_info_sections_and_exact_counters(srv):
     assert cs["cmdstat_get"]["rejected_calls"] == 1
     assert cs["cmdstat_get"]["failed_calls"] == 0
     assert stats["total_error_replies"] == 1
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCHCMD")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("AUTH", "x")              # no password set: ERR AUTH <password> ...
+    es = info(r, "errorstats")
+    assert es["errorstat_ERR"] in ({"count": 3}, "count=3")   # redis-py versions differ
+    assert info(r, "stats")["total_error_replies"] == 3
     ls = info(r, "latencystats")
     p = ls["latency_percentiles_usec_get"]
     assert 0 < p["p50"] <= p["p99"] <= p["p99.9"]
