@@ -58,6 +58,7 @@ static void sample_rates(void)
 	instant_track(INSTANT_OPS, metric_total(METRIC_commands_processed), now);
 	instant_track(INSTANT_NET_IN, metric_total(METRIC_net_input_bytes), now);
 	instant_track(INSTANT_NET_OUT, metric_total(METRIC_net_output_bytes), now);
+	instant_latency_tick(now);
 }
 
 int mgmt_run(void)

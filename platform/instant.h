@@ -25,6 +25,14 @@ void instant_track(enum instant_metric m, uint64_t value, uint64_t now_ms);
 /* Per second. */
 double instant_rate(enum instant_metric m);
 
+/* Management core, about once a second: each core's latency over every
+ * command since the previous call (histogram deltas, from cmdstat). */
+#define INSTANT_LATENCY_PERIOD_MS 1000
+void instant_latency_tick(uint64_t now_ms);
+/* That window's p99 and call count for core c (0 when no calls). */
+uint64_t instant_p99_ns(unsigned core);
+uint64_t instant_calls(unsigned core);
+
 #ifdef __cplusplus
 }
 #endif

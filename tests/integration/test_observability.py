@@ -242,3 +242,55 @@ def test_info_resp3_is_verbatim(srv):
     d = s.recv(65536)
     assert d.startswith(b"=") and b"\r\ntxt:# Server\r\n" in d
     s.close()
+
+
+def test_slipstream_top(srv):
+    """Two frames: the second has per-core rates from the difference of two
+    INFO readings, one row per worker."""
+    import os
+    import re
+    import subprocess
+    import threading
+    top = os.path.join(os.path.dirname(os.environ.get("SLIPSTREAM_BIN", "build/slipstream")),
+                       "slipstream-top")
+    r = client(srv)
+    stop = threading.Event()
+
+    def load():
+        c = client(srv)
+        p = c.pipeline(transaction=False)
+        while not stop.is_set():
+            for i in range(100):
+                p.set(f"t{i}", "v")
+                p.get(f"t{i}")
+            p.execute()
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        out = subprocess.run([top, "-n", "2", "-i", "0.5", "127.0.0.1", str(srv.port)],
+                             capture_output=True, timeout=30, text=True)
+    finally:
+        stop.set()
+        t.join(timeout=30)
+    assert out.returncode == 0, out.stderr
+    frames = out.stdout.split("slipstream-top 127.0.0.1:")
+    assert len(frames) == 3
+    rows = [l for l in frames[2].splitlines()[1:] if re.match(r"^\d+\s+(\d+|-)\s", l)]
+    assert len(rows) == 3                                   # 3 workers
+    total = re.search(r"^total\s+(\d+) ops/s$", frames[2], re.M)
+    assert total and int(total.group(1)) > 0
+    hit = [float(row.split()[3]) for row in rows if row.split()[3] != "-"]
+    assert hit and all(h == 100.0 for h in hit)            # every GET finds its key
+    bad = subprocess.run([top, "127.0.0.1"], capture_output=True, timeout=10, text=True)
+    assert bad.returncode == 2 and "usage" in bad.stderr
+    r.config_set("requirepass", "pw")
+    try:
+        denied = subprocess.run([top, "-n", "1", "127.0.0.1", str(srv.port)],
+                                capture_output=True, timeout=10, text=True)
+        assert denied.returncode == 1 and "NOAUTH" in denied.stderr
+        ok = subprocess.run([top, "-a", "pw", "-n", "1", "127.0.0.1", str(srv.port)],
+                            capture_output=True, timeout=10, text=True)
+        assert ok.returncode == 0 and "core" in ok.stdout
+    finally:
+        c = client(srv, password="pw")
+        c.config_set("requirepass", "")
