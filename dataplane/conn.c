@@ -42,6 +42,7 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
 	c->w.b = &c->out;
 	buf_init(&c->gather);
 	c->created_ms = c->last_ms = clock_unix_ms();
+	c->created_tsc = clock_tsc();
 	if (worker < CONN_LISTS) {
 		c->next = lists[worker].head;
 		if (c->next != NULL)

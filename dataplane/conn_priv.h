@@ -87,12 +87,15 @@ struct conn {
 	void *io;
 	/* Statistics of the request being executed (conn_stat.c). */
 	uint64_t t0;             /* TSC when it was parsed */
+	const struct cmd *stat_cmd;   /* the last command's cmdstat id, cached */
+	int stat_id;
 	size_t out_mark;         /* where its reply starts in `out` until seen */
 	char head[16];           /* the first bytes of its reply (failed or not) */
 	uint8_t headlen;
 	char peer[64];           /* ip:port of the client, "" if unknown */
 	char laddr[64];          /* ip:port it connected to */
 	int64_t created_ms;      /* Unix ms at accept (CLIENT LIST age) */
+	uint64_t created_tsc;    /* the TSC then: last_ms from request TSCs */
 	int64_t last_ms;         /* Unix ms of its last command (CLIENT LIST idle) */
 	const char *last_cmd;    /* its last command's name */
 	struct conn *next, *prev;   /* the worker's list of connections */
@@ -115,7 +118,13 @@ void cmd_client_kill_finish(struct conn *c);
 /* Statistics around one request (conn_stat.c): begin when parsed, note
  * after each piece of reply, end when the reply is complete. */
 void conn_stat_begin(struct conn *c);
-void conn_stat_note(struct conn *c);
+void conn_stat_note_slow(struct conn *c);
+/* After each piece of reply: keep its first bytes (an error or not). */
+static inline void conn_stat_note(struct conn *c)
+{
+	if (c->headlen < sizeof(c->head) && buf_len(&c->out) > c->out_mark)
+		conn_stat_note_slow(c);
+}
 void conn_stat_end(struct conn *c);
 /* A known command refused before it ran (arity, NOAUTH). */
 void conn_stat_reject(struct conn *c, const struct cmd *cmd);

@@ -9,6 +9,7 @@
  * reply), captured as they are written: a reply that waits for a remote
  * kop may be partly sent before it completes.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,15 +21,19 @@
 #include "platform/opt.h"
 #include "platform/slowlog.h"
 
-static int stat_id(const struct conn *c, const struct cmd *cmd)
+static int stat_id(struct conn *c, const struct cmd *cmd)
 {
 	char name[64];
 
+	/* Pipelines repeat a command: remember the last one's id. */
+	if (cmd == c->stat_cmd)
+		return c->stat_id;
+	c->stat_cmd = cmd;
 	if (c->proto == PROTO_RESP)
-		return cmdstat_id_local(cmd, cmd->name);
+		return c->stat_id = cmdstat_id_local(cmd, cmd->name);
 	/* memcached commands apart from Redis's in the same registry */
 	snprintf(name, sizeof(name), "memcached|%s", cmd->name);
-	return cmdstat_id_local(cmd, name);
+	return c->stat_id = cmdstat_id_local(cmd, name);
 }
 
 void conn_stat_begin(struct conn *c)
@@ -39,18 +44,37 @@ void conn_stat_begin(struct conn *c)
 	c->last_cmd = c->cmd->name;
 }
 
-void conn_stat_note(struct conn *c)
+void conn_stat_note_slow(struct conn *c)
 {
-	size_t len = buf_len(&c->out), want;
+	size_t want = buf_len(&c->out) - c->out_mark;
 
-	if (c->headlen >= sizeof(c->head) || len <= c->out_mark)
-		return;
-	want = len - c->out_mark;
 	if (want > sizeof(c->head) - c->headlen)
 		want = sizeof(c->head) - c->headlen;
 	memcpy(c->head + c->headlen, buf_rptr(&c->out) + c->out_mark, want);
 	c->headlen = (uint8_t)(c->headlen + want);
 	c->out_mark += want;
+}
+
+/* The options the request path reads, cached per worker until CONFIG SET. */
+static __thread struct {
+	unsigned gen;
+	int64_t slow_us;          /* slowlog-log-slower-than; -1 = off */
+	uint64_t lat_ms;          /* latency-monitor-threshold; 0 = off */
+	bool tracking;
+	bool loaded;
+} cfg;
+
+static void cfg_refresh(void)
+{
+	unsigned gen = opt_generation();
+
+	if (cfg.loaded && cfg.gen == gen)
+		return;
+	cfg.gen = gen;
+	cfg.slow_us = opt_int(OPT_slowlog_max_len) > 0 ? opt_int(OPT_slowlog_log_slower_than) : -1;
+	cfg.lat_ms = (uint64_t)opt_int(OPT_latency_monitor_threshold);
+	cfg.tracking = opt_bool(OPT_latency_tracking);
+	cfg.loaded = true;
 }
 
 static int prefix(const struct conn *c, const char *p)
@@ -97,13 +121,15 @@ void conn_stat_end(struct conn *c)
 	uint64_t us = ns / 1000;
 
 	conn_stat_note(c);
+	cfg_refresh();
 	metric_add_local(METRIC_commands_processed, 1);
-	cmdstat_call_local(stat_id(c, c->cmd), ns, failed(c), opt_bool(OPT_latency_tracking));
-	c->last_cmd = c->cmd->name;
-	c->last_ms = clock_unix_ms();
-	if (slowlog_wanted(us))
+	cmdstat_call_local(stat_id(c, c->cmd), ns, failed(c), cfg.tracking);
+	/* CLIENT LIST idle: coarse is enough, from the TSC we already read */
+	c->last_ms = c->created_ms + (int64_t)(clock_tsc_to_ns(c->t0 - c->created_tsc) / 1000000);
+	if (cfg.slow_us >= 0 && us >= (uint64_t)cfg.slow_us)
 		log_slow(c, us);
-	latency_mon_add((c->cmd->flags & CMD_FAST) ? "fast-command" : "command", us / 1000);
+	if (cfg.lat_ms > 0 && us / 1000 >= cfg.lat_ms)
+		latency_mon_add((c->cmd->flags & CMD_FAST) ? "fast-command" : "command", us / 1000);
 }
 
 void conn_stat_reject(struct conn *c, const struct cmd *cmd)

@@ -228,6 +228,8 @@ bad_mask:
 	return -EINVAL;
 }
 
+unsigned opt_gen;
+
 int opt_set(enum opt_id id, const char *value, char *err, size_t errlen)
 {
 	long long num;
@@ -247,6 +249,7 @@ int opt_set(enum opt_id id, const char *value, char *err, size_t errlen)
 	free(vals[id].str);
 	vals[id].str = copy;
 	vals[id].num = num;
+	__atomic_store_n(&opt_gen, opt_gen + 1, __ATOMIC_RELEASE);
 	return SS_OK;
 }
 

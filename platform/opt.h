@@ -72,6 +72,14 @@ int opt_load_file(const char *path, char *err, size_t errlen);
 int opt_parse_cmdline(int argc, char **argv, char *err, size_t errlen);
 
 /* Typed readers; calling the wrong one for an option's type aborts. */
+/* Bumped by every opt_set(): hot paths cache option values and reload
+ * them when it moves (a relaxed load and a compare per use). */
+extern unsigned opt_gen;
+static inline unsigned opt_generation(void)
+{
+	return __atomic_load_n(&opt_gen, __ATOMIC_ACQUIRE);
+}
+
 long long opt_int(enum opt_id id);         /* OPT_INT, OPT_BYTES */
 bool opt_bool(enum opt_id id);
 int opt_enum(enum opt_id id);              /* index into the choices */
