@@ -68,6 +68,24 @@ static void slowlog_reset_cmd(struct conn *c)
 	resp_simple(&c->w, "OK");
 }
 
+static const char *const slowlog_help[] = {
+	"GET [<count>]",
+	"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+	"    Entries are made of:",
+	"    id, timestamp, time in microseconds, arguments array, client IP and port,",
+	"    client name",
+	"LEN",
+	"    Return the length of the slowlog.",
+	"RESET",
+	"    Reset the slowlog.",
+	NULL,
+};
+
+static void slowlog_help_cmd(struct conn *c)
+{
+	cmd_reply_help(c, slowlog_help);
+}
+
 #define SUB_SLOWLOG .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE, \
 	.acl = "@admin @slow @dangerous", .group = "server"
 
@@ -76,6 +94,10 @@ const struct cmd cmd_slowlog_subs[] = {
 	  .tips = "request_policy:all_nodes nondeterministic_output",
 	  .since = "2.2.12", .summary = "Get the slow log's entries",
 	  .complexity = "O(N) where N is the number of entries returned" },
+	{ .name = "slowlog|help", .arity = 2, .finish = slowlog_help_cmd,
+	  .flags = CMD_LOADING | CMD_STALE, .acl = "@slow", .group = "server",
+	  .since = "6.2.0", .summary = "Show helpful text about the different subcommands",
+	  .complexity = "O(1)" },
 	{ .name = "slowlog|len", .arity = 2, .finish = slowlog_len_cmd, SUB_SLOWLOG,
 	  .tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
 	  .since = "2.2.12", .summary = "Get the slow log's length", .complexity = "O(1)" },
@@ -144,6 +166,22 @@ static void latency_reset(struct conn *c)
 		free(names[i]);
 }
 
+static const char *const latency_help[] = {
+	"HISTORY <event>",
+	"    Return time-latency samples for the <event> class.",
+	"LATEST",
+	"    Return the latest latency samples for all events.",
+	"RESET [<event> ...]",
+	"    Reset latency data of one or more <event> classes.",
+	"    (default: reset all data for all event classes)",
+	NULL,
+};
+
+static void latency_help_cmd(struct conn *c)
+{
+	cmd_reply_help(c, latency_help);
+}
+
 #define SUB_LATENCY .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, \
 	.acl = "@admin @slow @dangerous", .group = "server", .since = "2.8.13"
 
@@ -151,6 +189,10 @@ const struct cmd cmd_latency_subs[] = {
 	{ .name = "latency|latest", .arity = 2, .finish = latency_latest, SUB_LATENCY,
 	  .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
 	  .summary = "Return the latest latency samples for all events.", .complexity = "O(1)" },
+	{ .name = "latency|help", .arity = 2, .finish = latency_help_cmd,
+	  .flags = CMD_LOADING | CMD_STALE, .acl = "@slow", .group = "server",
+	  .since = "2.8.13", .summary = "Show helpful text about the different subcommands.",
+	  .complexity = "O(1)" },
 	{ .name = "latency|history", .arity = 3, .finish = latency_history, SUB_LATENCY,
 	  .tips = "nondeterministic_output request_policy:all_nodes response_policy:special",
 	  .summary = "Return timestamp-latency samples for the event.", .complexity = "O(1)" },

@@ -270,6 +270,22 @@ static const struct cmd *find_sub(const struct cmd *container, const struct ss_a
 
 /* Container commands: look up the subcommand, check its arity, run it;
  * Redis's errors for each. */
+/* Before AUTH, as Redis's processCommand: an unknown subcommand or a
+ * subcommand's wrong arity is answered even to an unauthenticated client. */
+bool cmd_resp_sub_ok(struct conn *c)
+{
+	const struct cmd *sub;
+
+	if (c->cmd->subs == NULL || ARGC(c) < 2)
+		return true;
+	sub = find_sub(c->cmd, ARGV(c, 1));
+	if (sub != NULL && (sub->arity > 0 ? ARGC(c) == (uint32_t)sub->arity
+					   : ARGC(c) >= (uint32_t)-sub->arity))
+		return true;
+	cmd_run_subcmd(c);   /* replies the error */
+	return false;
+}
+
 void cmd_run_subcmd(struct conn *c)
 {
 	const struct cmd *sub = find_sub(c->cmd, ARGV(c, 1));
@@ -292,6 +308,112 @@ void cmd_run_subcmd(struct conn *c)
 		return;
 	}
 	sub->finish(c);
+}
+
+/* Redis's addReplyHelp: a header naming the container, the given lines,
+ * then HELP's own two lines, each a status reply. */
+void cmd_reply_help(struct conn *c, const char *const *lines)
+{
+	char head[128], upper[32];
+	size_t n = 0, i;
+
+	for (i = 0; c->cmd->name[i] && i + 1 < sizeof(upper); i++)
+		upper[i] = (char)(c->cmd->name[i] - ('a' <= c->cmd->name[i] &&
+						     c->cmd->name[i] <= 'z' ? 32 : 0));
+	upper[i] = '\0';
+	while (lines[n] != NULL)
+		n++;
+	resp_array(&c->w, n + 3);
+	snprintf(head, sizeof(head), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		 upper);
+	resp_simple(&c->w, head);
+	for (i = 0; i < n; i++)
+		resp_simple(&c->w, lines[i]);
+	resp_simple(&c->w, "HELP");
+	resp_simple(&c->w, "    Prints this help.");
+}
+
+static const char *const client_help[] = {
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are:",
+	"    * ADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made from the specified address",
+	"    * LADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made to specified local address",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Kill connections by type.",
+	"    * USER <username>",
+	"      Kill connections authenticated by <username>.",
+	"    * SKIPME (YES|NO)",
+	"      Skip killing current connection (default: yes).",
+	"    * ID <client-id>",
+	"      Kill connections by client id.",
+	"LIST [options ...]",
+	"    Return information about client connections. Options:",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Return clients of specified type.",
+	"    * ID <client-id> [<client-id> ...]",
+	"      Return clients of specified IDs only.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"SETINFO <option> <value>",
+	"    Set client meta attr. Options are:",
+	"    * LIB-NAME: the client lib name.",
+	"    * LIB-VER: the client lib version.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect current client connection from eviction.",
+	NULL,
+};
+
+static void client_help_cmd(struct conn *c)
+{
+	cmd_reply_help(c, client_help);
+}
+
+static const char *const command_help[] = {
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	NULL,
+};
+
+static void command_help_cmd(struct conn *c)
+{
+	cmd_reply_help(c, command_help);
+}
+
+static const char *const config_help[] = {
+	"GET <pattern>",
+	"    Return parameters matching the glob-like <pattern> and their values.",
+	"SET <directive> <value>",
+	"    Set the configuration <directive> to <value>.",
+	"RESETSTAT",
+	"    Reset statistics reported by the INFO command.",
+	NULL,
+};
+
+static void config_help_cmd(struct conn *c)
+{
+	cmd_reply_help(c, config_help);
 }
 
 static bool sub_arity_ok(const struct conn *c, const struct cmd *sub)
@@ -411,6 +533,10 @@ const struct cmd cmd_client_subs[] = {
 	{ .name = "client|setinfo", .arity = 4, .finish = client_setinfo, .flags = SUB_CONN,
 	  .acl = "@slow @connection", .group = "connection", .since = "7.2.0",
 	  .summary = "Set client or connection specific info", .complexity = "O(1)" },
+	{ .name = "client|help", .arity = 2, .finish = client_help_cmd,
+	  .flags = CMD_LOADING | CMD_STALE, .acl = "@slow @connection", .group = "connection",
+	  .since = "5.0.0", .summary = "Show helpful text about the different subcommands",
+	  .complexity = "O(1)" },
 	{ .name = "client|no-evict", .arity = 3, .finish = client_no_evict,
 	  .flags = CMD_ADMIN | SUB_CONN, .acl = "@admin @slow @dangerous @connection",
 	  .group = "connection", .since = "7.0.0",
@@ -686,6 +812,9 @@ static void command_docs_cmd(struct conn *c)
 	.group = "server"
 
 const struct cmd cmd_command_subs[] = {
+	{ .name = "command|help", .arity = 2, .finish = command_help_cmd, SUB_COMMAND,
+	  .since = "5.0.0", .summary = "Show helpful text about the different subcommands",
+	  .complexity = "O(1)" },
 	{ .name = "command|count", .arity = 2, .finish = command_count, SUB_COMMAND,
 	  .since = "2.8.13", .summary = "Get total number of Redis commands",
 	  .complexity = "O(1)" },
@@ -960,6 +1089,10 @@ const struct cmd cmd_config_subs[] = {
 	  .tips = "request_policy:all_nodes response_policy:all_succeeded",
 	  .summary = "Set configuration parameters to the given values",
 	  .complexity = "O(N) when N is the number of configuration parameters provided" },
+	{ .name = "config|help", .arity = 2, .finish = config_help_cmd,
+	  .flags = CMD_LOADING | CMD_STALE, .acl = "@slow", .group = "server",
+	  .since = "5.0.0", .summary = "Show helpful text about the different subcommands",
+	  .complexity = "O(1)" },
 	{ .name = "config|resetstat", .arity = 2, .finish = config_resetstat, SUB_CONFIG,
 	  .summary = "Reset the stats returned by INFO", .complexity = "O(1)" },
 	{ .name = NULL },

@@ -143,6 +143,10 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 		return PARSED_NONE;
 	}
 	/* Redis checks the command and its arity first, then AUTH. */
+	if (!cmd_resp_sub_ok(c)) {
+		conn_stat_reject(c, c->cmd);
+		return PARSED_NONE;
+	}
 	if (!cmd_resp_auth_ok(c, c->cmd)) {
 		conn_stat_reject(c, c->cmd);
 		return PARSED_NONE;

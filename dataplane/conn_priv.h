@@ -158,6 +158,10 @@ extern const struct cmd cmd_slowlog_subs[], cmd_latency_subs[];
 /* A container command (c->cmd has subs): run the subcommand in argv[1];
  * a subcommand with a plan runs it through the container's plan/emit. */
 void cmd_run_subcmd(struct conn *c);
+/* Unknown subcommand or its wrong arity: replied (false), before AUTH. */
+bool cmd_resp_sub_ok(struct conn *c);
+/* A container's HELP: Redis's header, lines (NULL-ended), HELP's own lines. */
+void cmd_reply_help(struct conn *c, const char *const *lines);
 int cmd_sub_plan(struct conn *c, uint32_t i, struct kop *op);
 void cmd_sub_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r);
 /* Back to the state of a new connection (RESET, conn_create). */

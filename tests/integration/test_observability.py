@@ -73,10 +73,14 @@ def test_info_sections_and_exact_counters(srv):
     everything = r.info("all")
     assert "cmdstat_get" in everything and "latency_percentiles_usec_get" in everything
     assert default["role"] == "master" and default["worker_cores"] == 3
-    # a failed call: an error reply from a command that ran
+    # a subcommand's arity is checked before it runs (as Redis): rejected;
+    # an error from a command that ran: failed
     with pytest.raises(redis.ResponseError):
-        r.execute_command("CONFIG", "GET")        # arity error of a subcommand
-    assert info(r, "commandstats")["cmdstat_config"]["failed_calls"] >= 1
+        r.execute_command("CONFIG", "GET")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("CONFIG", "SET", "nosuch-option", "1")
+    cs = info(r, "commandstats")["cmdstat_config"]
+    assert cs["rejected_calls"] == 1 and cs["failed_calls"] == 1
 
 
 def test_instantaneous_ops(srv):

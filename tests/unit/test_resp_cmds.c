@@ -363,24 +363,26 @@ static void test_command(void **state)
 		"COMMAND LIST FILTERBY pattern x\r\n",
 		":20\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
 		"-ERR unknown subcommand 'BOGUS'. Try COMMAND HELP.\r\n"
-		"*41\r\n"
+		"*46\r\n"
 		"$4\r\nping\r\n$4\r\necho\r\n$4\r\nquit\r\n$3\r\nget\r\n"
 		"$3\r\nset\r\n$3\r\ndel\r\n$5\r\nhello\r\n$4\r\nauth\r\n"
 		"$6\r\nselect\r\n$5\r\nreset\r\n$6\r\nclient\r\n$11\r\nclient|list\r\n"
 		"$11\r\nclient|info\r\n$11\r\nclient|kill\r\n$9\r\nclient|id\r\n$14\r\nclient|setname\r\n"
-		"$14\r\nclient|getname\r\n$14\r\nclient|setinfo\r\n$15\r\nclient|no-evict\r\n$7\r\ncommand\r\n"
-		"$13\r\ncommand|count\r\n$12\r\ncommand|list\r\n$12\r\ncommand|info\r\n$12\r\ncommand|docs\r\n"
-		"$6\r\nconfig\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$16\r\nconfig|resetstat\r\n"
-		"$6\r\ndbsize\r\n$4\r\ninfo\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n"
-		"$7\r\nslowlog\r\n$11\r\nslowlog|get\r\n$11\r\nslowlog|len\r\n$13\r\nslowlog|reset\r\n"
-		"$7\r\nlatency\r\n$14\r\nlatency|latest\r\n$15\r\nlatency|history\r\n$13\r\nlatency|reset\r\n"
-		"$4\r\ntime\r\n"
+		"$14\r\nclient|getname\r\n$14\r\nclient|setinfo\r\n$11\r\nclient|help\r\n$15\r\nclient|no-evict\r\n"
+		"$7\r\ncommand\r\n$12\r\ncommand|help\r\n$13\r\ncommand|count\r\n$12\r\ncommand|list\r\n"
+		"$12\r\ncommand|info\r\n$12\r\ncommand|docs\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n"
+		"$10\r\nconfig|set\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n$6\r\ndbsize\r\n"
+		"$4\r\ninfo\r\n$7\r\nflushdb\r\n$8\r\nflushall\r\n$7\r\nslowlog\r\n"
+		"$11\r\nslowlog|get\r\n$12\r\nslowlog|help\r\n$11\r\nslowlog|len\r\n$13\r\nslowlog|reset\r\n"
+		"$7\r\nlatency\r\n$14\r\nlatency|latest\r\n$12\r\nlatency|help\r\n$15\r\nlatency|history\r\n"
+		"$13\r\nlatency|reset\r\n$4\r\ntime\r\n"
 		"*0\r\n", false);
 	check_script(PROTO_RESP,
 		"COMMAND LIST FILTERBY PATTERN CONFIG*\r\nCOMMAND LIST FILTERBY aclcat dangerous\r\n"
 		"COMMAND LIST FILTERBY module x\r\nCOMMAND LIST FILTERBY aclcat\r\n"
 		"COMMAND LIST FILTERBY foo x\r\nCOMMAND LIST x\r\nCOMMAND LIST FILTERBY pattern ?e?\r\n",
-		"*4\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$16\r\nconfig|resetstat\r\n"
+		"*5\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$11\r\nconfig|help\r\n"
+		"$16\r\nconfig|resetstat\r\n"
 		"*15\r\n"
 		"$11\r\nclient|list\r\n$11\r\nclient|kill\r\n$15\r\nclient|no-evict\r\n$10\r\nconfig|get\r\n"
 		"$10\r\nconfig|set\r\n$16\r\nconfig|resetstat\r\n$4\r\ninfo\r\n$7\r\nflushdb\r\n"
@@ -426,7 +428,7 @@ static void test_command_all(void **state)
 	assert_true(strncmp(out, "*40\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 31) == 0);
 	/* Containers have a fifth entry: their subcommands' docs. */
 	assert_non_null(strstr(out, "$6\r\nconfig\r\n*10\r\n"));
-	assert_non_null(strstr(out, "$11\r\nsubcommands\r\n*6\r\n$10\r\nconfig|get\r\n*8\r\n"));
+	assert_non_null(strstr(out, "$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*8\r\n"));
 	free(out);
 }
 
@@ -440,7 +442,7 @@ static void test_command_subcommands(void **state)
 		"$-1\r\n$-1\r\n", false);
 	check_script(PROTO_RESP, "COMMAND INFO config\r\n",
 		"*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n"
-		"*0\r\n*0\r\n*3\r\n"
+		"*0\r\n*0\r\n*4\r\n"
 		"*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n"
 		"+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n"
 		"*0\r\n*0\r\n"
@@ -448,6 +450,8 @@ static void test_command_subcommands(void **state)
 		"+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*2\r\n"
 		"$24\r\nrequest_policy:all_nodes\r\n$29\r\nresponse_policy:all_succeeded\r\n"
 		"*0\r\n*0\r\n"
+		"*10\r\n$11\r\nconfig|help\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n"
+		"*1\r\n+@slow\r\n*0\r\n*0\r\n*0\r\n"
 		"*10\r\n$16\r\nconfig|resetstat\r\n:2\r\n*4\r\n+admin\r\n+noscript\r\n"
 		"+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n"
 		"+@dangerous\r\n*0\r\n*0\r\n*0\r\n", false);
