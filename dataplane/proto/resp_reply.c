@@ -6,10 +6,33 @@
 #include <string.h>
 
 #include "platform/errstat.h"
+#include "platform/fmt.h"
+
+/* "<type><n>\r\n" in one append. */
+static void head_u(struct buf *b, char type, uint64_t n)
+{
+	char h[FMT_U64_MAX + 3];
+	size_t l = 1;
+
+	h[0] = type;
+	l += fmt_u64(h + 1, n);
+	h[l++] = '\r';
+	h[l++] = '\n';
+	buf_append(b, h, l);
+}
 
 void resp_simple(struct resp_w *w, const char *s)
 {
-	buf_appendf(w->b, "+%s\r\n", s);
+	size_t n = strlen(s);
+
+	if (buf_reserve(w->b, n + 3) != 0)
+		return;
+	char *p = buf_wptr(w->b);
+	p[0] = '+';
+	memcpy(p + 1, s, n);
+	p[n + 1] = '\r';
+	p[n + 2] = '\n';
+	w->b->wpos += n + 3;
 }
 
 void resp_error(struct resp_w *w, const char *fmt, ...)
@@ -30,8 +53,22 @@ void resp_error(struct resp_w *w, const char *fmt, ...)
 
 void resp_bulk(struct resp_w *w, const void *p, size_t n)
 {
-	if (buf_appendf(w->b, "$%zu\r\n", n) == 0 && buf_append(w->b, p, n) == 0)
-		buf_append(w->b, "\r\n", 2);
+	/* one reservation for header, payload and CRLF */
+	if (buf_reserve(w->b, n + FMT_U64_MAX + 5) != 0)
+		return;
+	char *d = buf_wptr(w->b);
+	size_t l = 1;
+
+	d[0] = '$';
+	l += fmt_u64(d + 1, n);
+	d[l++] = '\r';
+	d[l++] = '\n';
+	if (n > 0)
+		memcpy(d + l, p, n);
+	l += n;
+	d[l++] = '\r';
+	d[l++] = '\n';
+	w->b->wpos += l;
 }
 
 void resp_cstr(struct resp_w *w, const char *s)
@@ -57,25 +94,32 @@ void resp_null_array(struct resp_w *w)
 
 void resp_int(struct resp_w *w, long long v)
 {
-	buf_appendf(w->b, ":%lld\r\n", v);
+	char h[FMT_U64_MAX + 4];
+	size_t l = 1;
+
+	h[0] = ':';
+	l += fmt_i64(h + 1, v);
+	h[l++] = '\r';
+	h[l++] = '\n';
+	buf_append(w->b, h, l);
 }
 
 void resp_array(struct resp_w *w, size_t n)
 {
-	buf_appendf(w->b, "*%zu\r\n", n);
+	head_u(w->b, '*', n);
 }
 
 void resp_map(struct resp_w *w, size_t n)
 {
 	if (w->proto >= 3)
-		buf_appendf(w->b, "%%%zu\r\n", n);
+		head_u(w->b, '%', n);
 	else
-		buf_appendf(w->b, "*%zu\r\n", 2 * n);
+		head_u(w->b, '*', 2 * n);
 }
 
 void resp_set(struct resp_w *w, size_t n)
 {
-	buf_appendf(w->b, "%c%zu\r\n", w->proto >= 3 ? '~' : '*', n);
+	head_u(w->b, w->proto >= 3 ? '~' : '*', n);
 }
 
 /* RESP3 verbatim string (INFO, CLIENT LIST, LATENCY DOCTOR ...): "=len\r\nfmt:..."

@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "platform/cmdstat.h"
+#include "platform/fmt.h"
 #include "platform/hist.h"
 #include "platform/latency_mon.h"
 #include "platform/opt.h"
@@ -200,9 +201,34 @@ static void test_latency_monitor(void **state)
 	opt_teardown();
 }
 
+/* Hand-rolled integer formatting agrees with printf at the edges. */
+static void test_fmt(void **state)
+{
+	(void)state;
+	const int64_t iv[] = { 0, 1, -1, 9, 10, -10, 99, 100, 123456789, INT64_MAX, INT64_MIN };
+	char got[32], want[32];
+
+	for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+		size_t n = fmt_i64(got, iv[i]);
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%lld", (long long)iv[i]);
+		assert_string_equal(got, want);
+	}
+	for (uint64_t v = 1; v != 0 && v < UINT64_MAX / 7; v = v * 7 + 3) {
+		size_t n = fmt_u64(got, v);
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_string_equal(got, want);
+	}
+	size_t n = fmt_u64(got, UINT64_MAX);
+	got[n] = '\0';
+	assert_string_equal(got, "18446744073709551615");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_hist_buckets),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_cmdstat_cores),
