@@ -478,12 +478,16 @@ int io_kernel_worker(unsigned w, void *arg)
 		uint64_t t_wait = clock_tsc();
 		metric_add_local(METRIC_loop_busy_ns, (int64_t)clock_tsc_to_ns(t_wait - t_busy));
 		rcu_thread_offline();
-		int n = epoll_wait(kw->ep, evs, KERNEL_EVENTS, KERNEL_TICK_MS);
+		int n = epoll_wait(kw->ep, evs, KERNEL_EVENTS,
+				   steer_idle_enter_local(w) ? 0 : KERNEL_TICK_MS);
+		steer_idle_exit_local(w);
 		rcu_thread_online();
 		t_busy = clock_tsc();
 		metric_add_local(METRIC_loop_idle_ns, (int64_t)clock_tsc_to_ns(t_busy - t_wait));
 		for (int i = 0; i < n && !stopping; i++)
 			dispatch(kw, &evs[i]);
+		/* rings are polled every pass: their fd only fires while asleep */
+		steer_drain_local(w);
 		reap_dead(kw);
 		rcu_quiescent_state();
 	}

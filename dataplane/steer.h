@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Steering: which worker owns a key (storage/slot.h), and moving a key
- * operation to that owner and its result back. Each worker has a mailbox;
- * a request message carries a copy of the kop, the owner executes it on its
- * shard and posts the message back with the result. A connection has at most
- * one kop away at a time, so its replies stay in request order.
- *
- * (The foundation's mechanism: a locked FIFO per worker with an eventfd to
- * wake it. The steering issue replaces it with SPSC rings per core pair.)
+ * operation to that owner and its result back, over lock-free single-
+ * producer single-consumer rings, one per ordered pair of workers (see
+ * steer.c). A request message carries a copy of the kop; the owner
+ * executes it on its shard and sends the message back with the result. A
+ * connection has at most one kop away at a time, so its replies stay in
+ * request order.
  */
 #ifndef SS_DATAPLANE_STEER_H
 #define SS_DATAPLANE_STEER_H
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "dataplane/kop.h"
 #include "storage/slot.h"
@@ -39,10 +40,22 @@ int steer_send(unsigned from, unsigned to, struct conn *c, const struct kop *op,
  * number of messages handled. Only on worker self. */
 unsigned steer_drain_local(unsigned self);
 
-/* An fd that becomes readable when self's mailbox gets mail (epoll). */
+/* An fd that becomes readable when mail arrives for self while it sleeps
+ * (epoll). */
 int steer_notify_fd(unsigned self);
 /* Reset that fd's readiness; call before steer_drain_local. */
 void steer_notify_ack_local(unsigned self);
+/* Before blocking: returns true if self has work now (do not block), else
+ * marks self asleep so senders wake it through its fd. After blocking,
+ * steer_idle_exit_local. Only on self. */
+bool steer_idle_enter_local(unsigned self);
+void steer_idle_exit_local(unsigned self);
+
+/* Messages sent through ring (from, to) since start, and its depth now.
+ * Any thread, relaxed reads. */
+void steer_pair_stats(unsigned from, unsigned to, uint64_t *sent, uint64_t *depth);
+/* Those as Prometheus families (metrics_http_add_renderer). */
+void steer_render_metrics(FILE *out);
 
 /* The worker that owns key. Pure; any core. */
 static inline unsigned steer_owner(const struct ss_arg *key)

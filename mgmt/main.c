@@ -129,6 +129,7 @@ static int serve(unsigned workers)
 		be->teardown();
 		return 1;
 	}
+	metrics_http_add_renderer(steer_render_metrics);
 	if ((rc = metrics_http_setup(opt_str(OPT_bind), (int)opt_int(OPT_metrics_port),
 				     err, sizeof(err))) < 0) {
 		log_warn("%s", err);

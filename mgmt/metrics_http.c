@@ -101,6 +101,18 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 	fprintf(out, "# HELP slipstream_%s %s\n# TYPE slipstream_%s %s\n", name, help, name, type);
 }
 
+#define MAX_RENDERERS 4
+static metrics_render_fn renderers[MAX_RENDERERS];
+static unsigned n_renderers;
+
+int metrics_http_add_renderer(metrics_render_fn fn)
+{
+	if (n_renderers == MAX_RENDERERS)
+		return -ENOSPC;
+	renderers[n_renderers++] = fn;
+	return SS_OK;
+}
+
 /* Per-command latency as Prometheus histograms, summed over cores, with
  * fixed `le` bounds. A fine bucket is counted under the first bound at or
  * above its upper edge, so a bound may undercount values just below it by
@@ -173,6 +185,9 @@ void metrics_http_render(FILE *out)
 		}
 	}
 	commands_render(out);
+	/* Families of layers above this one (dataplane steering), wired by main. */
+	for (unsigned i = 0; i < n_renderers; i++)
+		renderers[i](out);
 	/* Node-level numbers that the storage layer holds. */
 	family(out, "keys", "gauge", "Keys held, per worker shard");
 	for (unsigned w = 0; w < storage_shards(); w++) {

@@ -27,6 +27,12 @@ unsigned metrics_http_pollfds(struct pollfd *pfds);
 /* Handle the results of a poll over those fds. */
 void metrics_http_serve(const struct pollfd *pfds, unsigned n);
 
+/* More metric families from layers mgmt does not depend on (e.g. the
+ * dataplane's steering rings): main registers them; each writes whole
+ * Prometheus families. Returns SS_OK or -ENOSPC. */
+typedef void (*metrics_render_fn)(FILE *out);
+int metrics_http_add_renderer(metrics_render_fn fn);
+
 /* The /metrics body (exposed for tests). */
 void metrics_http_render(FILE *out);
 

@@ -180,3 +180,17 @@ def test_promtool_accepts_exposition(mserver):
                        capture_output=True, timeout=60)
     # promtool prints lint hints (e.g. counter naming) on stdout; errors fail
     assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
+
+
+def test_steer_ring_metrics(mserver):
+    r = redis.Redis(host="127.0.0.1", port=mserver.port, socket_timeout=TIMEOUT)
+    for i in range(500):                  # keys on every worker, from one connection
+        r.set(f"ring{i}", i)
+    text = scrape(mserver.metrics_port)
+    sent = re.findall(r'^slipstream_steer_ring_messages_total\{from="(\d)",to="(\d)"\} (\d+)$',
+                      text, re.M)
+    assert len(sent) == 6                 # 3 workers: every ordered pair but self
+    # the connection's worker sent requests to the two others, which replied
+    assert sum(int(n) for _, _, n in sent) >= 2 * (500 * 2 // 3) * 0.8
+    depth = re.findall(r'^slipstream_steer_ring_depth\{from="\d",to="\d"\} (\d+)$', text, re.M)
+    assert len(depth) == 6 and all(d == "0" for d in depth)
