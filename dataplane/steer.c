@@ -219,7 +219,8 @@ int steer_send(unsigned from, unsigned to, struct conn *c, const struct kop *op,
 	x->fn = fn;
 	x->from = from;
 	x->op = *op;
-	memcpy(x->data, op->key.p, op->key.len);
+	if (op->key.len > 0)   /* fan-out kops (target set) have no key */
+		memcpy(x->data, op->key.p, op->key.len);
 	if (op->val.len > 0)
 		memcpy(x->data + op->key.len, op->val.p, op->val.len);
 	x->op.key.p = x->data;
