@@ -89,6 +89,8 @@ void conn_set_addrs(struct conn *c, const char *peer, const char *local)
 	snprintf(c->laddr, sizeof(c->laddr), "%s", local);
 }
 
+void conn_note_rx(struct conn *c, uint64_t tsc) { c->rx_tsc = tsc; }
+
 struct buf *conn_in(struct conn *c) { return &c->in; }
 struct buf *conn_out(struct conn *c) { return &c->out; }
 uint64_t conn_id(const struct conn *c) { return c->id; }

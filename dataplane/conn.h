@@ -36,6 +36,10 @@ void conn_release(struct conn *c);
 /* The client's and the local "ip:port" (CLIENT LIST, SLOWLOG). */
 void conn_set_addrs(struct conn *c, const char *peer, const char *local);
 
+/* The backend received bytes at `tsc` (clock_tsc): requests they complete
+ * are timed end to end from there (receive to reply queued). */
+void conn_note_rx(struct conn *c, uint64_t tsc);
+
 struct buf *conn_in(struct conn *c);
 struct buf *conn_out(struct conn *c);
 uint64_t conn_id(const struct conn *c);

@@ -87,6 +87,8 @@ struct conn {
 	void *io;
 	/* Statistics of the request being executed (conn_stat.c). */
 	uint64_t t0;             /* TSC when it was parsed */
+	uint64_t rx_tsc;         /* TSC of the last receive (conn_note_rx), 0 = none */
+	uint64_t t_rx;           /* ... as it was when this request was parsed */
 	const struct cmd *stat_cmd;   /* the last command's cmdstat id, cached */
 	int stat_id;
 	size_t out_mark;         /* where its reply starts in `out` until seen */

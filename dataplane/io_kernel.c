@@ -302,6 +302,7 @@ static void kconn_readable(struct kconn *kc)
 	n = recv(kc->src.fd, buf_wptr(in), buf_room(in) < KERNEL_READ_MAX ? buf_room(in) : KERNEL_READ_MAX, 0);
 	if (n > 0) {
 		in->wpos += (size_t)n;
+		conn_note_rx(kc->c, clock_tsc());
 		metric_add_local(METRIC_net_input_bytes, n);
 		kconn_service(kc);
 		return;
