@@ -232,30 +232,40 @@ static const char *parse_kill(struct conn *c, struct kill_filter *f, bool *old_f
 	return NULL;
 }
 
+static bool kill_match(const struct kill_filter *f, const struct conn *x)
+{
+	return !((f->id && x->id != f->id) || f->type == 2 ||
+		 (f->addr[0] && strcmp(f->addr, x->peer) != 0) ||
+		 (f->laddr[0] && strcmp(f->laddr, x->laddr) != 0) ||
+		 (f->skipme && x->id == f->self_id) || x->closing);
+}
+
 static void kill_local(struct shard *s, const struct kop *op, struct kop_result *res,
 		       int64_t now_ms)
 {
 	const struct kill_filter *f = (const void *)op->val.p;
-	struct conn *doomed[256];
-	unsigned n = 0;
+	struct conn **doomed;
+	size_t n = 0, cap = 0;
 
 	(void)s;
 	(void)now_ms;
+	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next)
+		cap += kill_match(f, x);
+	doomed = calloc(cap ? cap : 1, sizeof(*doomed));
 	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next) {
-		if ((f->id && x->id != f->id) || f->type == 2 ||
-		    (f->addr[0] && strcmp(f->addr, x->peer) != 0) ||
-		    (f->laddr[0] && strcmp(f->laddr, x->laddr) != 0) ||
-		    (f->skipme && x->id == f->self_id) || x->closing)
+		if (!kill_match(f, x))
 			continue;
 		x->closing = true;
 		res->num++;
-		/* The caller itself closes after this reply; others are kicked
-		 * once the walk is over (a kick may close and unlink them). */
-		if (x->id != f->self_id && n < sizeof(doomed) / sizeof(doomed[0]))
+		/* The caller itself closes after this reply; the others are kicked
+		 * once the walk is over (a kick may close and unlink them). Without
+		 * memory for the list they close at their next event instead. */
+		if (x->id != f->self_id && doomed != NULL && n < cap)
 			doomed[n++] = x;
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		doomed[i]->kick(doomed[i], doomed[i]->io);
+	free(doomed);
 }
 
 int cmd_client_kill_plan(struct conn *c, uint32_t i, struct kop *op)
