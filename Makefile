@@ -14,7 +14,7 @@ DEPS_BUILD := gcc g++ meson ninja-build pkg-config libdpdk-dev liburcu-dev \
               libjemalloc-dev libcmocka-dev libbenchmark-dev
 DEPS_RUN   := $(DEPS_BUILD) redis-tools
 DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache redis-server \
-              libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus
+              libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus tmux
 
 .PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare clean
 

@@ -145,7 +145,7 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 		return PARSED_NONE;
 	}
 	/* Redis checks the command and its arity first, then AUTH. */
-	if (!cmd_resp_sub_ok(c)) {
+	if (!cmd_resp_sub_ok(c) || !cmd_resp_protected_ok(c)) {
 		conn_stat_reject(c, c->cmd);
 		return PARSED_NONE;
 	}

@@ -154,6 +154,9 @@ void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,
 void cmd_flush_finish(struct conn *c);
 void cmd_slowlog_finish(struct conn *c);              /* cmd_resp_diag.c */
 void cmd_latency_finish(struct conn *c);
+void cmd_debug_finish(struct conn *c);
+/* A protected command (DEBUG) its option forbids: replied (false), before AUTH. */
+bool cmd_resp_protected_ok(struct conn *c);
 /* The subcommands of CLIENT, COMMAND, CONFIG, SLOWLOG, LATENCY. */
 extern const struct cmd cmd_client_subs[], cmd_command_subs[], cmd_config_subs[];
 extern const struct cmd cmd_slowlog_subs[], cmd_latency_subs[];

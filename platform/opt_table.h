@@ -55,6 +55,8 @@
 	  "LATENCY monitor: record events of at least this many milliseconds; 0 = off") \
 	X(latency_tracking, "latency-tracking", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "per-command latency histograms (INFO latencystats, /metrics)") \
+	X(enable_debug_command, "enable-debug-command", OPT_ENUM, "no", 0, 0, "no|yes|local", 0, \
+	  "allow DEBUG (it can stall a worker): no, yes, or local (loopback clients only)") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \
 	  "seconds between TCP keepalive probes on client connections, 0 = off") \
 	X(dpdk_args, "dpdk-args", OPT_STR, "--no-huge -m 512 --no-pci --vdev=net_tap0,iface=slip0", 0, 0, "", 0, \

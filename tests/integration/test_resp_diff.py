@@ -216,6 +216,8 @@ SCRIPT = [
     (["CLIENT", "LIST", "FOO"], None),
     (["INFO", "nosuchsection"], None),
     (["CONFIG", "RESETSTAT"], None),
+    # DEBUG is refused by default on both (enable-debug-command no)
+    (["DEBUG", "SLEEP", "0"], None),
     (["PING", "hi"], None),
     (["ECHO", "x y"], None),
     (["HELLO"], norm_hello),
@@ -279,6 +281,8 @@ SCRIPT = [
     (["CONFIG", "GET"], None),
     (["CONFIG", "GET", "nosuch*"], None),
     (["CONFIG", "RESETSTAT"], None),
+    # DEBUG is refused by default on both (enable-debug-command no)
+    (["DEBUG", "SLEEP", "0"], None),
     (["CONFIG", "RESETSTAT", "x"], None),
     (["CONFIG", "BOGUS"], None),
     (["DBSIZE"], None),
@@ -335,6 +339,8 @@ AUTH_SCRIPT = [
     (["CLIENT", "LIST", "FOO"], None),
     (["INFO", "nosuchsection"], None),
     (["CONFIG", "RESETSTAT"], None),
+    # DEBUG is refused by default on both (enable-debug-command no)
+    (["DEBUG", "SLEEP", "0"], None),
     (["GET", "k"], None),
     (["FOO"], None),                 # unknown command comes before NOAUTH
     (["GET"], None),                 # so does arity
@@ -427,7 +433,7 @@ def test_command_docs_entries(pair):
         _, count = got.call("COMMAND", "COUNT")
         assert count == len([n for n in names_ss if "|" not in n])
         assert set(names_ss) - set(SERVED) - set(SUBCOMMANDS) == {
-            "command", "client", "config", "slowlog", "latency", "client|setinfo"}
+            "command", "client", "config", "slowlog", "latency", "client|setinfo", "debug"}
         # Filters pick from what Slipstream serves what Redis picks from all.
         for how, arg in (("pattern", "c*"), ("aclcat", "connection"), ("ACLCAT", "Dangerous")):
             _, w = want.call("COMMAND", "LIST", "FILTERBY", how, arg)
