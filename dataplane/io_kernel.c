@@ -448,6 +448,7 @@ int io_kernel_worker(unsigned w, void *arg)
 		for (int i = 0; i < n && !stopping; i++)
 			dispatch(kw, &evs[i]);
 		reap_dead(kw);
+		storage_step_local(w, clock_unix_ms());
 		rcu_quiescent_state();
 	}
 	while (kw->conns != NULL)
