@@ -118,6 +118,7 @@ struct shard {
 	uint64_t cas_seq;
 	uint64_t rng;
 	uint64_t expire_pos;
+	uint64_t vol_pos;       /* where volatile sampling walks on */
 	struct shard_limits lim;
 	unsigned owner;
 	unsigned pool_n;
@@ -824,20 +825,16 @@ static uint64_t evict_score(const struct shard *s, const struct item *it, int64_
 	}
 }
 
-/*
- * Up to n live-or-expired items from consecutive buckets starting at a
- * random one (Redis dictGetSomeKeys), only ones with an expiry when vol.
- * Visits at most n * 10 buckets. Returns how many it found.
- */
-static unsigned sample(struct shard *s, int vol, struct item **out, uint64_t **slots, unsigned n)
+/* Up to n items (only ones with an expiry when vol) from t's buckets
+ * start, start+1, ... visiting at most max_steps buckets; *pos is left
+ * after the last bucket visited. */
+static unsigned walk(struct table *t, uint64_t start, uint64_t max_steps, int vol,
+		     struct item **out, unsigned n, uint64_t *pos)
 {
-	struct table *t = s->cur;
 	unsigned got = 0;
+	uint64_t i = start;
 
-	if (s->old != NULL && (rnd(s) & 1))
-		t = s->old;
-	uint64_t i = rnd(s);
-	for (unsigned steps = 0; steps < n * 10 && got < n; steps++, i++) {
+	for (uint64_t steps = 0; steps < max_steps && got < n; steps++, i++) {
 		for (struct bucket *b = &t->b[i & t->mask]; b != NULL && got < n; b = b->next) {
 			for (int j = 0; j < SLOTS && got < n; j++) {
 				if (b->slot[j] == 0)
@@ -845,12 +842,41 @@ static unsigned sample(struct shard *s, int vol, struct item **out, uint64_t **s
 				struct item *it = slot_item(b->slot[j]);
 				if (vol && exp_of(it) == 0)
 					continue;
-				out[got] = it;
-				if (slots != NULL)
-					slots[got] = &b->slot[j];
-				got++;
+				out[got++] = it;
 			}
 		}
+	}
+	*pos = i;
+	return got;
+}
+
+/*
+ * Up to n items from consecutive buckets at a random place (Redis
+ * dictGetSomeKeys), only ones with an expiry when vol: at most n * 10
+ * buckets, a few tries. With volatile keys too rare for that, a walk that
+ * goes on from where the last one stopped, up to the whole table
+ * (amortized: each walk covers new buckets). Returns how many it found.
+ */
+static unsigned sample(struct shard *s, int vol, struct item **out, unsigned n)
+{
+	unsigned got = 0;
+	uint64_t pos;
+
+	for (int tries = 0; tries < 4 && got == 0; tries++) {
+		struct table *t = s->cur;
+		uint64_t start = rnd(s);
+
+		/* the drained part of the old table is empty: skip it */
+		if (s->old != NULL && (rnd(s) & 1) && s->move_pos <= s->old->mask) {
+			t = s->old;
+			start = s->move_pos + start % (s->old->mask + 1 - s->move_pos);
+		}
+		got = walk(t, start, n * 10, vol, out, n, &pos);
+	}
+	if (got == 0 && vol) {
+		got = walk(s->cur, s->vol_pos, s->cur->mask + 1, vol, out, n, &s->vol_pos);
+		if (got == 0 && s->old != NULL)
+			got = walk(s->old, 0, s->old->mask + 1, vol, out, n, &pos);
 	}
 	return got;
 }
@@ -884,7 +910,6 @@ static int evict_one(struct shard *s, int64_t now_ms)
 	enum shard_policy p = s->lim.policy;
 	int vol = volatile_policy(p);
 	struct item *cand[64];
-	uint64_t *slots[64];
 	struct item *victim;
 	unsigned n, want = s->lim.samples;
 
@@ -893,11 +918,11 @@ static int evict_one(struct shard *s, int64_t now_ms)
 	if (want > 64)
 		want = 64;
 	if (p == SHARD_ALLKEYS_RANDOM || p == SHARD_VOLATILE_RANDOM) {
-		if (sample(s, vol, cand, slots, 1) == 0)
+		if (sample(s, vol, cand, 1) == 0)
 			return -ENOMEM;
 		victim = cand[0];
 	} else {
-		n = sample(s, vol, cand, NULL, want);
+		n = sample(s, vol, cand, want);
 		for (unsigned i = 0; i < n; i++)
 			pool_insert(s, cand[i], evict_score(s, cand[i], now_ms));
 		if (s->pool_n == 0)
@@ -921,6 +946,8 @@ static int make_room(struct shard *s, size_t need, int64_t now_ms)
 {
 	if (s->lim.maxmemory == 0)
 		return SS_OK;
+	/* and an overflow bucket the insert may need: never above the limit */
+	need += sizeof(struct bucket);
 	while (s->used + need > s->lim.maxmemory)
 		if (evict_one(s, now_ms) != SS_OK)
 			return -ENOMEM;
