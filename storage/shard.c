@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <urcu-qsbr.h>
@@ -359,6 +360,14 @@ static struct table *table_new(uint64_t nbuckets)
 
 	if (t == NULL)
 		return NULL;
+	/* Every lookup lands on a random bucket: on a big table a TLB miss
+	 * per lookup unless it sits on huge pages (where THP allows). */
+	if (bytes >= (8u << 20)) {
+		uintptr_t a = ((uintptr_t)t + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+		uintptr_t e = ((uintptr_t)t + bytes) & ~(uintptr_t)((2u << 20) - 1);
+		if (e > a)
+			madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
 	memset(t, 0, bytes);
 	t->mask = nbuckets - 1;
 	t->bytes = bytes;
