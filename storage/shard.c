@@ -126,6 +126,13 @@ struct shard {
 	struct pool_entry pool[POOL_SIZE];
 	struct gp_batch *open;
 	struct gp_batch *inflight, *inflight_tail;
+
+	/* A running snapshot: snap_done[i] = bucket i of cur already given. */
+	uint8_t *snap_done;
+	uint64_t snap_pos;
+	int64_t snap_now;
+	shard_visit_fn snap_fn;
+	void *snap_arg;
 };
 
 #define MIN_BUCKETS 64
@@ -522,7 +529,8 @@ static void maybe_resize(struct shard *s)
 {
 	uint64_t n = s->cur->mask + 1;
 
-	if (s->old != NULL)
+	/* a snapshot's per-bucket bookkeeping holds the table's shape */
+	if (s->old != NULL || s->snap_done != NULL)
 		return;
 	if (s->count > n * 6)
 		resize_start(s, n * 2);
@@ -583,8 +591,12 @@ static void table_drop_items(struct shard *s, struct table *t)
 	}
 }
 
+static void snap_finish(struct shard *s);
+static void snap_end(struct shard *s);
+
 static void drop_all(struct shard *s)
 {
+	snap_finish(s);
 	if (s->old != NULL) {
 		table_drop_items(s, s->old);
 		/* moving empty buckets retires their overflow, then the table */
@@ -612,6 +624,8 @@ void shard_destroy(struct shard *s)
 {
 	if (s == NULL)
 		return;
+	if (s->snap_done != NULL)
+		snap_end(s);
 	drop_all(s);
 	batch_close(s);
 	/* Every reader must be done with everything retired. QSBR: an online
@@ -635,6 +649,65 @@ void shard_destroy(struct shard *s)
 	if (s->open != NULL)
 		batch_free(s->open);    /* empty or its items were not readable */
 	mem_free_local(s, sizeof(*s));
+}
+
+/* ---- snapshots (copy before write, per bucket) ---- */
+
+static void visit_bucket(struct bucket *b, shard_visit_fn fn, void *arg, int64_t now_ms);
+static inline void flush_due(struct shard *s, int64_t now_ms);
+
+static void snap_emit(struct shard *s, uint64_t idx)
+{
+	s->snap_done[idx] = 1;
+	visit_bucket(&s->cur->b[idx], s->snap_fn, s->snap_arg, s->snap_now);
+}
+
+/* Before any write to bucket idx of cur (the hash's bucket). */
+static inline void snap_guard(struct shard *s, uint64_t h)
+{
+	if (__builtin_expect(s->snap_done != NULL, 0) && !s->snap_done[h & s->cur->mask])
+		snap_emit(s, h & s->cur->mask);
+}
+
+static void snap_end(struct shard *s)
+{
+	mem_free_local(s->snap_done, s->cur->mask + 1);
+	s->snap_done = NULL;
+}
+
+int shard_snapshot_begin_local(struct shard *s, shard_visit_fn fn, void *arg, int64_t now_ms)
+{
+	if (s->snap_done != NULL || s->old != NULL)
+		return -EBUSY;
+	flush_due(s, now_ms);
+	if ((s->snap_done = mem_alloc_local(s->cur->mask + 1)) == NULL)
+		return -ENOMEM;
+	memset(s->snap_done, 0, s->cur->mask + 1);
+	s->snap_pos = 0;
+	s->snap_now = now_ms;
+	s->snap_fn = fn;
+	s->snap_arg = arg;
+	return SS_OK;
+}
+
+int shard_snapshot_step_local(struct shard *s, unsigned budget)
+{
+	if (s->snap_done == NULL)
+		return 0;
+	for (; budget > 0 && s->snap_pos <= s->cur->mask; budget--, s->snap_pos++)
+		if (!s->snap_done[s->snap_pos])
+			snap_emit(s, s->snap_pos);
+	if (s->snap_pos <= s->cur->mask)
+		return 1;
+	snap_end(s);
+	return 0;
+}
+
+/* A running snapshot taken to its end (before everything is dropped). */
+static void snap_finish(struct shard *s)
+{
+	while (shard_snapshot_step_local(s, UINT32_MAX))
+		;
 }
 
 /* ---- flush ---- */
@@ -709,11 +782,13 @@ static int policy_lfu(const struct shard *s)
 struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
 	flush_due(s, now_ms);
-	uint64_t *slot = find_slot(s, hash64(key, klen), key, klen);
+	uint64_t h = hash64(key, klen);
+	uint64_t *slot = find_slot(s, h, key, klen);
 
 	if (slot == NULL)
 		return NULL;
 	if (expired(slot_item(*slot), now_ms)) {
+		snap_guard(s, h);
 		expire_slot(s, slot);
 		return NULL;
 	}
@@ -778,6 +853,7 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 
 	if (it == NULL)
 		return 0;
+	snap_guard(s, hash64(key, klen));
 	if (it->meta & IT_EXP) {
 		int64_t was = exp_of(it);
 		add_volatile(s, (expire_ms != 0) - (was != 0));
@@ -944,6 +1020,7 @@ static int evict_one(struct shard *s, int64_t now_ms)
 	/* Pool members are always indexed (retiring removes them). */
 	if (slot == NULL)
 		return -ENOMEM;
+	snap_guard(s, h);
 	unlink_slot(s, slot);
 	st_relaxed(&s->evicted, s->evicted + 1);
 	metric_add_local(METRIC_evicted_keys, 1);
@@ -1034,6 +1111,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	add_used(s, (int64_t)bytes);
 	if (expire_ms != SHARD_NO_EXPIRY)
 		add_volatile(s, 1);
+	snap_guard(s, h);
 
 	if (slot != NULL) {
 		was = slot_item(*slot);
@@ -1058,11 +1136,13 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
 	flush_due(s, now_ms);
-	uint64_t *slot = find_slot(s, hash64(key, klen), key, klen);
+	uint64_t h = hash64(key, klen);
+	uint64_t *slot = find_slot(s, h, key, klen);
 	int existed;
 
 	if (slot == NULL)
 		return 0;
+	snap_guard(s, h);
 	existed = !expired(slot_item(*slot), now_ms);
 	if (existed)
 		unlink_slot(s, slot);
@@ -1181,8 +1261,10 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 		unsigned seen = 0, found = 0;
 		struct table *t = s->cur;
 
-		for (unsigned i = 0; i < budget; i++, s->expire_pos++)
+		for (unsigned i = 0; i < budget; i++, s->expire_pos++) {
+			snap_guard(s, s->expire_pos);
 			found += expire_bucket(s, &t->b[s->expire_pos & t->mask], now_ms, &seen);
+		}
 		if (s->old != NULL)
 			for (unsigned i = 0; i < budget; i++)
 				found += expire_bucket(s, &s->old->b[(s->expire_pos + i) & s->old->mask],

@@ -127,6 +127,23 @@ void shard_set_limits_local(struct shard *s, const struct shard_limits *l);
  */
 unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budget);
 
+/*
+ * Point-in-time snapshots without fork (for persistence), owner core only.
+ * After shard_snapshot_begin_local every item live at that moment is given
+ * to fn exactly once, as it was at that moment, and no item written later
+ * is: shard_snapshot_step_local walks the buckets in order, and a write to
+ * a bucket the walk has not reached first hands that bucket's items to fn
+ * (copy before write, one "done" byte per bucket while a snapshot runs).
+ * No resize starts while a snapshot runs. fn runs on the owner, inside the
+ * writing call; it copies what it keeps.
+ * begin returns SS_OK, -EBUSY (a snapshot runs, or a resize is finishing:
+ * call shard_expire_step_local and retry) or -ENOMEM.
+ */
+int shard_snapshot_begin_local(struct shard *s, shard_visit_fn fn, void *arg, int64_t now_ms);
+/* Walks up to budget buckets. Returns 1 while more remains, 0 when the
+ * snapshot is complete (fn is not called again). */
+int shard_snapshot_step_local(struct shard *s, unsigned budget);
+
 /* Bytes an item takes in used_memory (its allocation, with the
  * allocator's size-class rounding). */
 size_t shard_item_bytes(const struct item *it);

@@ -595,6 +595,80 @@ static void test_lower_maxmemory(void **state)
 	assert_int_equal(shard_evicted(s), 20000 - shard_count(s));
 }
 
+
+/* A snapshot sees every key live at its start exactly once with its value
+ * then, and no key written after, while the owner overwrites, deletes,
+ * inserts, touches and expires keys between bounded walk steps. */
+#define SNAP_N 5000
+struct snap_seen {
+	unsigned count[SNAP_N * 2];
+	char first[SNAP_N * 2];
+	unsigned others;
+};
+
+static void snap_visit(const struct item *it, void *arg)
+{
+	struct snap_seen *seen = arg;
+	unsigned k;
+
+	if (sscanf(item_key(it), "snap%u", &k) != 1 || k >= SNAP_N * 2) {
+		seen->others++;
+		return;
+	}
+	seen->count[k]++;
+	seen->first[k] = *(const char *)item_value(it);
+}
+
+static void test_snapshot(void **state)
+{
+	struct shard *s = *state;
+	static struct snap_seen seen;
+	char key[32];
+
+	memset(&seen, 0, sizeof(seen));
+	for (unsigned i = 0; i < SNAP_N; i++)
+		assert_int_equal(kset(s, "snap", i, 20, i % 10 == 0 ? 5000 : 0), 0);
+	while (shard_snapshot_begin_local(s, snap_visit, &seen, 1000) == -EBUSY)
+		shard_expire_step_local(s, 1000, 64);
+	assert_int_equal(shard_snapshot_begin_local(s, snap_visit, &seen, 1000), -EBUSY);
+	unsigned i = 0;
+	int more = 1;
+	while (more) {
+		for (unsigned j = 0; j < 20 && i < SNAP_N; j++, i++) {
+			int kl = snprintf(key, sizeof(key), "snap%u", (i * 7) % SNAP_N);
+			switch (i % 5) {
+			case 0:     /* overwrite with another value */
+				assert_int_equal(shard_set_local(s, key, (size_t)kl, "ZZZZ", 4, 0, 0), 0);
+				break;
+			case 1:
+				shard_del_local(s, key, (size_t)kl, 1000);
+				break;
+			case 2:     /* a new key: never in this snapshot */
+				assert_int_equal(kset(s, "snap", SNAP_N + i, 20, 0), 0);
+				break;
+			case 3:
+				shard_touch_local(s, key, (size_t)kl, 1500, 1000);
+				break;
+			}
+		}
+		/* keys with expiry 5000 expire (lazily and actively) mid-snapshot */
+		shard_expire_step_local(s, i > SNAP_N / 2 ? 6000 : 1000, 2);
+		more = shard_snapshot_step_local(s, 8);
+	}
+	for (unsigned k = 0; k < SNAP_N; k++) {
+		assert_int_equal(seen.count[k], 1);
+		assert_int_equal(seen.first[k], 'a' + (int)(k % 26));
+	}
+	for (unsigned k = SNAP_N; k < SNAP_N * 2; k++)
+		assert_int_equal(seen.count[k], 0);
+	assert_int_equal(seen.others, 0);
+	assert_int_equal(shard_snapshot_step_local(s, 8), 0);
+	/* resizes are allowed again */
+	for (unsigned k = 0; k < 50000; k++)
+		assert_int_equal(kset(s, "more", k, 4, 0), 0);
+	assert_true(shard_index_memory(s) > 50000 / 7 * 64);
+}
+
 /*
  * Readers on other threads under QSBR while the owner sets, overwrites,
  * deletes and resizes: a stable key is always found (even mid-resize), a
@@ -729,6 +803,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_volatile_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volatile_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lower_maxmemory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rcu_readers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
