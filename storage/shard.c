@@ -381,7 +381,9 @@ static struct table *table_new(uint64_t nbuckets)
 	return t;
 }
 
-static inline uint64_t tag_of(uint64_t h) { return h & ~PTR_MASK; }
+/* The tag's low bit is always set, so an empty slot (0) never matches a
+ * tag: one well-predicted compare per slot, no separate emptiness test. */
+static inline uint64_t tag_of(uint64_t h) { return (h | (1ULL << PTR_BITS)) & ~PTR_MASK; }
 
 static inline struct item *slot_item(uint64_t v) { return (struct item *)(uintptr_t)(v & PTR_MASK); }
 
@@ -399,7 +401,8 @@ static uint64_t *table_find(const struct table *t, uint64_t h, const void *key, 
 	do {
 		for (int i = 0; i < SLOTS; i++) {
 			uint64_t v = ld(&b->slot[i]);
-			if (v != 0 && (v & ~PTR_MASK) == tag && key_eq(slot_item(v), key, klen))
+			if (__builtin_expect((v ^ tag) < (1ULL << PTR_BITS), 0) &&
+			    key_eq(slot_item(v), key, klen))
 				return &b->slot[i];
 		}
 		b = __atomic_load_n(&b->next, __ATOMIC_ACQUIRE);
