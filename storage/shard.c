@@ -848,6 +848,26 @@ const struct item *shard_get_rcu(const struct shard *s, const void *key, size_t 
 	}
 }
 
+void shard_prefetch(const struct shard *s, const void *key, size_t klen)
+{
+	const struct table *t = __atomic_load_n(&s->cur, __ATOMIC_RELAXED);
+
+	__builtin_prefetch(&t->b[hash64(key, klen) & t->mask]);
+}
+
+void shard_prefetch_item(const struct shard *s, const void *key, size_t klen)
+{
+	const struct table *t = __atomic_load_n(&s->cur, __ATOMIC_RELAXED);
+	uint64_t h = hash64(key, klen), tag = tag_of(h);
+	const struct bucket *b = &t->b[h & t->mask];
+
+	for (int i = 0; i < SLOTS; i++) {
+		uint64_t v = __atomic_load_n(&b->slot[i], __ATOMIC_RELAXED);
+		if ((v ^ tag) < (1ULL << PTR_BITS))
+			__builtin_prefetch(slot_item(v));
+	}
+}
+
 int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t expire_ms,
 		      int64_t now_ms)
 {

@@ -100,6 +100,14 @@ uint64_t shard_index_memory(const struct shard *s);
 const struct item *shard_get_rcu(const struct shard *s, const void *key, size_t klen,
 				 int64_t now_ms);
 
+/* Any core, no RCU state needed: starts loading the bucket key would be
+ * looked up in, nothing else. A pipeline of requests prefetches the next
+ * keys' buckets before running the current one, hiding a DRAM miss each. */
+void shard_prefetch(const struct shard *s, const void *key, size_t klen);
+/* The second stage, a few requests later (the bucket is loaded by then):
+ * starts loading the items whose tag matches key's. Same rules. */
+void shard_prefetch_item(const struct shard *s, const void *key, size_t klen);
+
 /* Eviction policies, in the order of SS_MAXMEMORY_POLICIES (opt_table.h). */
 enum shard_policy {
 	SHARD_NOEVICTION, SHARD_ALLKEYS_LRU, SHARD_ALLKEYS_LFU, SHARD_ALLKEYS_RANDOM,

@@ -154,6 +154,27 @@ void BM_shard_get_hit(benchmark::State &state)
 }
 BENCHMARK(BM_shard_get_hit)->Arg(1000)->Arg(1000000)->Arg(10000000);
 
+// A pipeline: before each GET, the bucket of the key 16 requests ahead
+// and the item of the key 8 ahead are prefetched, so the misses overlap.
+void BM_shard_get_hit_prefetch(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	const char *keys = b->keys.data();
+	size_t i = 0, ahead = 16 % b->n, mid = 8 % b->n;
+	restore(b);
+	for (auto _ : state) {
+		shard_prefetch(b->s, keys + ahead * KLEN, KLEN);
+		shard_prefetch_item(b->s, keys + mid * KLEN, KLEN);
+		ahead = ahead + 1 == b->n ? 0 : ahead + 1;
+		mid = mid + 1 == b->n ? 0 : mid + 1;
+		const char *k = keys + i * KLEN;
+		i = i + 1 == b->n ? 0 : i + 1;
+		benchmark::DoNotOptimize(shard_get_local(b->s, k, KLEN, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_get_hit_prefetch)->Arg(1000000)->Arg(10000000);
+
 void BM_shard_get_miss(benchmark::State &state)
 {
 	BigShard *b = big_shard(size_t(state.range(0)));
