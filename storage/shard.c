@@ -120,6 +120,8 @@ struct shard {
 	uint64_t rng;
 	uint64_t expire_pos;
 	uint64_t vol_pos;       /* where volatile sampling walks on */
+	uint64_t used_high;     /* used_memory's high-water mark since the last purge */
+	uint64_t purge_ms;      /* monotonic ms of the last purge */
 	struct shard_limits lim;
 	unsigned owner;
 	unsigned pool_n;
@@ -206,6 +208,8 @@ static inline int expired(const struct item *it, int64_t now_ms)
 static void add_used(struct shard *s, int64_t delta)
 {
 	st_relaxed(&s->used, s->used + (uint64_t)delta);
+	if (s->used > s->used_high)
+		s->used_high = s->used;
 }
 
 static void add_index(struct shard *s, int64_t delta)
@@ -1304,6 +1308,19 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 	/* Hand what was retired to a grace period, one batch in flight. */
 	if (s->inflight == NULL)
 		batch_close(s);
+	/* After a mass delete, give the freed pages back to the OS now rather
+	 * than when jemalloc's decay gets to them: when used_memory fell by a
+	 * quarter and 16 MB from its high-water mark, at most once a second,
+	 * once nothing is waiting for a grace period. */
+	if (s->used_high - s->used > (16u << 20) && s->used < s->used_high / 4 * 3 &&
+	    s->inflight == NULL && (s->open == NULL || s->open->n == 0)) {
+		uint64_t t = clock_mono_ms();
+		if (t >= s->purge_ms + 1000) {
+			mem_purge_local();
+			s->purge_ms = t;
+			s->used_high = s->used;
+		}
+	}
 	return expired_n;
 }
 

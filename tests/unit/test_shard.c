@@ -669,6 +669,50 @@ static void test_snapshot(void **state)
 	assert_true(shard_index_memory(s) > 50000 / 7 * 64);
 }
 
+
+static long rss_bytes(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * 4096;
+}
+
+/* After a mass delete the housekeeping steps give the memory back to the
+ * OS (jemalloc builds; ASan's allocator keeps its own quarantine). */
+static void test_memory_returns_to_os(void **state)
+{
+	struct shard *s = *state;
+
+	if (mem_local_allocated() == 0)
+		skip();
+	long before = rss_bytes();
+	for (unsigned i = 0; i < 400000; i++)
+		assert_int_equal(kset(s, "rss", i, 100, 0), 0);
+	long full = rss_bytes();
+	assert_true(full > before + (40 << 20));
+	for (unsigned i = 0; i < 400000; i++) {
+		char key[48];
+		int kl = snprintf(key, sizeof(key), "rss%u", i);
+		assert_int_equal(shard_del_local(s, key, (size_t)kl, 0), 1);
+	}
+	long after = rss_bytes();
+	for (int i = 0; i < 3000 && after > before + (8 << 20); i++) {
+		shard_expire_step_local(s, 0, 64);
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		after = rss_bytes();
+	}
+	print_message("RSS %ld MB before, %ld MB with 400k items, %ld MB after deleting them\n",
+		      before >> 20, full >> 20, after >> 20);
+	assert_true(after <= before + (8 << 20));
+}
+
 /*
  * Readers on other threads under QSBR while the owner sets, overwrites,
  * deletes and resizes: a stable key is always found (even mid-resize), a
@@ -804,6 +848,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_volatile_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lower_maxmemory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_returns_to_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rcu_readers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
