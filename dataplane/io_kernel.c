@@ -490,6 +490,7 @@ int io_kernel_worker(unsigned w, void *arg)
 		/* rings are polled every pass: their fd only fires while asleep */
 		steer_drain_local(w);
 		reap_dead(kw);
+		storage_step_local(w, clock_unix_ms());
 		rcu_quiescent_state();
 	}
 	while (kw->conns != NULL)

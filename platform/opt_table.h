@@ -41,6 +41,14 @@
 	  "memory limit for data, split evenly across workers; 0 = no limit") \
 	X(maxmemory_policy, "maxmemory-policy", OPT_ENUM, "noeviction", 0, 0, SS_MAXMEMORY_POLICIES, OPT_F_MUTABLE, \
 	  "what to evict when maxmemory is reached") \
+	X(maxmemory_samples, "maxmemory-samples", OPT_INT, "5", 1, 64, "", OPT_F_MUTABLE, \
+	  "keys sampled per eviction (more: closer to true LRU/LFU/TTL order, slower)") \
+	X(lfu_log_factor, "lfu-log-factor", OPT_INT, "10", 0, 1000000, "", OPT_F_MUTABLE, \
+	  "LFU counter growth: higher = more accesses to saturate the 8-bit counter") \
+	X(lfu_decay_time, "lfu-decay-time", OPT_INT, "1", 0, 1000000, "", OPT_F_MUTABLE, \
+	  "minutes of idleness per decrement of a key's LFU counter, 0 = never decay") \
+	X(active_expire_effort, "active-expire-effort", OPT_INT, "1", 1, 10, "", OPT_F_MUTABLE, \
+	  "active expiry work per loop iteration (16 buckets per unit, up to 4 rounds)") \
 	X(dir, "dir", OPT_STR, ".", 0, 0, "", 0, \
 	  "working directory: snapshots are written here") \
 	X(dbfilename, "dbfilename", OPT_FILENAME, "dump.rdb", 0, 0, "", OPT_F_MUTABLE, \

@@ -512,7 +512,8 @@ def test_python_redis(tmp_path):
         assert r.client_setname("py2") is True
         assert r.client_getname() == "py2"
         assert r.config_get("maxmemory*") == {"maxmemory": "0",
-                                              "maxmemory-policy": "noeviction"}
+                                              "maxmemory-policy": "noeviction",
+                                              "maxmemory-samples": "5"}
         assert r.config_set("maxmemory-policy", "allkeys-lru") is True
         assert r.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
         with pytest.raises(redis.exceptions.ResponseError, match="immutable"):

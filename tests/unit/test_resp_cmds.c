@@ -469,9 +469,11 @@ static void test_config(void **state)
 		"CONFIG GET maxmemory maxmem*\r\nCONFIG GET d?r dbfile[a-n]ame\r\n"
 		"CONFIG GET *port* [^a-z]\r\nCONFIG GET\r\n",
 		"*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
-		"*4\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+		"*6\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+		"$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n"
 		"*0\r\n"
-		"*4\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+		"*6\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"
+		"$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n"
 		"*4\r\n$3\r\ndir\r\n$1\r\n.\r\n$10\r\ndbfilename\r\n$8\r\ndump.rdb\r\n"
 		"*6\r\n$4\r\nport\r\n$4\r\n6379\r\n$13\r\nmemcache-port\r\n$5\r\n11211\r\n"
 		"$12\r\nmetrics-port\r\n$4\r\n9121\r\n"
