@@ -10,6 +10,7 @@
 #include "dataplane/proto/resp_reply.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
+#include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/storage.h"
 
@@ -206,6 +207,31 @@ static int plan_kop(struct conn *c, uint32_t i, struct kop *op)
 	return c->cmd->plan == NULL ? 1 : c->cmd->plan(c, i, op);
 }
 
+/* steer-reads, cached per worker until CONFIG SET changes an option. */
+static __thread unsigned reads_gen = ~0u;
+static __thread bool reads_rcu;
+
+/* A read of another worker's key done here under RCU (CREW) when the
+ * option says so and the kop has an RCU form; false: send it to the owner.
+ * (QSBR: the backends keep their workers online while they process.) */
+static bool read_here(const struct kop *op, unsigned owner, struct kop_result *res)
+{
+	kop_fn fn = kop_rcu_variant(op->fn);
+	struct shard *s;
+
+	if (fn == NULL)
+		return false;
+	if (reads_gen != opt_generation()) {
+		reads_gen = opt_generation();
+		reads_rcu = opt_enum(OPT_steer_reads) == 0;
+	}
+	if (!reads_rcu || (s = storage_shard(owner)) == NULL)
+		return false;
+	memset(res, 0, sizeof(*res));
+	fn(s, op, res, clock_unix_ms());
+	return true;
+}
+
 /* Run the plan of c->cmd from c->op_next. Returns true when the request is
  * complete, false when a kop went to another worker. */
 static bool run_plan(struct conn *c)
@@ -215,6 +241,11 @@ static bool run_plan(struct conn *c)
 
 	while (plan_kop(c, c->op_next, &op) == 0) {
 		unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
+		if (owner != c->worker && read_here(&op, owner, &res)) {
+			c->cmd->emit(c, c->op_next++, &op, &res);
+			conn_stat_note(c);
+			continue;
+		}
 		if (owner != c->worker) {
 			if (steer_send(c->worker, owner, c, &op, reply_arrived) < 0) {
 				c->out.enomem = 1;   /* cannot answer in order: drop */

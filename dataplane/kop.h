@@ -60,6 +60,14 @@ void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int6
 /* Store val with flags and expire_ms (memcached: < 0 stores an expired item,
  * i.e. deletes). */
 void kop_set(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+/* GET as a reader on any core: the owner's table read under QSBR RCU
+ * (CREW), no message. Counts no access on the item (LRU/LFU clocks and
+ * lazy expiry stay the owner's). The caller must be a QSBR reader, online;
+ * res->val is valid until its next quiescent state. */
+void kop_get_rcu(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+/* The RCU read equivalent of fn, or NULL when fn must run on the owner. */
+kop_fn kop_rcu_variant(kop_fn fn);
+
 /* status 1 if the key existed, else 0. */
 void kop_del(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 

@@ -63,6 +63,8 @@
 	  "LATENCY monitor: record events of at least this many milliseconds; 0 = off") \
 	X(latency_tracking, "latency-tracking", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "per-command latency histograms (INFO latencystats, /metrics)") \
+	X(steer_reads, "steer-reads", OPT_ENUM, "rcu", 0, 0, "rcu|message", OPT_F_MUTABLE, \
+	  "GET of a key another worker owns: read its table under RCU here (rcu), or send the request to the owner (message)") \
 	X(enable_debug_command, "enable-debug-command", OPT_ENUM, "no", 0, 0, "no|yes|local", 0, \
 	  "allow DEBUG (it can stall a worker): no, yes, or local (loopback clients only)") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \

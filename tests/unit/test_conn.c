@@ -16,6 +16,7 @@
 #include "dataplane/steer.h"
 #include "platform/clock.h"
 #include "platform/mem.h"
+#include "platform/opt.h"
 #include "storage/shard.h"
 #include "storage/slot.h"
 #include "storage/storage.h"
@@ -324,7 +325,7 @@ static void test_released_while_away(void **state)
 	/* The client disconnects while its kop is at the owner: the reply must
 	 * free the connection, not touch a dead one (ASan checks). */
 	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
-	char *in = subst("GET ~\r\n");
+	char *in = subst("SET ~ v\r\n");   /* a write always travels to the owner */
 
 	(void)state;
 	kicks = 0;
@@ -335,12 +336,47 @@ static void test_released_while_away(void **state)
 	pump();
 	assert_int_equal(kicks, 0);
 	free(in);
+	clear_keys();
+}
+
+/* steer-reads rcu (the default): a GET of the other worker's key is read
+ * from its table here, with no message and no wait; message mode sends it. */
+static void test_remote_read_under_rcu(void **state)
+{
+	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+	char *set = subst("SET ~ remote\r\n"), *get = subst("GET ~\r\n");
+	char err[128];
+
+	(void)state;
+	buf_append(conn_in(c), set, strlen(set));
+	conn_process_local(c);
+	pump();
+	buf_consume(conn_out(c), buf_len(conn_out(c)));
+	assert_int_equal(opt_setup(), 0);
+	buf_append(conn_in(c), get, strlen(get));
+	conn_process_local(c);              /* no pump: nothing went away */
+	assert_true(conn_wants_input(c));
+	assert_int_equal(buf_len(conn_out(c)), strlen("$6\r\nremote\r\n"));
+	assert_memory_equal(buf_rptr(conn_out(c)), "$6\r\nremote\r\n", 12);
+	buf_consume(conn_out(c), buf_len(conn_out(c)));
+	assert_int_equal(opt_set(OPT_steer_reads, "message", err, sizeof(err)), 0);
+	buf_append(conn_in(c), get, strlen(get));
+	conn_process_local(c);
+	assert_false(conn_wants_input(c));  /* away at the owner */
+	pump();
+	assert_memory_equal(buf_rptr(conn_out(c)), "$6\r\nremote\r\n", 12);
+	opt_teardown();
+	conn_release(c);
+	free(set);
+	free(get);
+	clear_keys();
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mc_local_and_remote),
+		cmocka_unit_test(test_remote_read_under_rcu),
 		cmocka_unit_test(test_mc_errors_keep_connection),
 		cmocka_unit_test(test_mc_negative_exptime_and_quit),
 		cmocka_unit_test(test_mc_noreply_mutes_errors),
