@@ -26,6 +26,7 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
 	c->io = io;
 	buf_init(&c->in);
 	buf_init(&c->out);
+	buf_init(&c->stash);
 	c->w.b = &c->out;
 	conn_resp_reset(c);
 	resp_req_init(&c->resp);
@@ -37,6 +38,7 @@ static void conn_free(struct conn *c)
 {
 	buf_fini(&c->in);
 	buf_fini(&c->out);
+	buf_fini(&c->stash);
 	resp_req_fini(&c->resp);
 	mc_req_fini(&c->mc);
 	free(c->name);
@@ -208,12 +210,15 @@ void conn_process_local(struct conn *c)
 			c->req_len = consumed;
 			c->op_next = 0;
 			c->acc = 0;
+			buf_consume(&c->stash, buf_len(&c->stash));
+			c->stash.enomem = 0;
 			if (!run_plan(c))
 				break;   /* resumes in reply_arrived() */
 		}
 		buf_consume(&c->in, consumed);
 	}
 	buf_shrink_if_idle(&c->in);
+	buf_shrink_if_idle(&c->stash);
 }
 
 /* A kop's result is back from its owner: emit it and go on with the plan. */

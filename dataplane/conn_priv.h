@@ -78,6 +78,12 @@ struct conn {
 	size_t req_len;          /* its length at the front of `in` */
 	uint32_t op_next;        /* next kop of its plan */
 	long long acc;           /* a count the reply sums up (DEL) */
+	/* A multi-kop command's state, empty at each request's start: reply
+	 * parts gathered before their count is known (KEYS), a value carried
+	 * from one kop to the next (RENAME across owners), what to undo
+	 * (MSETNX across owners). Only emit() writes it, so plan() may be
+	 * asked for the same kop again and answer the same. */
+	struct buf stash;
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker */
