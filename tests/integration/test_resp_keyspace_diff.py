@@ -393,6 +393,7 @@ KEYSPACE = [
     (["TTL", K[4]], "ttl"),
     (["PEXPIRE", K[4], "100000"], None),
     (["PTTL", K[4]], "ttl"),
+    (["PEXPIRE", K[4], "200000", "gt"], None),
     (["PEXPIRE", K[4], "100000", "gt"], None),
     (["EXPIRE", K[4], "-1"], None),             # a past time deletes
     (["EXISTS", K[4]], None),
@@ -786,5 +787,49 @@ def test_redis_py_client(tmp_path):
         assert r.randomkey() is not None
         assert r.delete(*ks) == 5 and r.unlink("py-n1", "py-n2") == 2
         r.close()
+    finally:
+        s.stop()
+
+
+def test_msetnx_all_or_nothing_under_contention(tmp_path):
+    """Concurrent MSETNX calls over overlapping keys on different workers,
+    each naming its keys in its own order: every call that answered 1 has
+    all its values in place, no key holds a value of a call that answered
+    0, and (keys being claimed in one global order) at least one wins."""
+    import random
+    import threading
+    s = Server(tmp_path, workers=WORKERS)
+    try:
+        rng = random.Random(5)
+        for rnd in range(40):
+            keys = spread(f"c{rnd}:", 6)
+            calls = []
+            for who in range(4):
+                mine = rng.sample(keys, 4)
+                calls.append([(k, f"{who}") for k in mine])
+            replies = [None] * len(calls)
+            conns = [Conn(s.port) for _ in calls]
+            go = threading.Barrier(len(calls))
+
+            def run_one(n):
+                go.wait()
+                replies[n] = conns[n].call("MSETNX", *[x for kv in calls[n] for x in kv])[1]
+
+            threads = [threading.Thread(target=run_one, args=(n,)) for n in range(len(calls))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10)
+            values = dict(zip(keys, conns[0].call("MGET", *keys)[1]))
+            for cn in conns:
+                cn.close()
+            winners = [n for n, r in enumerate(replies) if r == 1]
+            assert set(replies) <= {0, 1}, replies
+            assert winners, (calls, replies, values)
+            for n in winners:
+                assert all(values[k] == v for k, v in calls[n]), (calls, replies, values)
+            owners = {str(n) for n in winners}
+            assert all(v is None or v in owners for v in values.values()), (calls, replies,
+                                                                          values)
     finally:
         s.stop()
