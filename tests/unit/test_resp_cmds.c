@@ -352,6 +352,10 @@ static void test_client(void **state)
 	"$9\r\nfind_keys\r\n%s\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%s\r\n" \
 	"$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n%c0\r\n"
 
+/* The string and key commands, in the table's order (cmd_resp.c). */
+#define KEYSPACE_STRINGS "$5\r\nsetnx\r\n$5\r\nsetex\r\n$6\r\npsetex\r\n$6\r\ngetset\r\n$6\r\ngetdel\r\n$5\r\ngetex\r\n$4\r\nmget\r\n$4\r\nmset\r\n$6\r\nmsetnx\r\n$6\r\nappend\r\n$6\r\nstrlen\r\n$4\r\nincr\r\n$4\r\ndecr\r\n$6\r\nincrby\r\n$6\r\ndecrby\r\n$11\r\nincrbyfloat\r\n$8\r\ngetrange\r\n$8\r\nsetrange\r\n"
+#define KEYSPACE_KEYS "$6\r\nunlink\r\n$6\r\nexists\r\n$4\r\ntype\r\n$6\r\nexpire\r\n$7\r\npexpire\r\n$8\r\nexpireat\r\n$9\r\npexpireat\r\n$3\r\nttl\r\n$4\r\npttl\r\n$10\r\nexpiretime\r\n$11\r\npexpiretime\r\n$7\r\npersist\r\n$6\r\nrename\r\n$8\r\nrenamenx\r\n$4\r\nkeys\r\n$4\r\nscan\r\n$9\r\nrandomkey\r\n$5\r\ntouch\r\n"
+
 static void test_command(void **state)
 {
 	char want[2048];
@@ -361,10 +365,10 @@ static void test_command(void **state)
 	check_script(PROTO_RESP,
 		"COMMAND COUNT\r\nCOMMAND COUNT x\r\nCOMMAND BOGUS\r\nCOMMAND LIST\r\n"
 		"COMMAND LIST FILTERBY pattern x\r\n",
-		":15\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
+		":51\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
 		"-ERR unknown subcommand 'BOGUS'. Try COMMAND HELP.\r\n"
-		"*27\r\n$4\r\nping\r\n$4\r\necho\r\n$4\r\nquit\r\n$3\r\nget\r\n$3\r\nset\r\n"
-		"$3\r\ndel\r\n$5\r\nhello\r\n$4\r\nauth\r\n$6\r\nselect\r\n$5\r\nreset\r\n"
+		"*63\r\n$4\r\nping\r\n$4\r\necho\r\n$4\r\nquit\r\n$3\r\nget\r\n$3\r\nset\r\n"
+		KEYSPACE_STRINGS "$3\r\ndel\r\n" KEYSPACE_KEYS "$5\r\nhello\r\n$4\r\nauth\r\n$6\r\nselect\r\n$5\r\nreset\r\n"
 		"$6\r\nclient\r\n$9\r\nclient|id\r\n$14\r\nclient|setname\r\n"
 		"$14\r\nclient|getname\r\n$14\r\nclient|setinfo\r\n$15\r\nclient|no-evict\r\n"
 		"$7\r\ncommand\r\n$13\r\ncommand|count\r\n$12\r\ncommand|list\r\n"
@@ -377,7 +381,7 @@ static void test_command(void **state)
 		"COMMAND LIST FILTERBY module x\r\nCOMMAND LIST FILTERBY aclcat\r\n"
 		"COMMAND LIST FILTERBY foo x\r\nCOMMAND LIST x\r\nCOMMAND LIST FILTERBY pattern ?e?\r\n",
 		"*4\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$16\r\nconfig|resetstat\r\n"
-		"*4\r\n$15\r\nclient|no-evict\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n"
+		"*5\r\n$4\r\nkeys\r\n$15\r\nclient|no-evict\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n"
 		"$16\r\nconfig|resetstat\r\n"
 		"*0\r\n-ERR syntax error\r\n-ERR syntax error\r\n-ERR syntax error\r\n"
 		"*3\r\n$3\r\nget\r\n$3\r\nset\r\n$3\r\ndel\r\n", false);
@@ -408,15 +412,15 @@ static void test_command_all(void **state)
 
 	(void)state;
 	out = run(PROTO_RESP, "COMMAND\r\n", 9, 9, &closed);
-	assert_true(strncmp(out, "*15\r\n*10\r\n$4\r\nping\r\n:-1\r\n", 24) == 0);
+	assert_true(strncmp(out, "*51\r\n*10\r\n$4\r\nping\r\n:-1\r\n", 24) == 0);
 	assert_non_null(strstr(out, "*10\r\n$3\r\ndel\r\n:-2\r\n*1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n"));
 	assert_non_null(strstr(out, "*10\r\n$4\r\ntime\r\n:1\r\n"));
 	free(out);
 	out = run(PROTO_RESP, "COMMAND INFO\r\n", 14, 14, &closed);
-	assert_true(strncmp(out, "*15\r\n*10\r\n$4\r\nping\r\n", 19) == 0);
+	assert_true(strncmp(out, "*51\r\n*10\r\n$4\r\nping\r\n", 19) == 0);
 	free(out);
 	out = run(PROTO_RESP, "COMMAND DOCS\r\n", 14, 14, &closed);
-	assert_true(strncmp(out, "*30\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 31) == 0);
+	assert_true(strncmp(out, "*102\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 32) == 0);
 	/* Containers have a fifth entry: their subcommands' docs. */
 	assert_non_null(strstr(out, "$6\r\nconfig\r\n*10\r\n"));
 	assert_non_null(strstr(out, "$11\r\nsubcommands\r\n*6\r\n$10\r\nconfig|get\r\n*8\r\n"));
