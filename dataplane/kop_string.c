@@ -50,6 +50,14 @@ void kop_str_set(struct shard *s, const struct kop *op, struct kop_result *res, 
 			res->val.len = item_vlen(it);
 		}
 	}
+	/* An expiry already past (EXAT/PXAT, KEEPTTL of a key about to
+	 * expire): the key reads as missing from now on, so it goes now
+	 * rather than holding memory until something looks at it. */
+	if (expire != SHARD_NO_EXPIRY && expire <= now_ms) {
+		shard_del_local(s, op->key.p, op->key.len, now_ms);
+		res->status = 1;
+		return;
+	}
 	res->status = shard_set_local(s, op->key.p, op->key.len, op->val.p, op->val.len,
 				      op->flags, expire);
 	if (res->status == SS_OK) {

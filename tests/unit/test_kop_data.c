@@ -126,8 +126,16 @@ static void test_set_modes(void **state)
 	r = run(kop_str_set, (struct kop){ .key = ARG("k"), .val = ARG("e"), .mode = KSET_RETCAS });
 	assert_int_equal(r.cas, item_cas(item("k")));
 	/* A time already past stores a key that reads as missing. */
-	run(kop_str_set, (struct kop){ .key = ARG("p"), .val = ARG("v"), .expire_ms = NOW - 1 });
+	r = run(kop_str_set, (struct kop){ .key = ARG("p"), .val = ARG("v"), .expire_ms = NOW });
+	assert_int_equal(r.status, 1);
 	assert_null(item("p"));
+	put("p", "old", 0, 0);
+	r = run(kop_str_set, (struct kop){ .key = ARG("p"), .val = ARG("v"), .expire_ms = 1,
+					   .mode = KSET_GET });
+	assert_int_equal(r.status, 1);
+	assert_val(&r, "old");
+	assert_null(item("p"));
+	assert_int_equal(shard_count(sh), 1);            /* only "k": nothing expired kept */
 }
 
 static void test_getdel_getex(void **state)
