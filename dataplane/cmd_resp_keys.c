@@ -332,13 +332,14 @@ void cmd_keys_finish(struct conn *c)
  * The cursor names a worker and a place in its shard:
  *   cursor = shard cursor << 8 | worker       (workers <= 128)
  * Shard cursors are Redis's reverse-binary bucket cursors, below the table
- * size, so they fit in 56 bits. Each call scans one step of one shard; a
- * finished shard moves the cursor to the next worker, the last one to 0.
+ * size, so they fit in 56 bits. Each call scans one step of one shard (as
+ * Redis: until COUNT keys or 10 * COUNT buckets); a finished shard moves
+ * the cursor to the next worker, the last one to 0.
  * Keys present for the whole scan are returned at least once, as Redis
  * promises; a call may return no keys while the cursor is not 0.
  */
 #define SCAN_WORKER_BITS 8
-#define SCAN_MAX_COUNT (1u << 20)   /* buckets per step: keeps one step bounded */
+#define SCAN_MAX_COUNT (1u << 20)   /* keeps one step (up to 10 * COUNT buckets) bounded */
 
 struct scan_args {
 	uint64_t cursor;

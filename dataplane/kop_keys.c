@@ -115,7 +115,8 @@ void kop_key_rename(struct shard *s, const struct kop *op, struct kop_result *re
 struct gather {
 	const struct kop *op;
 	struct buf *out;
-	int64_t n;
+	int64_t n;          /* keys gathered */
+	int64_t visited;    /* live keys looked at, before any filter */
 };
 
 static void gather_key(const struct item *it, void *arg)
@@ -123,6 +124,7 @@ static void gather_key(const struct item *it, void *arg)
 	struct gather *g = arg;
 	const struct kop *op = g->op;
 
+	g->visited++;
 	if ((op->mode & KSCAN_MATCH) &&
 	    !ss_glob_match(op->val.p, op->val.len, item_key(it), item_klen(it), false))
 		return;
@@ -162,9 +164,16 @@ void kop_key_keys(struct shard *s, const struct kop *op, struct kop_result *res,
 void kop_key_scan(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
 	struct gather g = { .op = op, .out = kop_scratch() };
+	uint64_t cursor = (uint64_t)op->num;
+	int64_t budget = op->num2 * 10;
 
-	res->cas = shard_scan_local(s, (uint64_t)op->num, (unsigned)op->num2, gather_key, &g,
-				    now_ms);
+	/* Redis's loop: a bucket at a time until COUNT keys (counted before
+	 * MATCH and TYPE filter them) or 10 * COUNT buckets, so a sparse table
+	 * still gives keys per call. */
+	do
+		cursor = shard_scan_local(s, cursor, 1, gather_key, &g, now_ms);
+	while (cursor != 0 && --budget > 0 && g.visited < op->num2);
+	res->cas = cursor;
 	gathered(&g, res);
 }
 

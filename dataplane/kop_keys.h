@@ -53,9 +53,10 @@ void kop_key_rename(struct shard *s, const struct kop *op, struct kop_result *re
 /* Every matching key of the shard as RESP bulk strings in res->val, their
  * number in res->num (KEYS). */
 void kop_key_keys(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
-/* One SCAN step from shard cursor op->num over about op->num2 buckets:
- * keys as for kop_key_keys, res->cas the shard cursor to go on from (0 when
- * the shard is done). */
+/* One SCAN step from shard cursor op->num: buckets until op->num2 (COUNT)
+ * keys were seen or 10 * COUNT buckets were visited; keys as for
+ * kop_key_keys, res->cas the shard cursor to go on from (0 when the shard
+ * is done). */
 void kop_key_scan(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 /* status 1 and a random key in res->val, 0 when the shard is empty. */
 void kop_key_random(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);

@@ -633,9 +633,10 @@ def test_randomkey(pair):
         c.close()
 
 
-def test_pipelined(pair):
-    """The whole string script in one write: same bytes back, in order, while
-    kops go back and forth between workers."""
+@pytest.mark.parametrize("resp3", [False, True])
+def test_pipelined(pair, resp3):
+    """The whole string and key scripts in one write: same bytes back, in
+    order, while kops go back and forth between workers."""
     script = [s for s in STRINGS + KEYSPACE if s[1] is None and
               not any(str(a).upper() in ("TTL", "PTTL", "RANDOMKEY") for a in s[0][:1])]
     blob = b"".join(encode(args) for args, _ in script)
@@ -643,6 +644,8 @@ def test_pipelined(pair):
     for port in pair:
         c = Conn(port)
         try:
+            if resp3:
+                c.call("HELLO", "3")
             c.sock.sendall(blob)
             replies = []
             pos = 0

@@ -491,6 +491,15 @@ static void test_keys_scan_random(void **state)
 		cursor = r.cas;
 	} while (cursor != 0);
 	assert_int_equal(seen, 3);
+	/* COUNT 200 may visit 2000 buckets: this (1024-bucket) table in one call. */
+	r = run(kop_key_scan, (struct kop){ .num = 0, .num2 = 200 });
+	assert_int_equal(r.cas, 0);
+	assert_int_equal(r.num, 3);
+	/* COUNT 2 stops after two keys were seen (a filter does not count). */
+	r = run(kop_key_scan, (struct kop){ .num = 0, .num2 = 2, .mode = KSCAN_MATCH,
+					    .val = ARG("nomatch") });
+	assert_int_equal(r.num, 0);
+	assert_true(r.cas != 0);
 	for (int i = 0; i < 20; i++) {
 		r = run(kop_key_random, (struct kop){ 0 });
 		assert_int_equal(r.status, 1);
