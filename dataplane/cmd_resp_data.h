@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The RESP data commands (cmd_resp_string.c, cmd_resp_keys.c) as the
+ * The RESP data commands (cmd_resp_string.c, cmd_resp_msetnx.c,
+ * cmd_resp_keys.c, cmd_resp_rename.c, cmd_resp_iter.c) as the
  * command table in cmd_resp.c names them: CMD_FNS(x) is x's plan, emit and
  * finish. Commands that share code share functions, under their own names.
  */

@@ -81,8 +81,9 @@ struct conn {
 	/* A multi-kop command's state, empty at each request's start: reply
 	 * parts gathered before their count is known (KEYS), a value carried
 	 * from one kop to the next (RENAME across owners), what to undo
-	 * (MSETNX across owners). Only emit() writes it, so plan() may be
-	 * asked for the same kop again and answer the same. */
+	 * (MSETNX across owners). plan() may be asked for the same kop again
+	 * and must answer the same: it reads what emit() wrote, and writes
+	 * only what it would write the same way again (MSETNX's key order). */
 	struct buf stash;
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */
