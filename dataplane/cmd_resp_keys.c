@@ -2,28 +2,30 @@
 /*
  * RESP key commands with Redis 7.0's replies and errors (db.c, expire.c):
  * DEL UNLINK EXISTS TOUCH TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL
- * EXPIRETIME PEXPIRETIME PERSIST. Multi-key commands plan one kop per key.
+ * EXPIRETIME PEXPIRETIME PERSIST. Multi-key commands plan one kop per
+ * owner (cmd_group.h).
  * RENAME: cmd_resp_rename.c; KEYS, SCAN, RANDOMKEY: cmd_resp_iter.c.
  */
 #include <limits.h>
 #include <stdio.h>
 
 #include "dataplane/cmd_args.h"
+#include "dataplane/cmd_group.h"
 #include "dataplane/cmd_resp_data.h"
 #include "dataplane/kop_keys.h"
 #include "platform/clock.h"
 
-/* ---- DEL UNLINK EXISTS TOUCH: one kop per key, a count ------------------ */
+/* ---- DEL UNLINK EXISTS TOUCH: one kop per owner, a count ---------------- */
 
 int cmd_count_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	const char *n = c->cmd->name;
 
-	if (i + 1 >= ARGC(c))
+	if (cmd_group_plan(c, 1, 1, i, op) != 0)
 		return 1;
-	op->key = *ARGV(c, i + 1);
+	op->fn = kop_key_count;
 	/* DEL and UNLINK are the same here: freeing a string is O(1). */
-	op->fn = n[0] == 'e' ? kop_key_exists : n[0] == 't' ? kop_key_touch : kop_del;
+	op->mode = n[0] == 'e' ? KCOUNT_EXISTS : n[0] == 't' ? KCOUNT_TOUCH : KCOUNT_DEL;
 	return 0;
 }
 
@@ -31,12 +33,15 @@ void cmd_count_emit(struct conn *c, uint32_t i, const struct kop *op, const stru
 {
 	(void)i;
 	(void)op;
-	c->acc += r->status == 1;
+	c->acc += r->num;
 }
 
 void cmd_count_finish(struct conn *c)
 {
-	resp_int(&c->w, c->acc);
+	if (c->stash.enomem)
+		resp_error(&c->w, "ERR out of memory");
+	else
+		resp_int(&c->w, c->acc);
 }
 
 /* ---- TYPE ----------------------------------------------------------------- */

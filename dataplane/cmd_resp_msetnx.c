@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "dataplane/cmd_args.h"
+#include "dataplane/cmd_group.h"
 #include "dataplane/cmd_resp_data.h"
 #include "dataplane/kop_keys.h"
 #include "dataplane/kop_string.h"
@@ -96,19 +97,10 @@ int cmd_msetnx_plan(struct conn *c, uint32_t i, struct kop *op)
 	if (ARGC(c) % 2 == 0)
 		return 1;
 	if (one_owner(c)) {
-		if (i > 0)
-			return 1;
-		/* The pairs travel as the kop's value; rebuilt on every ask, so
-		 * asking twice gives the same kop. */
-		buf_consume(&c->stash, buf_len(&c->stash));
-		for (uint32_t j = 1; j < ARGC(c); j += 2)
-			kop_pairs_put(&c->stash, ARGV(c, j), ARGV(c, j + 1));
-		if (c->stash.enomem)
+		/* All the pairs in one kop (one group: one owner). */
+		if (i > 0 || cmd_group_plan(c, 1, 2, 0, op) != 0)
 			return 1;
 		op->fn = kop_str_msetnx;
-		op->key = *ARGV(c, 1);
-		op->val.p = buf_rptr(&c->stash);
-		op->val.len = buf_len(&c->stash);
 		return 0;
 	}
 	if ((order = claim_order(c, npairs)) == NULL) {

@@ -11,6 +11,7 @@
 #include <limits.h>
 
 #include "dataplane/cmd_args.h"
+#include "dataplane/cmd_group.h"
 #include "dataplane/cmd_resp_data.h"
 #include "dataplane/kop_string.h"
 #include "platform/clock.h"
@@ -306,13 +307,13 @@ void cmd_getex_finish(struct conn *c)
 
 /* ---- MSET (MSETNX: cmd_resp_msetnx.c) ---------------------------------- */
 
+/* One kop per owner: MSET is atomic over the keys of one worker (all of
+ * them when they share a {hash tag}), not across workers. */
 int cmd_mset_plan(struct conn *c, uint32_t i, struct kop *op)
 {
-	if (ARGC(c) % 2 == 0 || 2 * i + 1 >= ARGC(c))
+	if (ARGC(c) % 2 == 0 || cmd_group_plan(c, 1, 2, i, op) != 0)
 		return 1;
-	op->fn = kop_str_set;
-	op->key = *ARGV(c, 2 * i + 1);
-	op->val = *ARGV(c, 2 * i + 2);
+	op->fn = kop_str_mset;
 	return 0;
 }
 
@@ -328,7 +329,7 @@ void cmd_mset_finish(struct conn *c)
 {
 	if (ARGC(c) % 2 == 0)
 		reply_arg_err(c, ARG_ARITY);
-	else if (c->acc)
+	else if (c->acc || c->stash.enomem)
 		reply_oom(c);
 	else
 		resp_simple(&c->w, "OK");

@@ -83,7 +83,8 @@ struct conn {
 	 * from one kop to the next (RENAME across owners), what to undo
 	 * (MSETNX across owners). plan() may be asked for the same kop again
 	 * and must answer the same: it reads what emit() wrote, and writes
-	 * only what it would write the same way again (MSETNX's key order). */
+	 * only what it would write the same way again (a kop's keys grouped
+	 * by owner, MSETNX's key order). */
 	struct buf stash;
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */

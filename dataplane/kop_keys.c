@@ -22,6 +22,26 @@ void kop_key_touch(struct shard *s, const struct kop *op, struct kop_result *res
 	res->status = shard_get_local(s, op->key.p, op->key.len, now_ms) != NULL;
 }
 
+void kop_key_count(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
+{
+	struct ss_arg k, v;
+	size_t off = 0;
+
+	res->status = 1;
+	while (kop_pairs_next(op->val.p, op->val.len, &off, &k, &v)) {
+		switch (op->mode) {
+		case KCOUNT_DEL:
+			res->num += shard_del_local(s, k.p, k.len, now_ms);
+			break;
+		case KCOUNT_TOUCH:
+			res->num += shard_get_local(s, k.p, k.len, now_ms) != NULL;
+			break;
+		default:
+			res->num += shard_peek_local(s, k.p, k.len, now_ms) != NULL;
+		}
+	}
+}
+
 void kop_key_ttl(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
 	struct item *it = shard_peek_local(s, op->key.p, op->key.len, now_ms);

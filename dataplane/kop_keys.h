@@ -20,6 +20,15 @@ void kop_key_exists(struct shard *s, const struct kop *op, struct kop_result *re
 /* status 1 if the key exists, counting an access (TOUCH). */
 void kop_key_touch(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
+/* What kop_key_count does to each key (op->mode). */
+#define KCOUNT_EXISTS 0   /* count the keys that exist (EXISTS) */
+#define KCOUNT_TOUCH  1   /* the same, counting an access (TOUCH) */
+#define KCOUNT_DEL    2   /* delete, count the keys that existed (DEL, UNLINK) */
+/* The keys in op->val (kop_pairs_put() pairs, values empty), in order;
+ * res->num the count. A key given twice counts twice for EXISTS and
+ * TOUCH, once for DEL, as in Redis. */
+void kop_key_count(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+
 /* op->mode bits of kop_key_ttl. */
 #define KTTL_MS  0x01u   /* milliseconds, else seconds rounded as Redis does */
 #define KTTL_ABS 0x02u   /* the Unix time of expiry, else the time left */

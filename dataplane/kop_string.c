@@ -340,3 +340,18 @@ void kop_str_msetnx(struct shard *s, const struct kop *op, struct kop_result *re
 	}
 	res->status = 1;
 }
+
+void kop_str_mset(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
+{
+	struct ss_arg k, v;
+	size_t off = 0;
+
+	(void)now_ms;
+	res->status = 1;
+	while (kop_pairs_next(op->val.p, op->val.len, &off, &k, &v)) {
+		if (shard_set_local(s, k.p, k.len, v.p, v.len, 0, SHARD_NO_EXPIRY) != SS_OK) {
+			res->status = -ENOMEM;
+			return;
+		}
+	}
+}

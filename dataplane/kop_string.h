@@ -74,6 +74,11 @@ void kop_str_incrbyfloat(struct shard *s, const struct kop *op, struct kop_resul
  * stored), -ENOMEM (none stored). */
 void kop_str_msetnx(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
+/* MSET's part on this owner: op->val holds the pairs as kop_pairs_put()
+ * wrote them, stored in order (flags 0, no expiry). status 1, or -ENOMEM
+ * (the pairs before the one that failed stay stored). */
+void kop_str_mset(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+
 /* Serialized key/value pairs: [u32 len][bytes] for key, then value. */
 int kop_pairs_put(struct buf *b, const struct ss_arg *k, const struct ss_arg *v);
 /* The pair at *off of (p, len), advancing *off; false at the end. */

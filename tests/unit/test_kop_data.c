@@ -347,6 +347,43 @@ static void test_msetnx_pairs(void **state)
 	buf_fini(&b);
 }
 
+static void test_mset_count(void **state)
+{
+	static const struct ss_arg none = { "", 0 };
+	struct buf b;
+	struct kop_result r;
+
+	(void)state;
+	buf_init(&b);
+	kop_pairs_put(&b, &ARG("a"), &ARG("1"));
+	kop_pairs_put(&b, &ARG("b"), &ARG("2"));
+	kop_pairs_put(&b, &ARG("a"), &ARG("3"));
+	put("b", "old", 5, NOW + 10);
+	r = run(kop_str_mset, (struct kop){ .key = ARG("a"), .val = { buf_rptr(&b), buf_len(&b) } });
+	assert_int_equal(r.status, 1);
+	assert_value("a", "3");
+	assert_value("b", "2");
+	assert_int_equal(item_flags(item("b")), 0);      /* a whole new value */
+	assert_int_equal(item_expire_ms(item("b")), 0);
+	buf_consume(&b, buf_len(&b));
+	kop_pairs_put(&b, &ARG("a"), &none);
+	kop_pairs_put(&b, &ARG("x"), &none);
+	kop_pairs_put(&b, &ARG("a"), &none);
+	kop_pairs_put(&b, &ARG("b"), &none);
+	r = run(kop_key_count, (struct kop){ .mode = KCOUNT_EXISTS,
+					     .val = { buf_rptr(&b), buf_len(&b) } });
+	assert_int_equal(r.num, 3);                      /* "a" twice */
+	r = run(kop_key_count, (struct kop){ .mode = KCOUNT_TOUCH,
+					     .val = { buf_rptr(&b), buf_len(&b) } });
+	assert_int_equal(r.num, 3);
+	r = run(kop_key_count, (struct kop){ .mode = KCOUNT_DEL,
+					     .val = { buf_rptr(&b), buf_len(&b) } });
+	assert_int_equal(r.num, 2);                      /* "a" deleted once */
+	assert_null(item("a"));
+	assert_null(item("b"));
+	buf_fini(&b);
+}
+
 static void test_exists_touch_ttl(void **state)
 {
 	struct kop_result r;
@@ -568,7 +605,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_set_modes), T(test_getdel_getex), T(test_append_setrange),
-		T(test_getrange_strlen), T(test_incr), T(test_incrbyfloat), T(test_msetnx_pairs),
+		T(test_getrange_strlen), T(test_incr), T(test_incrbyfloat), T(test_msetnx_pairs), T(test_mset_count),
 		T(test_exists_touch_ttl), T(test_expire_options), T(test_del_cas_rename),
 		T(test_keys_scan_random), T(test_scratch), T(test_strnum),
 	};
