@@ -9,7 +9,8 @@
 
 #define MAX_OWNERS 256   /* worker ids fit a byte (storage/slot.c) */
 
-int cmd_group_plan(struct conn *c, uint32_t first, uint32_t step, uint32_t i, struct kop *op)
+int cmd_group_plan(struct conn *c, uint32_t first, uint32_t step, uint32_t i, size_t keep,
+		   struct kop *op)
 {
 	bool seen[MAX_OWNERS] = { false };
 	static const struct ss_arg none = { "", 0 };
@@ -30,7 +31,7 @@ int cmd_group_plan(struct conn *c, uint32_t first, uint32_t step, uint32_t i, st
 	if (j >= argc)
 		return 1;
 	/* Rebuilt on every ask: asking again gives the same kop. */
-	buf_consume(&c->stash, buf_len(&c->stash));
+	c->stash.wpos = c->stash.rpos + keep;
 	op->key = c->resp.argv[j];
 	for (; j < argc; j += step)
 		if (steer_owner(&c->resp.argv[j]) == owner)
@@ -38,7 +39,7 @@ int cmd_group_plan(struct conn *c, uint32_t first, uint32_t step, uint32_t i, st
 				      step == 2 ? &c->resp.argv[j + 1] : &none);
 	if (c->stash.enomem)
 		return 1;
-	op->val.p = buf_rptr(&c->stash);
-	op->val.len = buf_len(&c->stash);
+	op->val.p = buf_rptr(&c->stash) + keep;
+	op->val.len = buf_len(&c->stash) - keep;
 	return 0;
 }

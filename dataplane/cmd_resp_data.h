@@ -21,8 +21,7 @@
 /* The functions that exist; the aliases below map the rest onto them. */
 int cmd_get_plan(struct conn *c, uint32_t i, struct kop *op);
 void cmd_get_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r);
-int cmd_mget_plan(struct conn *c, uint32_t i, struct kop *op);
-void cmd_mget_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r);
+CMD_DECL(mget)
 CMD_DECL(set)
 int cmd_getdel_plan(struct conn *c, uint32_t i, struct kop *op);
 void cmd_getdel_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r);
@@ -53,7 +52,6 @@ CMD_DECL(scan)
 CMD_DECL(randomkey)
 
 #define cmd_get_finish NULL
-#define cmd_mget_finish NULL
 #define cmd_setnx_plan cmd_set_plan
 #define cmd_setnx_emit cmd_set_emit
 #define cmd_setnx_finish cmd_set_finish

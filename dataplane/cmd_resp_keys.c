@@ -21,7 +21,7 @@ int cmd_count_plan(struct conn *c, uint32_t i, struct kop *op)
 {
 	const char *n = c->cmd->name;
 
-	if (cmd_group_plan(c, 1, 1, i, op) != 0)
+	if (cmd_group_plan(c, 1, 1, i, 0, op) != 0)
 		return 1;
 	op->fn = kop_key_count;
 	/* DEL and UNLINK are the same here: freeing a string is O(1). */

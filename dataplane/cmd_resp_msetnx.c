@@ -98,7 +98,7 @@ int cmd_msetnx_plan(struct conn *c, uint32_t i, struct kop *op)
 		return 1;
 	if (one_owner(c)) {
 		/* All the pairs in one kop (one group: one owner). */
-		if (i > 0 || cmd_group_plan(c, 1, 2, 0, op) != 0)
+		if (i > 0 || cmd_group_plan(c, 1, 2, 0, 0, op) != 0)
 			return 1;
 		op->fn = kop_str_msetnx;
 		return 0;

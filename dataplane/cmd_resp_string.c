@@ -14,6 +14,7 @@
 #include "dataplane/cmd_group.h"
 #include "dataplane/cmd_resp_data.h"
 #include "dataplane/kop_string.h"
+#include "dataplane/steer.h"
 #include "platform/clock.h"
 #include "platform/status.h"
 
@@ -97,21 +98,81 @@ void cmd_get_emit(struct conn *c, uint32_t i, const struct kop *op, const struct
 	reply_value(c, r);
 }
 
+/*
+ * MGET: one kop per owner with that owner's keys (cmd_group.h); the values
+ * come back grouped by owner and go out in argument order at finish.
+ * c->acc: the length of what the stash gathered, one record per owner:
+ *   [u8 owner][u32 n][n x ([u8 found][u32 len][len bytes])]
+ */
 int cmd_mget_plan(struct conn *c, uint32_t i, struct kop *op)
 {
-	if (i + 1 >= ARGC(c))
+	if (cmd_group_plan(c, 1, 1, i, (size_t)c->acc, op) != 0)
 		return 1;
-	op->fn = kop_get;
-	op->key = *ARGV(c, i + 1);
+	op->fn = kop_str_mget;
 	return 0;
 }
 
 void cmd_mget_emit(struct conn *c, uint32_t i, const struct kop *op, const struct kop_result *r)
 {
-	(void)op;
-	if (i == 0)
-		resp_array(&c->w, ARGC(c) - 1);
-	reply_value(c, r);
+	uint8_t owner = (uint8_t)steer_owner(&op->key);
+	uint32_t n = (uint32_t)r->num;
+
+	(void)i;
+	if (r->status < 0) {
+		c->stash.enomem = 1;
+		return;
+	}
+	/* Drop the kop's keys planned behind the records, add this record. */
+	c->stash.wpos = c->stash.rpos + (size_t)c->acc;
+	buf_append(&c->stash, &owner, sizeof(owner));
+	buf_append(&c->stash, &n, sizeof(n));
+	buf_append(&c->stash, r->val.p, r->val.len);
+	c->acc = (long long)buf_len(&c->stash);
+}
+
+/* The item at *p: found or not, its bytes; *p moves past it. */
+static bool mget_item(const char **p, struct ss_arg *v)
+{
+	uint8_t found;
+	uint32_t len;
+
+	memcpy(&found, *p, sizeof(found));
+	memcpy(&len, *p + 1, sizeof(len));
+	v->p = *p + 1 + sizeof(len);
+	v->len = len;
+	*p = v->p + len;
+	return found;
+}
+
+void cmd_mget_finish(struct conn *c)
+{
+	const char *next[256] = { NULL };   /* each owner's next item */
+	const char *p = buf_rptr(&c->stash), *end = p + c->acc;
+	struct ss_arg v;
+
+	if (c->stash.enomem) {
+		resp_error(&c->w, "ERR out of memory");
+		return;
+	}
+	while (p < end) {
+		uint8_t owner;
+		uint32_t n;
+
+		memcpy(&owner, p, sizeof(owner));
+		memcpy(&n, p + 1, sizeof(n));
+		p += 1 + sizeof(n);
+		next[owner] = p;
+		while (n-- > 0)
+			mget_item(&p, &v);
+	}
+	resp_array(&c->w, ARGC(c) - 1);
+	for (uint32_t j = 1; j < ARGC(c); j++) {
+		const char **q = &next[steer_owner(ARGV(c, j))];
+		if (mget_item(q, &v))
+			resp_bulk(&c->w, v.p, v.len);
+		else
+			resp_null(&c->w);
+	}
 }
 
 /* ---- SET and its variants ----------------------------------------------- */
@@ -311,7 +372,7 @@ void cmd_getex_finish(struct conn *c)
  * them when they share a {hash tag}), not across workers. */
 int cmd_mset_plan(struct conn *c, uint32_t i, struct kop *op)
 {
-	if (ARGC(c) % 2 == 0 || cmd_group_plan(c, 1, 2, i, op) != 0)
+	if (ARGC(c) % 2 == 0 || cmd_group_plan(c, 1, 2, i, 0, op) != 0)
 		return 1;
 	op->fn = kop_str_mset;
 	return 0;

@@ -355,3 +355,29 @@ void kop_str_mset(struct shard *s, const struct kop *op, struct kop_result *res,
 		}
 	}
 }
+
+void kop_str_mget(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
+{
+	struct buf *b = kop_scratch();
+	struct ss_arg k, v;
+	size_t off = 0;
+
+	while (kop_pairs_next(op->val.p, op->val.len, &off, &k, &v)) {
+		struct item *it = shard_get_local(s, k.p, k.len, now_ms);
+		uint8_t found = it != NULL;
+		uint32_t len = it != NULL ? (uint32_t)item_vlen(it) : 0;
+
+		buf_append(b, &found, sizeof(found));
+		buf_append(b, &len, sizeof(len));
+		if (it != NULL)
+			buf_append(b, item_value(it), len);
+		res->num++;
+	}
+	if (b->enomem) {
+		res->status = -ENOMEM;
+		return;
+	}
+	res->status = 1;
+	res->val.p = buf_rptr(b);
+	res->val.len = buf_len(b);
+}

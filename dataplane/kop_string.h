@@ -74,6 +74,11 @@ void kop_str_incrbyfloat(struct shard *s, const struct kop *op, struct kop_resul
  * stored), -ENOMEM (none stored). */
 void kop_str_msetnx(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
+/* MGET's part on this owner: for each key of op->val (kop_pairs_put()
+ * pairs, values empty), in order, res->val holds [u8 found][u32 len][len
+ * bytes]; res->num the number of keys. status 1 or -ENOMEM. */
+void kop_str_mget(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+
 /* MSET's part on this owner: op->val holds the pairs as kop_pairs_put()
  * wrote them, stored in order (flags 0, no expiry). status 1, or -ENOMEM
  * (the pairs before the one that failed stay stored). */

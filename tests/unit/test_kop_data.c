@@ -376,6 +376,12 @@ static void test_mset_count(void **state)
 	r = run(kop_key_count, (struct kop){ .mode = KCOUNT_TOUCH,
 					     .val = { buf_rptr(&b), buf_len(&b) } });
 	assert_int_equal(r.num, 3);
+	r = run(kop_str_mget, (struct kop){ .val = { buf_rptr(&b), buf_len(&b) } });
+	assert_int_equal(r.status, 1);
+	assert_int_equal(r.num, 4);
+	assert_int_equal(r.val.len, 4 * 5 + 1 + 1 + 1);
+	assert_memory_equal(r.val.p, "\1\1\0\0\0" "3" "\0\0\0\0\0" "\1\1\0\0\0" "3"
+			    "\1\1\0\0\0" "2", r.val.len);
 	r = run(kop_key_count, (struct kop){ .mode = KCOUNT_DEL,
 					     .val = { buf_rptr(&b), buf_len(&b) } });
 	assert_int_equal(r.num, 2);                      /* "a" deleted once */

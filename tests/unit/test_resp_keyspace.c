@@ -175,8 +175,10 @@ static void test_multi_key(void **state)
 {
 	(void)state;
 	check("MSET @ 1 ~ 2\r\nMGET ~ nokey @\r\nEXISTS @ ~ @\r\nTOUCH ~ @\r\n"
-	      "DEL @ ~ @\r\nMGET @ ~\r\n",
-	      "+OK\r\n*3\r\n$1\r\n2\r\n$-1\r\n$1\r\n1\r\n:3\r\n:2\r\n:2\r\n*2\r\n$-1\r\n$-1\r\n");
+	      "MGET @ ~ @ nokey ~\r\nDEL @ ~ @\r\nMGET @ ~\r\n",
+	      "+OK\r\n*3\r\n$1\r\n2\r\n$-1\r\n$1\r\n1\r\n:3\r\n:2\r\n"
+	      "*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n"
+	      ":2\r\n*2\r\n$-1\r\n$-1\r\n");
 }
 
 static void test_msetnx_across(void **state)
