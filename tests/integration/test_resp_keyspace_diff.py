@@ -836,3 +836,40 @@ def test_msetnx_all_or_nothing_under_contention(tmp_path):
                                                                           values)
     finally:
         s.stop()
+
+
+def test_read_modify_write_is_atomic(tmp_path):
+    """INCR, INCRBYFLOAT and APPEND from several clients at once, on keys of
+    every worker (mostly not the client's own): no update is lost."""
+    import threading
+    s = Server(tmp_path, workers=WORKERS)
+    try:
+        keys = spread("rmw", 4)
+        rounds, clients = 300, 4
+
+        def hammer():
+            c = Conn(s.port)
+            try:
+                for _ in range(rounds):
+                    for k in keys:
+                        c.sock.sendall(encode(["INCR", k]) + encode(["INCRBYFLOAT", k + "f", "0.5"])
+                                       + encode(["APPEND", k + "a", "x"]))
+                        for _ in range(3):
+                            _, end = c._parse(0)
+                            c.buf = c.buf[end:]
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=hammer) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        c = Conn(s.port)
+        total = rounds * clients
+        assert c.call("MGET", *keys)[1] == [str(total)] * len(keys)
+        assert c.call("MGET", *[k + "f" for k in keys])[1] == [str(total // 2)] * len(keys)
+        assert [c.call("STRLEN", k + "a")[1] for k in keys] == [total] * len(keys)
+        c.close()
+    finally:
+        s.stop()

@@ -353,8 +353,18 @@ static void test_client(void **state)
 	"$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n%c0\r\n"
 
 /* The string and key commands, in the table's order (cmd_resp.c). */
-#define KEYSPACE_STRINGS "$5\r\nsetnx\r\n$5\r\nsetex\r\n$6\r\npsetex\r\n$6\r\ngetset\r\n$6\r\ngetdel\r\n$5\r\ngetex\r\n$4\r\nmget\r\n$4\r\nmset\r\n$6\r\nmsetnx\r\n$6\r\nappend\r\n$6\r\nstrlen\r\n$4\r\nincr\r\n$4\r\ndecr\r\n$6\r\nincrby\r\n$6\r\ndecrby\r\n$11\r\nincrbyfloat\r\n$8\r\ngetrange\r\n$8\r\nsetrange\r\n"
-#define KEYSPACE_KEYS "$6\r\nunlink\r\n$6\r\nexists\r\n$4\r\ntype\r\n$6\r\nexpire\r\n$7\r\npexpire\r\n$8\r\nexpireat\r\n$9\r\npexpireat\r\n$3\r\nttl\r\n$4\r\npttl\r\n$10\r\nexpiretime\r\n$11\r\npexpiretime\r\n$7\r\npersist\r\n$6\r\nrename\r\n$8\r\nrenamenx\r\n$4\r\nkeys\r\n$4\r\nscan\r\n$9\r\nrandomkey\r\n$5\r\ntouch\r\n"
+#define KEYSPACE_STRINGS \
+	"$5\r\nsetnx\r\n$5\r\nsetex\r\n$6\r\npsetex\r\n$6\r\ngetset\r\n" \
+	"$6\r\ngetdel\r\n$5\r\ngetex\r\n$4\r\nmget\r\n$4\r\nmset\r\n" \
+	"$6\r\nmsetnx\r\n$6\r\nappend\r\n$6\r\nstrlen\r\n$4\r\nincr\r\n" \
+	"$4\r\ndecr\r\n$6\r\nincrby\r\n$6\r\ndecrby\r\n$11\r\nincrbyfloat\r\n" \
+	"$8\r\ngetrange\r\n$8\r\nsetrange\r\n"
+#define KEYSPACE_KEYS \
+	"$6\r\nunlink\r\n$6\r\nexists\r\n$4\r\ntype\r\n$6\r\nexpire\r\n" \
+	"$7\r\npexpire\r\n$8\r\nexpireat\r\n$9\r\npexpireat\r\n$3\r\nttl\r\n" \
+	"$4\r\npttl\r\n$10\r\nexpiretime\r\n$11\r\npexpiretime\r\n" \
+	"$7\r\npersist\r\n$6\r\nrename\r\n$8\r\nrenamenx\r\n$4\r\nkeys\r\n" \
+	"$4\r\nscan\r\n$9\r\nrandomkey\r\n$5\r\ntouch\r\n"
 
 static void test_command(void **state)
 {
