@@ -218,7 +218,11 @@ void conn_process_local(struct conn *c)
 		buf_consume(&c->in, consumed);
 	}
 	buf_shrink_if_idle(&c->in);
-	buf_shrink_if_idle(&c->stash);
+	/* A finished command's stash (a big KEYS reply) is not kept around. */
+	if (!c->away) {
+		buf_consume(&c->stash, buf_len(&c->stash));
+		buf_shrink_if_idle(&c->stash);
+	}
 }
 
 /* A kop's result is back from its owner: emit it and go on with the plan. */
