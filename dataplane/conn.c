@@ -225,19 +225,22 @@ void conn_process_local(struct conn *c)
 	}
 }
 
-/* A kop's result is back from its owner: emit it and go on with the plan. */
+/* A kop's result is back from its owner: emit it and go on with the plan.
+ * A connection the backend let go of still finishes the command in flight
+ * (as Redis runs a command whose client left): a plan that spans owners
+ * must get to its end (MSETNX's undo, RENAME's delete of the source), or
+ * a half-done command would stay half done. Its output is dropped. */
 static void reply_arrived(struct conn *c, const struct kop_result *res)
 {
 	struct kop op;
 	size_t consumed = 0;
 
 	c->away = false;
-	if (c->released) {
-		conn_free(c);
-		return;
-	}
 	if (res == NULL) {   /* dropped at shutdown */
-		c->closing = true;
+		if (c->released)
+			conn_free(c);
+		else
+			c->closing = true;
 		return;
 	}
 	/* The request is still at the front of `in`: parse it again to get its
@@ -245,13 +248,18 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 	if (parse_one(c, &consumed) != PARSED_CMD || consumed != c->req_len ||
 	    plan_kop(c, c->op_next, &op) != 0) {
 		c->closing = true;   /* cannot happen unless `in` was corrupted */
-		c->kick(c, c->io);
-		return;
+	} else {
+		c->cmd->emit(c, c->op_next++, &op, res);
+		if (run_plan(c)) {
+			buf_consume(&c->in, consumed);
+			if (!c->released)
+				conn_process_local(c);
+		}
 	}
-	c->cmd->emit(c, c->op_next++, &op, res);
-	if (run_plan(c)) {
-		buf_consume(&c->in, consumed);
-		conn_process_local(c);
+	if (c->released) {
+		if (!c->away)
+			conn_free(c);
+		return;
 	}
 	c->kick(c, c->io);
 }

@@ -195,6 +195,46 @@ static void test_msetnx_across(void **state)
 	check("MSETNX @ 1 ~\r\n", "-ERR wrong number of arguments for 'msetnx' command\r\n");
 }
 
+/* A client that leaves while MSETNX or RENAME is half done across owners:
+ * the command still finishes, so nothing stays half done. */
+static void test_release_mid_command(void **state)
+{
+	char *in;
+	struct conn *c;
+
+	(void)state;
+	flush_all();
+	assert_int_equal(shard_set_local(storage_shard(1), remote_key, strlen(remote_key),
+					 "old", 3, 0, 0), 0);
+	/* '@' (here) is claimed, then the claim of '~' goes away: let go. */
+	in = subst("MSETNX @ new ~ new\r\n");
+	c = conn_create(PROTO_RESP, 0, kick, NULL);
+	buf_append(conn_in(c), in, strlen(in));
+	conn_process_local(c);
+	assert_non_null(shard_peek_local(storage_shard(0), local_key, strlen(local_key),
+					 clock_unix_ms()));
+	conn_release(c);
+	pump();   /* '~' exists: '@' is undone, then the connection is freed */
+	assert_null(shard_peek_local(storage_shard(0), local_key, strlen(local_key),
+				     clock_unix_ms()));
+	free(in);
+	/* RENAME @ ~: the read of '@' is local, the write of '~' goes away. */
+	assert_int_equal(shard_set_local(storage_shard(0), local_key, strlen(local_key),
+					 "v", 1, 0, 0), 0);
+	in = subst("RENAME @ ~\r\n");
+	c = conn_create(PROTO_RESP, 0, kick, NULL);
+	buf_append(conn_in(c), in, strlen(in));
+	conn_process_local(c);
+	conn_release(c);
+	pump();
+	assert_null(shard_peek_local(storage_shard(0), local_key, strlen(local_key),
+				     clock_unix_ms()));
+	assert_non_null(shard_peek_local(storage_shard(1), remote_key, strlen(remote_key),
+					 clock_unix_ms()));
+	free(in);
+	flush_all();
+}
+
 static void test_rename_across(void **state)
 {
 	(void)state;
@@ -237,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_multi_key),
 		cmocka_unit_test(test_msetnx_across),
 		cmocka_unit_test(test_rename_across),
+		cmocka_unit_test(test_release_mid_command),
 		cmocka_unit_test(test_keys_scan_randomkey),
 		cmocka_unit_test(test_expire_across),
 	};
