@@ -40,8 +40,8 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
 	c->io = io;
 	buf_init(&c->in);
 	buf_init(&c->out);
+	buf_init(&c->stash);
 	c->w.b = &c->out;
-	buf_init(&c->gather);
 	c->created_ms = c->last_ms = clock_unix_ms();
 	c->created_tsc = clock_tsc();
 	if (worker < CONN_LISTS) {
@@ -60,7 +60,7 @@ static void conn_free(struct conn *c)
 {
 	buf_fini(&c->in);
 	buf_fini(&c->out);
-	buf_fini(&c->gather);
+	buf_fini(&c->stash);
 	if (c->worker < CONN_LISTS) {
 		if (c->prev != NULL)
 			c->prev->next = c->next;
@@ -292,6 +292,8 @@ void conn_process_local(struct conn *c)
 			c->req_len = consumed;
 			c->op_next = 0;
 			c->acc = 0;
+			buf_consume(&c->stash, buf_len(&c->stash));
+			c->stash.enomem = 0;
 			conn_stat_begin(c);
 			if (!run_plan(c))
 				break;   /* resumes in reply_arrived() */
@@ -299,21 +301,29 @@ void conn_process_local(struct conn *c)
 		buf_consume(&c->in, consumed);
 	}
 	buf_shrink_if_idle(&c->in);
+	/* A finished command's stash (a big KEYS reply) is not kept around. */
+	if (!c->away) {
+		buf_consume(&c->stash, buf_len(&c->stash));
+		buf_shrink_if_idle(&c->stash);
+	}
 }
 
-/* A kop's result is back from its owner: emit it and go on with the plan. */
+/* A kop's result is back from its owner: emit it and go on with the plan.
+ * A connection the backend let go of still finishes the command in flight
+ * (as Redis runs a command whose client left): a plan that spans owners
+ * must get to its end (MSETNX's undo, RENAME's delete of the source), or
+ * a half-done command would stay half done. Its output is dropped. */
 static void reply_arrived(struct conn *c, const struct kop_result *res)
 {
 	struct kop op;
 	size_t consumed = 0;
 
 	c->away = false;
-	if (c->released) {
-		conn_free(c);
-		return;
-	}
 	if (res == NULL) {   /* dropped at shutdown */
-		c->closing = true;
+		if (c->released)
+			conn_free(c);
+		else
+			c->closing = true;
 		return;
 	}
 	/* The request is still at the front of `in`: parse it again to get its
@@ -321,15 +331,20 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 	if (parse_one(c, &consumed) != PARSED_CMD || consumed != c->req_len ||
 	    plan_kop(c, c->op_next, &op) != 0) {
 		c->closing = true;   /* cannot happen unless `in` was corrupted */
-		c->kick(c, c->io);
-		return;
+	} else {
+		c->out_mark = buf_len(&c->out);   /* `out` may have been sent meanwhile */
+		c->cmd->emit(c, c->op_next++, &op, res);
+		conn_stat_note(c);
+		if (run_plan(c)) {
+			buf_consume(&c->in, consumed);
+			if (!c->released)
+				conn_process_local(c);
+		}
 	}
-	c->out_mark = buf_len(&c->out);   /* `out` may have been sent meanwhile */
-	c->cmd->emit(c, c->op_next++, &op, res);
-	conn_stat_note(c);
-	if (run_plan(c)) {
-		buf_consume(&c->in, consumed);
-		conn_process_local(c);
+	if (c->released) {
+		if (!c->away)
+			conn_free(c);
+		return;
 	}
 	c->kick(c, c->io);
 }

@@ -78,6 +78,14 @@ struct conn {
 	size_t req_len;          /* its length at the front of `in` */
 	uint32_t op_next;        /* next kop of its plan */
 	long long acc;           /* a count the reply sums up (DEL) */
+	/* A multi-kop command's state, empty at each request's start: reply
+	 * parts gathered before their count is known (KEYS), a value carried
+	 * from one kop to the next (RENAME across owners), what to undo
+	 * (MSETNX across owners). plan() may be asked for the same kop again
+	 * and must answer the same: it reads what emit() wrote, and writes
+	 * only what it would write the same way again (a kop's keys grouped
+	 * by owner, MSETNX's key order). */
+	struct buf stash;
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker */
@@ -101,7 +109,6 @@ struct conn {
 	int64_t last_ms;         /* Unix ms of its last command (CLIENT LIST idle) */
 	const char *last_cmd;    /* its last command's name */
 	struct conn *next, *prev;   /* the worker's list of connections */
-	struct buf gather;       /* a fan-out reply gathered from every worker */
 };
 
 /* The connections of worker w, newest first (follow ->next). Only on w. */

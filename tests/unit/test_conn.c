@@ -278,7 +278,7 @@ static void test_resp_errors(void **state)
 		"FOO bar baz\r\n"
 		"get\r\n"
 		"get a b\r\n"
-		"set ~ v EX 10\r\n"
+		"set ~ v EX 10 FOO\r\n"
 		"ping a b\r\n"
 		"get ~\r\n",
 		"-ERR unknown command 'FOO', with args beginning with: 'bar' 'baz' \r\n"
