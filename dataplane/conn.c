@@ -117,11 +117,30 @@ enum parsed {
 	PARSED_CMD = 2,              /* c->cmd is ready to run */
 };
 
+/* proto-max-bulk-len, cached per worker until CONFIG SET changes an option
+ * (a new limit applies to the next request of every connection, as Redis). */
+static __thread unsigned bulk_gen = ~0u;
+static __thread long long bulk_max;
+
+static long long max_bulk(void)
+{
+	if (bulk_gen != opt_generation()) {
+		bulk_gen = opt_generation();
+		bulk_max = opt_int(OPT_proto_max_bulk_len);
+		if (bulk_max <= 0)   /* options not set up (unit tests): the parser's default */
+			bulk_max = RESP_BULK_MAX_DEFAULT;
+	}
+	return bulk_max;
+}
+
 /* RESP: one request into c->cmd. */
 static enum parsed parse_resp(struct conn *c, size_t *consumed)
 {
 	const char *err = NULL;
-	int rc = resp_parse(&c->resp, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
+	int rc;
+
+	c->resp.max_bulk = max_bulk();
+	rc = resp_parse(&c->resp, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
 
 	if (rc == SS_NEED_MORE) {
 		c->need = c->resp.need;

@@ -63,6 +63,8 @@
 	  "LATENCY monitor: record events of at least this many milliseconds; 0 = off") \
 	X(latency_tracking, "latency-tracking", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "per-command latency histograms (INFO latencystats, /metrics)") \
+	X(proto_max_bulk_len, "proto-max-bulk-len", OPT_BYTES, "512mb", 1024 * 1024, (long long)1 << 40, "", OPT_F_MUTABLE, \
+	  "largest RESP bulk string a client may send (and APPEND/SETRANGE may build)") \
 	X(steer_reads, "steer-reads", OPT_ENUM, "rcu", 0, 0, "rcu|message", OPT_F_MUTABLE, \
 	  "GET of a key another worker owns: read its table under RCU here (rcu), or send the request to the owner (message)") \
 	X(enable_debug_command, "enable-debug-command", OPT_ENUM, "no", 0, 0, "no|yes|local", 0, \
