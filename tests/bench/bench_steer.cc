@@ -16,6 +16,7 @@
 #include "platform/clock.h"
 #include "platform/mem.h"
 #include "platform/metric.h"
+#include "platform/opt.h"
 #include "storage/shard.h"
 #include "storage/slot.h"
 #include "storage/storage.h"
@@ -59,13 +60,17 @@ struct TwoWorkers {
 	}
 };
 
-// A RESP GET on worker 0 for a key of worker `range(0)`, rings pumped by
-// this thread: the instructions of the remote path without the cross-core
-// wait (compare arg 0, local, with arg 1, remote).
+// A RESP GET on worker 0 for a key of worker 0 (arg 0), or of worker 1
+// read under RCU here (arg 1) or sent to it as a message (arg 2), rings
+// pumped by this thread: the instructions of each path without the
+// cross-core wait.
 void BM_steer_engine_get(benchmark::State &state)
 {
 	TwoWorkers w;
-	std::string k = key_owned_by(unsigned(state.range(0)));
+	char err[128];
+	opt_setup();
+	opt_set(OPT_steer_reads, state.range(0) == 2 ? "message" : "rcu", err, sizeof(err));
+	std::string k = key_owned_by(state.range(0) == 0 ? 0 : 1);
 	std::string set = "*3\r\n$3\r\nSET\r\n$10\r\n" + k + "\r\n$32\r\n"
 			  "0123456789abcdef0123456789abcdef\r\n";
 	std::string get = "*2\r\n$3\r\nGET\r\n$10\r\n" + k + "\r\n";
@@ -86,8 +91,9 @@ void BM_steer_engine_get(benchmark::State &state)
 		buf_consume(conn_out(c), buf_len(conn_out(c)));
 	}
 	conn_release(c);
+	opt_teardown();
 }
-BENCHMARK(BM_steer_engine_get)->Arg(0)->Arg(1);
+BENCHMARK(BM_steer_engine_get)->Arg(0)->Arg(1)->Arg(2);
 
 std::atomic<long> replies;
 
