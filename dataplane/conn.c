@@ -61,6 +61,10 @@ static void conn_free(struct conn *c)
 	buf_fini(&c->in);
 	buf_fini(&c->out);
 	buf_fini(&c->stash);
+	if (c->fl != NULL)
+		for (unsigned i = 0; i < FLIGHT_MAX; i++)
+			free(c->fl[i].val);
+	free(c->fl);
 	if (c->worker < CONN_LISTS) {
 		if (c->prev != NULL)
 			c->prev->next = c->next;
@@ -77,10 +81,17 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* A kop of c is at another worker: its reply must come back before c is
+ * freed or closed. */
+static bool busy(const struct conn *c)
+{
+	return c->away || c->fl_away > 0;
+}
+
 void conn_release(struct conn *c)
 {
 	c->released = true;
-	if (!c->away)
+	if (!busy(c))
 		conn_free(c);
 }
 
@@ -105,7 +116,7 @@ bool conn_wants_close(const struct conn *c)
 {
 	/* Not while a kop is away: the reply it completes must go out first
 	 * (CLIENT KILL of the caller itself marks it closing mid-plan). */
-	if (c->away)
+	if (busy(c))
 		return false;
 	return c->closing || c->in.enomem || c->out.enomem;
 }
@@ -288,12 +299,228 @@ static enum parsed parse_one(struct conn *c, size_t *consumed)
 	return c->proto == PROTO_RESP ? parse_resp(c, consumed) : parse_mc(c, consumed);
 }
 
+/*
+ * ---- The flight ----
+ *
+ * A pipeline of independent one-key commands (CMD_PIPELINED) does not wait
+ * for each remote kop's reply before parsing the next request: each
+ * request's kop runs here (local key) or is sent to its owner, and the
+ * request joins the flight. Replies are written from the head, in request
+ * order, as results arrive. Anything else (another command, an error to
+ * reply, a full flight) waits until the flight has drained, so replies,
+ * connection state and a key's order of operations stay as without it.
+ * A GET in the flight goes to its owner as a message, never by an RCU read
+ * here, so it sees the pipeline's earlier writes to its key.
+ */
+
+static struct flight_ent *fl_at(struct conn *c, unsigned i)
+{
+	return &c->fl[(c->fl_head + i) % FLIGHT_MAX];
+}
+
+static void flight_arrived(struct conn *c, const struct kop_result *res);
+
+/* Keep a kop's result for a later reply: its bytes may live in a shard. */
+static bool keep_result(struct flight_ent *e, const struct kop_result *res)
+{
+	e->res = *res;
+	e->val = NULL;
+	if (res->val.p != NULL) {
+		e->val = malloc(res->val.len ? res->val.len : 1);
+		if (e->val == NULL)
+			return false;
+		memcpy(e->val, res->val.p, res->val.len);
+		e->res.val.p = e->val;
+	}
+	e->done = true;
+	return true;
+}
+
+/* c->cmd's request of `len` bytes (parsed into c->resp/c->mc) joins the
+ * flight: its kop runs now or goes to its owner. false: out of memory. */
+static bool flight_add(struct conn *c, size_t len, uint64_t t0, uint64_t t_rx)
+{
+	struct flight_ent *e;
+	struct kop op;
+	struct kop_result res;
+
+	if (c->fl == NULL && (c->fl = calloc(FLIGHT_MAX, sizeof(*c->fl))) == NULL)
+		goto oom;
+	e = &c->fl[c->fl_seq % FLIGHT_MAX];
+	e->len = len;
+	e->t0 = t0;
+	e->t_rx = t_rx;
+	e->done = false;
+	e->val = NULL;
+	c->op_next = 0;
+	c->acc = 0;
+	if (plan_kop(c, 0, &op) != 0) {
+		e->done = true;          /* no kop: the finish replies (an argument error) */
+		memset(&e->res, 0, sizeof(e->res));
+	} else {
+		unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
+		if (owner == c->worker) {
+			kop_exec_local(storage_shard(c->worker), &op, &res);
+			if (!keep_result(e, &res))
+				goto oom;
+		} else {
+			op.tag = c->fl_seq;
+			if (steer_send(c->worker, owner, c, &op, flight_arrived) < 0)
+				goto oom;
+			c->fl_away++;
+		}
+	}
+	c->fl_seq++;
+	c->fl_n++;
+	c->fl_bytes += len;
+	return true;
+oom:
+	c->out.enomem = 1;   /* cannot answer in order: drop the connection */
+	return false;
+}
+
+/* Write the replies of the flight's head while they are ready. */
+static void flight_drain(struct conn *c)
+{
+	while (c->fl_n > 0 && fl_at(c, 0)->done) {
+		struct flight_ent *e = fl_at(c, 0);
+		size_t consumed = 0;
+		struct kop op;
+
+		/* The head request is at the front of `in`: parse it again for
+		 * its arguments (it passed every check when it joined). */
+		if (parse_one(c, &consumed) != PARSED_CMD || consumed != e->len) {
+			c->closing = true;   /* cannot happen unless `in` was corrupted */
+			return;
+		}
+		c->op_next = 0;
+		c->acc = 0;
+		buf_consume(&c->stash, buf_len(&c->stash));
+		conn_stat_begin(c);
+		c->t0 = e->t0;
+		c->t_rx = e->t_rx;
+		if (plan_kop(c, 0, &op) == 0) {
+			c->cmd->emit(c, c->op_next++, &op, &e->res);
+			conn_stat_note(c);
+		}
+		if (c->cmd->finish != NULL)
+			c->cmd->finish(c);
+		conn_stat_end(c);
+		buf_consume(&c->in, e->len);
+		c->fl_bytes -= e->len;
+		free(e->val);
+		e->val = NULL;
+		c->fl_head = (c->fl_head + 1) % FLIGHT_MAX;
+		c->fl_n--;
+	}
+}
+
+enum peek { PEEK_JOIN, PEEK_NEED, PEEK_WAIT };
+
+/* The request after the flight, parsed without replying anything: may it
+ * join? (PEEK_WAIT: it must run after the flight drains, errors included.) */
+static enum peek flight_peek(struct conn *c, size_t *len)
+{
+	const char *p = buf_rptr(&c->in) + c->fl_bytes, *err = NULL;
+	size_t n = buf_len(&c->in) - c->fl_bytes;
+	const struct cmd *cmd;
+	int rc;
+
+	if (c->proto == PROTO_RESP) {
+		c->resp.max_bulk = max_bulk();
+		rc = resp_parse(&c->resp, p, n, len, &err);
+		if (rc == SS_NEED_MORE) {
+			c->need = c->resp.need ? c->fl_bytes + c->resp.need : 0;
+			return PEEK_NEED;
+		}
+		if (rc != SS_OK || c->resp.argc == 0 || !c->authed)
+			return PEEK_WAIT;
+		cmd = cmd_resp_lookup(&c->resp.argv[0]);
+		if (cmd == NULL || !(cmd->flags & CMD_PIPELINED) ||
+		    (cmd->arity > 0 && c->resp.argc != (uint32_t)cmd->arity) ||
+		    (cmd->arity < 0 && c->resp.argc < (uint32_t)-cmd->arity))
+			return PEEK_WAIT;
+	} else {
+		rc = mc_parse(&c->mc, p, n, len, &err);
+		if (rc == SS_NEED_MORE) {
+			c->need = c->mc.need ? c->fl_bytes + c->mc.need : 0;
+			return PEEK_NEED;
+		}
+		if (rc != SS_OK || (cmd = cmd_mc_lookup(c->mc.cmd)) == NULL ||
+		    !(cmd->flags & CMD_PIPELINED))
+			return PEEK_WAIT;
+	}
+	c->cmd = cmd;
+	return PEEK_JOIN;
+}
+
+/* Parse and send the request after the flight. false: stop for now. */
+static bool flight_more(struct conn *c)
+{
+	size_t len = 0;
+
+	if (c->fl_n == FLIGHT_MAX || buf_len(&c->in) <= c->fl_bytes ||
+	    buf_len(&c->in) < c->need)
+		return false;
+	c->need = 0;
+	if (flight_peek(c, &len) != PEEK_JOIN)
+		return false;
+	return flight_add(c, len, clock_tsc(), c->rx_tsc);
+}
+
+/* The request at the front (c->cmd, parsed) starts a flight when it is
+ * pipelined and its kop must go to another worker. */
+static bool flight_start(struct conn *c, size_t len)
+{
+	struct kop op;
+	struct kop_result res;
+
+	if (!(c->cmd->flags & CMD_PIPELINED) || plan_kop(c, 0, &op) != 0)
+		return false;
+	unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
+	if (owner == c->worker || kop_rcu_variant(op.fn) != NULL) {
+		(void)res;
+		return false;   /* runs now: local, or an RCU read */
+	}
+	return flight_add(c, len, c->t0, c->t_rx);
+}
+
+/* A flight kop's result is back from its owner (or NULL at shutdown). */
+static void flight_arrived(struct conn *c, const struct kop_result *res)
+{
+	c->fl_away--;
+	if (res == NULL) {
+		c->closing = true;
+	} else if (!keep_result(&c->fl[res->tag % FLIGHT_MAX], res)) {
+		c->out.enomem = 1;
+	}
+	if (c->released) {
+		if (!busy(c))
+			conn_free(c);
+		return;
+	}
+	if (res != NULL && !c->out.enomem) {
+		flight_drain(c);
+		conn_process_local(c);
+	}
+	c->kick(c, c->io);
+}
+
 void conn_process_local(struct conn *c)
 {
 	while (conn_wants_input(c) && !conn_wants_close(c)) {
-		size_t len = buf_len(&c->in), consumed = 0;
+		size_t len, consumed = 0;
 		enum parsed rc;
 
+		if (c->fl_n > 0) {
+			flight_drain(c);
+			if (c->fl_n > 0) {
+				if (!flight_more(c))
+					break;
+				continue;
+			}
+		}
+		len = buf_len(&c->in);
 		if (c->swallow > 0) {
 			size_t n = len < c->swallow ? len : c->swallow;
 			buf_consume(&c->in, n);
@@ -314,6 +541,8 @@ void conn_process_local(struct conn *c)
 			buf_consume(&c->stash, buf_len(&c->stash));
 			c->stash.enomem = 0;
 			conn_stat_begin(c);
+			if (flight_start(c, consumed))
+				continue;    /* its bytes stay until its reply is written */
 			if (!run_plan(c))
 				break;   /* resumes in reply_arrived() */
 		}
@@ -339,7 +568,7 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 
 	c->away = false;
 	if (res == NULL) {   /* dropped at shutdown */
-		if (c->released)
+		if (c->released && !busy(c))
 			conn_free(c);
 		else
 			c->closing = true;
@@ -361,7 +590,7 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 		}
 	}
 	if (c->released) {
-		if (!c->away)
+		if (!busy(c))
 			conn_free(c);
 		return;
 	}

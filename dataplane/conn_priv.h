@@ -41,7 +41,24 @@ enum {
 	CMD_MOVABLE_KEYS = 1u << 17,
 	CMD_ALLOW_BUSY = 1u << 18,
 	CMD__NFLAGS = 19,
+	/* Internal, not reported by COMMAND: a request of this command is at
+	 * most one kop, and its plan, emit and finish read only the request's
+	 * bytes, the kop's result and the protocol version (no stash, no acc,
+	 * no connection state): it may wait in the flight behind others. */
+	CMD_PIPELINED = 1u << 30,
 };
+
+/* A request in the flight: its bytes are still in `in`, its kop done here
+ * (result copied) or away at its owner. */
+struct flight_ent {
+	size_t len;
+	uint64_t t0, t_rx;       /* for its statistics */
+	bool done;
+	struct kop_result res;   /* res.val points into val, when done */
+	char *val;
+};
+
+#define FLIGHT_MAX 64
 
 struct cmd {
 	const char *name;
@@ -86,6 +103,17 @@ struct conn {
 	 * only what it would write the same way again (a kop's keys grouped
 	 * by owner, MSETNX's key order). */
 	struct buf stash;
+	/*
+	 * The flight: pipelined requests (CMD_PIPELINED) whose kops went to
+	 * other workers while later ones were parsed and sent too. Replies are
+	 * written in request order from the head as results come back. Never
+	 * at the same time as `away` (the one-kop-at-a-time path).
+	 */
+	struct flight_ent *fl;   /* FLIGHT_MAX entries, allocated on first use */
+	unsigned fl_head, fl_n;  /* ring of fl_n entries from fl_head */
+	unsigned fl_away;        /* of those, kops still at their owners */
+	uint64_t fl_seq;         /* tag of the next entry (its index: seq % FLIGHT_MAX) */
+	size_t fl_bytes;         /* bytes of `in` the flight holds */
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker */

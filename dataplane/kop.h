@@ -40,6 +40,7 @@ struct kop {
 	int64_t expire_ms;        /* absolute Unix ms, 0 = never, < 0 = already expired */
 	uint64_t cas;             /* compare-and-swap unique to match, 0 = none */
 	int64_t num, num2;        /* numeric arguments (a delta, a range ...) */
+	uint64_t tag;             /* the sender's, returned in the result untouched */
 };
 
 struct kop_result {
@@ -50,6 +51,7 @@ struct kop_result {
 	int64_t num;              /* a numeric result (INCR, TTL, a count ...) */
 	struct ss_arg val;        /* bytes to return, or NULL: on the owner valid until
 	                             its next write; steering hands the origin a copy */
+	uint64_t tag;             /* the kop's tag (steering sets it) */
 };
 
 /* Run op on s (op->fn). Only on s's owner core. */

@@ -243,6 +243,7 @@ void steer_notify_ack_local(unsigned self)
 static void execute(struct shard *s, struct steer_msg *x)
 {
 	kop_exec_local(s, &x->op, &x->res);
+	x->res.tag = x->op.tag;
 	metric_add_local(METRIC_steer_executed, 1);
 	/* A result that points into the shard is only valid on the owner
 	 * until its next write: the origin gets a copy. */

@@ -325,13 +325,54 @@ static void test_released_while_away(void **state)
 	/* The client disconnects while its kop is at the owner: the reply must
 	 * free the connection, not touch a dead one (ASan checks). */
 	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
-	char *in = subst("SET ~ v\r\n");   /* a write always travels to the owner */
+	char *in = subst("DEL ~\r\n");   /* a write always travels; DEL is never in a flight */
 
 	(void)state;
 	kicks = 0;
 	buf_append(conn_in(c), in, strlen(in));
 	conn_process_local(c);
 	assert_false(conn_wants_input(c));   /* away */
+	conn_release(c);
+	pump();
+	assert_int_equal(kicks, 0);
+	free(in);
+	clear_keys();
+}
+
+/* A pipeline of one-key commands on local and remote keys: remote kops are
+ * in flight together, replies come back in request order, a key's
+ * operations keep their order (the GET sees the INCR before it), argument
+ * errors and kop errors take their place, and a command that cannot join
+ * (DEL) waits for the flight. At every fragment size. */
+static void test_flight_pipeline(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_RESP,
+		"SET ~ 1\r\nSET @ x\r\nINCR ~\r\nAPPEND @ y\r\nGET ~\r\n"
+		"SET ~ v EX 0\r\nINCR @\r\nDEL @\r\nGET @\r\nSETNX ~ z\r\n"
+		"GETSET ~ w\r\nSTRLEN ~\r\nINCRBY ~ 5\r\nDECR ~\r\nGET ~\r\n",
+		"+OK\r\n+OK\r\n:2\r\n:2\r\n$1\r\n2\r\n"
+		"-ERR invalid expire time in 'set' command\r\n"
+		"-ERR value is not an integer or out of range\r\n:1\r\n$-1\r\n:0\r\n"
+		"$1\r\n2\r\n:1\r\n-ERR value is not an integer or out of range\r\n"
+		"-ERR value is not an integer or out of range\r\n$1\r\nw\r\n", false);
+}
+
+/* The client goes while kops of its flight are away: freed when the last
+ * comes back, never kicked (ASan checks the rest). */
+static void test_released_with_flight_away(void **state)
+{
+	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+	char *in = subst("SET ~ a\r\nSET ~ b\r\nSET @ c\r\nSET ~ d\r\n");
+
+	(void)state;
+	kicks = 0;
+	buf_append(conn_in(c), in, strlen(in));
+	conn_process_local(c);
+	assert_true(conn_wants_input(c));   /* the flight does not stop input */
+	assert_false(conn_wants_close(c));
+	assert_int_equal(buf_len(conn_out(c)), 0);   /* the head's reply is not back */
 	conn_release(c);
 	pump();
 	assert_int_equal(kicks, 0);
@@ -377,6 +418,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mc_local_and_remote),
 		cmocka_unit_test(test_remote_read_under_rcu),
+		cmocka_unit_test(test_flight_pipeline),
+		cmocka_unit_test(test_released_with_flight_away),
 		cmocka_unit_test(test_mc_errors_keep_connection),
 		cmocka_unit_test(test_mc_negative_exptime_and_quit),
 		cmocka_unit_test(test_mc_noreply_mutes_errors),
