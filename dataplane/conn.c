@@ -408,6 +408,10 @@ static void flight_drain(struct conn *c)
 		conn_stat_end(c);
 		buf_consume(&c->in, e->len);
 		c->fl_bytes -= e->len;
+		/* `need` counts from the front of `in`, which just moved: wanting
+		 * that many more bytes could wait for bytes that never come.
+		 * 0 is always safe (it only saves a re-parse). */
+		c->need = 0;
 		free(e->val);
 		e->val = NULL;
 		c->fl_head = (c->fl_head + 1) % FLIGHT_MAX;

@@ -359,6 +359,23 @@ static void test_flight_pipeline(void **state)
 		"-ERR value is not an integer or out of range\r\n$1\r\nw\r\n", false);
 }
 
+/* Multibulk requests with values: a request after the flight that is
+ * still incomplete leaves a byte count to wait for; once the flight
+ * drains, that count must not outlive it (regression: it counted from the
+ * old front of `in`, so the rest of the request could wait forever). At
+ * every fragment size, rings pumped after each fragment. */
+static void test_flight_multibulk(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_RESP,
+		"*3\r\n$3\r\nSET\r\n$3\r\n~\r\n$20\r\n0123456789abcdefghij\r\n"
+		"*3\r\n$3\r\nSET\r\n$3\r\n@\r\n$20\r\nabcdefghij0123456789\r\n"
+		"*3\r\n$6\r\nAPPEND\r\n$3\r\n~\r\n$10\r\nKLMNOPQRST\r\n"
+		"*2\r\n$3\r\nGET\r\n$3\r\n~\r\n",
+		"+OK\r\n+OK\r\n:30\r\n$30\r\n0123456789abcdefghijKLMNOPQRST\r\n", false);
+}
+
 /* The client goes while kops of its flight are away: freed when the last
  * comes back, never kicked (ASan checks the rest). */
 static void test_released_with_flight_away(void **state)
@@ -419,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_mc_local_and_remote),
 		cmocka_unit_test(test_remote_read_under_rcu),
 		cmocka_unit_test(test_flight_pipeline),
+		cmocka_unit_test(test_flight_multibulk),
 		cmocka_unit_test(test_released_with_flight_away),
 		cmocka_unit_test(test_mc_errors_keep_connection),
 		cmocka_unit_test(test_mc_negative_exptime_and_quit),
