@@ -299,6 +299,9 @@ static void batch_close(struct shard *s)
 {
 	struct gp_batch *b = s->open, *nb;
 
+	/* also here, not only in the loop's step: a long run of writes
+	 * without steps must not pile up memory that is free to go */
+	reclaim(s);
 	if (b == NULL || b->n == 0 || (nb = batch_new()) == NULL)
 		return;
 	s->open = nb;
@@ -896,6 +899,10 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 	size_t len = alloc_len(k, it->vlen, meta);
 	struct item *n = mem_alloc_local(len);
 
+	if (n != NULL && ((uintptr_t)n & ~PTR_MASK)) {
+		mem_free_local(n, len);
+		n = NULL;
+	}
 	if (n == NULL)
 		return -ENOMEM;
 	memcpy(n, it, HDR);
@@ -1118,6 +1125,12 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	}
 	if ((it = mem_alloc_local(len)) == NULL)
 		return -ENOMEM;
+	/* A slot keeps 48 bits of pointer (x86-64 and arm64 user space, unless
+	 * an mmap hint asked for 5-level addresses): refuse what cannot fit. */
+	if ((uintptr_t)it & ~PTR_MASK) {
+		mem_free_local(it, len);
+		return -ENOMEM;
+	}
 	/* CAS values are unique across shards: the owner id in the low bits. */
 	it->cas = (++s->cas_seq << 7) | (s->owner & 0x7f);
 	it->atime_s = (uint32_t)(now_ms / 1000);
