@@ -219,6 +219,7 @@ static void test_scan_across_growth(void **state)
 	assert_true(shard_count(s) > 2000);   /* it did grow during the scan */
 }
 
+
 static void test_random(void **state)
 {
 	struct shard *s = *state;
@@ -266,6 +267,48 @@ static struct item *kpeek(struct shard *s, const char *prefix, unsigned i)
 
 	return shard_peek_local(s, key, (size_t)kl, 0);
 }
+
+static void count_k_only(const struct item *it, void *arg)
+{
+	unsigned *seen = arg;
+	unsigned k;
+
+	if (sscanf(item_key(it), "k%u", &k) == 1)
+		seen[k]++;
+}
+
+/* The same while the table shrinks under the scan (others' keys deleted). */
+static void test_scan_across_shrink(void **state)
+{
+	struct shard *s = *state;
+	static unsigned seen[1000];
+	char key[32];
+	uint64_t cursor = 0, index_before;
+	unsigned calls = 0, next_del = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (unsigned i = 0; i < 1000; i++) {
+		int n = snprintf(key, sizeof(key), "k%u", i);
+		assert_int_equal(shard_set_local(s, key, (size_t)n, "v", 1, 0, 0), 0);
+	}
+	for (unsigned i = 0; i < 60000; i++)
+		assert_int_equal(kset(s, "x", i, 1, 0), 0);
+	index_before = shard_index_memory(s);
+	do {
+		cursor = shard_scan_local(s, cursor, 4, count_k_only, seen, 0);
+		for (unsigned j = 0; j < 400 && next_del < 60000; j++, next_del++) {
+			char k2[32];
+			int n = snprintf(k2, sizeof(k2), "x%u", next_del);
+			assert_int_equal(shard_del_local(s, k2, (size_t)n, 0), 1);
+		}
+		calls++;
+	} while (cursor != 0 && calls < 100000);
+	assert_int_equal(cursor, 0);
+	for (unsigned i = 0; i < 1000; i++)
+		assert_true(seen[i] >= 1);
+	assert_true(shard_index_memory(s) < index_before / 4);   /* it did shrink */
+}
+
 
 /* Expiry boundaries: expired at exactly expire_ms, 0 never expires, a past
  * time is already expired; touch persists and re-arms; flags and expiry
@@ -833,6 +876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_growth_and_accounting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touch_peek_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_across_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_across_shrink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_expiry, setup, teardown),
