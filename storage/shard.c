@@ -823,9 +823,16 @@ struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int
 
 void shard_access_local(struct shard *s, struct item *it, int64_t now_ms)
 {
-	if (policy_lfu(s))
-		it->lfu = (uint8_t)lfu_incr(s, lfu_decayed(s, it, now_ms));
-	__atomic_store_n(&it->atime_s, (uint32_t)(now_ms / 1000), __ATOMIC_RELAXED);
+	uint32_t now_s = (uint32_t)(now_ms / 1000);
+
+	if (policy_lfu(s)) {
+		unsigned c = lfu_incr(s, lfu_decayed(s, it, now_ms));
+		if (c != it->lfu)
+			it->lfu = (uint8_t)c;
+	}
+	/* most reads of a hot key fall in the same second: leave its line clean */
+	if (it->atime_s != now_s)
+		__atomic_store_n(&it->atime_s, now_s, __ATOMIC_RELAXED);
 }
 
 struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
