@@ -566,6 +566,37 @@ static void test_allkeys_lfu(void **state)
 	assert_true(alive < 200);
 }
 
+/* LFU counters decay with idle time (lfu-decay-time minutes per step, as
+ * Redis): a key read often long ago loses to one read a little just now;
+ * without decay it wins. */
+static void check_lfu_decay(struct shard *s, unsigned decay_min, const char *survivor)
+{
+	int64_t now = clock_unix_ms();
+	struct shard_limits l = { 0, SHARD_ALLKEYS_LFU, 64, 0, decay_min };
+
+	shard_flush_local(s, 0, 0);
+	shard_set_limits_local(s, &l);
+	assert_int_equal(shard_set_local(s, KEY("A"), KEY("0123456789"), 0, 0), 0);
+	assert_int_equal(shard_set_local(s, KEY("B"), KEY("0123456789"), 0, 0), 0);
+	for (int i = 0; i < 50; i++)       /* log factor 0: every read counts */
+		assert_non_null(shard_get_local(s, KEY("A"), now - 100 * 60 * 1000));
+	for (int i = 0; i < 10; i++)
+		assert_non_null(shard_get_local(s, KEY("B"), now));
+	/* room for exactly one more item of the same size */
+	l.maxmemory = shard_used_memory(s) + shard_item_bytes(shard_peek_local(s, KEY("A"), 0)) + 63;
+	shard_set_limits_local(s, &l);
+	assert_int_equal(shard_set_local(s, KEY("C"), KEY("0123456789"), 0, 0), 0);
+	assert_int_equal(shard_count(s), 2);
+	assert_non_null(shard_peek_local(s, survivor, 1, 0));
+	assert_non_null(shard_peek_local(s, KEY("C"), 0));
+}
+
+static void test_lfu_decay(void **state)
+{
+	check_lfu_decay(*state, 1, "B");    /* A decayed from 55 to 0 */
+	check_lfu_decay(*state, 0, "A");    /* no decay: A's 55 beats B's 15 */
+}
+
 /* random: the hot set gets no protection (about the fraction that fits,
  * a few thousand of 41000 keys). */
 static void test_allkeys_random(void **state)
@@ -896,6 +927,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_noeviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allkeys_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allkeys_lfu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lfu_decay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allkeys_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volatile_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volatile_lfu, setup, teardown),
