@@ -299,6 +299,9 @@ static void batch_close(struct shard *s)
 {
 	struct gp_batch *b = s->open, *nb;
 
+	/* also here, not only in the loop's step: a long run of writes
+	 * without steps must not pile up memory that is free to go */
+	reclaim(s);
 	if (b == NULL || b->n == 0 || (nb = batch_new()) == NULL)
 		return;
 	s->open = nb;
@@ -484,10 +487,12 @@ static void resize_start(struct shard *s, uint64_t n)
 	s->move_pos = 0;
 }
 
-/* Move one old bucket chain into cur. Returns SS_OK or -ENOMEM (nothing
- * lost: what could not move stays in the old bucket). */
-static int move_bucket(struct shard *s, struct bucket *head)
+/* Move one old bucket chain into cur; its overflow buckets, unlinked but
+ * still intact for readers on them, are returned in *ov. Returns SS_OK or
+ * -ENOMEM (nothing lost: what could not move stays in the old bucket). */
+static int move_bucket(struct shard *s, struct bucket *head, struct bucket **ov)
 {
+	*ov = NULL;
 	for (struct bucket *b = head; b != NULL; b = b->next) {
 		for (int i = 0; i < SLOTS; i++) {
 			uint64_t v = b->slot[i];
@@ -500,35 +505,49 @@ static int move_bucket(struct shard *s, struct bucket *head)
 			st(&b->slot[i], 0);
 		}
 	}
-	struct bucket *ov = head->next;
-
+	*ov = head->next;
 	__atomic_store_n(&head->next, NULL, __ATOMIC_RELEASE);
-	while (ov != NULL) {
-		struct bucket *next = ov->next;
-		add_index(s, -(int64_t)mem_alloc_size(sizeof(*ov)));
-		retire(s, ov, RT_BUCKET);
-		ov = next;
-	}
 	return SS_OK;
 }
 
-/* Move up to n old buckets; retire the old table when it is empty. */
+/*
+ * Move up to n old buckets; retire the old table when it is empty. At most
+ * 64 buckets per odd-sequence section, and nothing is retired inside one:
+ * retiring may (out of memory) wait for a grace period, which a reader
+ * retrying a miss on the odd sequence would never let end.
+ */
 static void resize_step(struct shard *s, unsigned n)
 {
 	struct table *o = s->old;
+	struct bucket *ov[64];
 
-	if (o == NULL)
-		return;
-	seq_begin(s);
-	for (; n > 0 && s->move_pos <= o->mask; n--, s->move_pos++)
-		if (move_bucket(s, &o->b[s->move_pos]) != SS_OK)
+	while (o != NULL && n > 0) {
+		unsigned k = 0, moved = 0;
+		int rc = SS_OK;
+
+		seq_begin(s);
+		for (; n > 0 && moved < 64 && s->move_pos <= o->mask; n--, s->move_pos++, moved++)
+			if ((rc = move_bucket(s, &o->b[s->move_pos], &ov[k])) != SS_OK)
+				break;
+			else if (ov[k] != NULL)
+				k++;
+		if (s->move_pos > o->mask)
+			__atomic_store_n(&s->old, NULL, __ATOMIC_RELEASE);
+		seq_end(s);
+		for (unsigned i = 0; i < k; i++) {
+			for (struct bucket *b = ov[i], *next; b != NULL; b = next) {
+				next = b->next;
+				add_index(s, -(int64_t)mem_alloc_size(sizeof(*b)));
+				retire(s, b, RT_BUCKET);
+			}
+		}
+		if (s->old == NULL) {
+			add_index(s, -(int64_t)mem_alloc_size(o->bytes));
+			retire(s, o, RT_TABLE);
 			break;
-	if (s->move_pos > o->mask)
-		__atomic_store_n(&s->old, NULL, __ATOMIC_RELEASE);
-	seq_end(s);
-	if (s->old == NULL) {
-		add_index(s, -(int64_t)mem_alloc_size(o->bytes));
-		retire(s, o, RT_TABLE);
+		}
+		if (rc != SS_OK)
+			break;
 	}
 }
 
@@ -804,9 +823,16 @@ struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int
 
 void shard_access_local(struct shard *s, struct item *it, int64_t now_ms)
 {
-	if (policy_lfu(s))
-		it->lfu = (uint8_t)lfu_incr(s, lfu_decayed(s, it, now_ms));
-	__atomic_store_n(&it->atime_s, (uint32_t)(now_ms / 1000), __ATOMIC_RELAXED);
+	uint32_t now_s = (uint32_t)(now_ms / 1000);
+
+	if (policy_lfu(s)) {
+		unsigned c = lfu_incr(s, lfu_decayed(s, it, now_ms));
+		if (c != it->lfu)
+			it->lfu = (uint8_t)c;
+	}
+	/* most reads of a hot key fall in the same second: leave its line clean */
+	if (it->atime_s != now_s)
+		__atomic_store_n(&it->atime_s, now_s, __ATOMIC_RELAXED);
 }
 
 struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
@@ -896,6 +922,10 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 	size_t len = alloc_len(k, it->vlen, meta);
 	struct item *n = mem_alloc_local(len);
 
+	if (n != NULL && ((uintptr_t)n & ~PTR_MASK)) {
+		mem_free_local(n, len);
+		n = NULL;
+	}
 	if (n == NULL)
 		return -ENOMEM;
 	memcpy(n, it, HDR);
@@ -1118,6 +1148,12 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	}
 	if ((it = mem_alloc_local(len)) == NULL)
 		return -ENOMEM;
+	/* A slot keeps 48 bits of pointer (x86-64 and arm64 user space, unless
+	 * an mmap hint asked for 5-level addresses): refuse what cannot fit. */
+	if ((uintptr_t)it & ~PTR_MASK) {
+		mem_free_local(it, len);
+		return -ENOMEM;
+	}
 	/* CAS values are unique across shards: the owner id in the low bits. */
 	it->cas = (++s->cas_seq << 7) | (s->owner & 0x7f);
 	it->atime_s = (uint32_t)(now_ms / 1000);

@@ -100,9 +100,10 @@ uint64_t shard_index_memory(const struct shard *s);
 const struct item *shard_get_rcu(const struct shard *s, const void *key, size_t klen,
 				 int64_t now_ms);
 
-/* Any core, no RCU state needed: starts loading the bucket key would be
- * looked up in, nothing else. A pipeline of requests prefetches the next
- * keys' buckets before running the current one, hiding a DRAM miss each. */
+/* The owner, or a core in QSBR online state as for shard_get_rcu (it
+ * reads the table's size): starts loading the bucket key would be looked
+ * up in, nothing else. A pipeline of requests prefetches the next keys'
+ * buckets before running the current one, hiding a DRAM miss each. */
 void shard_prefetch(const struct shard *s, const void *key, size_t klen);
 /* The second stage, a few requests later (the bucket is loaded by then):
  * starts loading the items whose tag matches key's. Same rules. */
@@ -166,7 +167,8 @@ int64_t item_expire_ms(const struct item *it);
 /* Unix seconds of the last counted access (coarse) */
 int64_t item_atime_s(const struct item *it);
 
-/* Protocol-owned bits on an item (memcached meta state), 0 on a new item. */
+/* Protocol-owned bits on an item (memcached meta state), 0 on a new item.
+ * Four bits are the protocol's (0x0f); the storage keeps the rest. */
 #define ITEM_FETCHED 0x01u   /* read at least once (mg h flag) */
 #define ITEM_STALE   0x02u   /* marked stale by md/mg invalidation (mg X flag) */
 #define ITEM_WIN     0x04u   /* a client already holds the recache token (mg Z flag) */

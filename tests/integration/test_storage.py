@@ -87,3 +87,24 @@ def test_active_expiry_without_access(tmp_path):
         assert metric(s, "keys") == 2000            # the ones without expiry
     finally:
         s.stop()
+
+
+def test_config_set_lower_maxmemory_evicts_without_writes(tmp_path):
+    s = start(tmp_path, "--maxmemory-policy", "allkeys-random")
+    try:
+        r = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=TIMEOUT)
+        value = b"z" * 10_000
+        p = r.pipeline(transaction=False)
+        for i in range(1000):                       # about 10 MB, no limit yet
+            p.set(f"k{i}", value)
+        p.execute()
+        assert r.dbsize() == 1000
+        assert r.config_set("maxmemory", str(MAXMEM)) is True
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and metric(s, "used_memory_bytes") > MAXMEM:
+            time.sleep(0.1)
+        assert metric(s, "used_memory_bytes") <= MAXMEM
+        assert 0 < r.dbsize() < 1000
+        assert metric(s, "evicted_keys_total") == 1000 - r.dbsize()
+    finally:
+        s.stop()

@@ -219,6 +219,7 @@ static void test_scan_across_growth(void **state)
 	assert_true(shard_count(s) > 2000);   /* it did grow during the scan */
 }
 
+
 static void test_random(void **state)
 {
 	struct shard *s = *state;
@@ -266,6 +267,48 @@ static struct item *kpeek(struct shard *s, const char *prefix, unsigned i)
 
 	return shard_peek_local(s, key, (size_t)kl, 0);
 }
+
+static void count_k_only(const struct item *it, void *arg)
+{
+	unsigned *seen = arg;
+	unsigned k;
+
+	if (sscanf(item_key(it), "k%u", &k) == 1)
+		seen[k]++;
+}
+
+/* The same while the table shrinks under the scan (others' keys deleted). */
+static void test_scan_across_shrink(void **state)
+{
+	struct shard *s = *state;
+	static unsigned seen[1000];
+	char key[32];
+	uint64_t cursor = 0, index_before;
+	unsigned calls = 0, next_del = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (unsigned i = 0; i < 1000; i++) {
+		int n = snprintf(key, sizeof(key), "k%u", i);
+		assert_int_equal(shard_set_local(s, key, (size_t)n, "v", 1, 0, 0), 0);
+	}
+	for (unsigned i = 0; i < 60000; i++)
+		assert_int_equal(kset(s, "x", i, 1, 0), 0);
+	index_before = shard_index_memory(s);
+	do {
+		cursor = shard_scan_local(s, cursor, 4, count_k_only, seen, 0);
+		for (unsigned j = 0; j < 400 && next_del < 60000; j++, next_del++) {
+			char k2[32];
+			int n = snprintf(k2, sizeof(k2), "x%u", next_del);
+			assert_int_equal(shard_del_local(s, k2, (size_t)n, 0), 1);
+		}
+		calls++;
+	} while (cursor != 0 && calls < 100000);
+	assert_int_equal(cursor, 0);
+	for (unsigned i = 0; i < 1000; i++)
+		assert_true(seen[i] >= 1);
+	assert_true(shard_index_memory(s) < index_before / 4);   /* it did shrink */
+}
+
 
 /* Expiry boundaries: expired at exactly expire_ms, 0 never expires, a past
  * time is already expired; touch persists and re-arms; flags and expiry
@@ -468,10 +511,10 @@ static void test_noeviction(void **state)
  * hot keys are the most recent); returns how many hot keys survive.
  * Cold keys get an expiry (far away) when vol_cold, hot ones when vol_hot.
  */
-static unsigned churn(struct shard *s, enum shard_policy p, int vol_hot, int vol_cold,
-		      unsigned cold_keys)
+static unsigned churn_at(struct shard *s, enum shard_policy p, int vol_hot, int vol_cold,
+			 unsigned cold_keys, int64_t hot_offset_ms)
 {
-	int64_t later = clock_unix_ms() + 100000;
+	int64_t later = clock_unix_ms() + hot_offset_ms;
 	unsigned alive = 0;
 
 	limits(s, p, 1 << 20);
@@ -490,6 +533,12 @@ static unsigned churn(struct shard *s, enum shard_policy p, int vol_hot, int vol
 	return alive;
 }
 
+static unsigned churn(struct shard *s, enum shard_policy p, int vol_hot, int vol_cold,
+		      unsigned cold_keys)
+{
+	return churn_at(s, p, vol_hot, vol_cold, cold_keys, 100000);
+}
+
 static void test_allkeys_lru(void **state)
 {
 	struct shard *s = *state;
@@ -501,14 +550,51 @@ static void test_allkeys_lru(void **state)
 	assert_true(alive >= 950);
 }
 
+/* LFU keeps keys read often even when they were read long ago; the same
+ * workload under LRU loses them (so the check tells the two apart). */
 static void test_allkeys_lfu(void **state)
 {
 	struct shard *s = *state;
-	unsigned alive = churn(s, SHARD_ALLKEYS_LFU, 0, 0, 40000);
+	unsigned alive = churn_at(s, SHARD_ALLKEYS_LFU, 0, 0, 40000, -100000);
 
-	print_message("allkeys-lfu: %u of 1000 hot keys kept\n", alive);
+	print_message("allkeys-lfu: %u of 1000 hot keys read 100 s ago kept\n", alive);
 	assert_true(shard_evicted(s) > 30000);
 	assert_true(alive >= 950);
+	shard_flush_local(s, 0, 0);
+	alive = churn_at(s, SHARD_ALLKEYS_LRU, 0, 0, 40000, -100000);
+	print_message("allkeys-lru: %u of them kept\n", alive);
+	assert_true(alive < 200);
+}
+
+/* LFU counters decay with idle time (lfu-decay-time minutes per step, as
+ * Redis): a key read often long ago loses to one read a little just now;
+ * without decay it wins. */
+static void check_lfu_decay(struct shard *s, unsigned decay_min, const char *survivor)
+{
+	int64_t now = clock_unix_ms();
+	struct shard_limits l = { 0, SHARD_ALLKEYS_LFU, 64, 0, decay_min };
+
+	shard_flush_local(s, 0, 0);
+	shard_set_limits_local(s, &l);
+	assert_int_equal(shard_set_local(s, KEY("A"), KEY("0123456789"), 0, 0), 0);
+	assert_int_equal(shard_set_local(s, KEY("B"), KEY("0123456789"), 0, 0), 0);
+	for (int i = 0; i < 50; i++)       /* log factor 0: every read counts */
+		assert_non_null(shard_get_local(s, KEY("A"), now - 100 * 60 * 1000));
+	for (int i = 0; i < 10; i++)
+		assert_non_null(shard_get_local(s, KEY("B"), now));
+	/* room for exactly one more item of the same size */
+	l.maxmemory = shard_used_memory(s) + shard_item_bytes(shard_peek_local(s, KEY("A"), 0)) + 63;
+	shard_set_limits_local(s, &l);
+	assert_int_equal(shard_set_local(s, KEY("C"), KEY("0123456789"), 0, 0), 0);
+	assert_int_equal(shard_count(s), 2);
+	assert_non_null(shard_peek_local(s, survivor, 1, 0));
+	assert_non_null(shard_peek_local(s, KEY("C"), 0));
+}
+
+static void test_lfu_decay(void **state)
+{
+	check_lfu_decay(*state, 1, "B");    /* A decayed from 55 to 0 */
+	check_lfu_decay(*state, 0, "A");    /* no decay: A's 55 beats B's 15 */
 }
 
 /* random: the hot set gets no protection (about the fraction that fits,
@@ -833,6 +919,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_growth_and_accounting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touch_peek_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_across_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_across_shrink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_expiry, setup, teardown),
@@ -840,6 +927,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_noeviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allkeys_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allkeys_lfu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lfu_decay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allkeys_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volatile_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volatile_lfu, setup, teardown),
