@@ -29,12 +29,13 @@ static void lit(struct conn *c, const char *s)
 	buf_append(&c->out, s, strlen(s));
 }
 
-/* " k<key>", base64 and followed by " b" when the request's key was. */
-static void put_key(struct conn *c)
+/* " k<key>", base64 and followed by " b" when binary: the request's key
+ * was base64, or (mg hits) the item's key was stored so. */
+static void put_key_as(struct conn *c, bool binary)
 {
 	const struct ss_arg *k = &c->mc.keys[0];
 
-	if (!has(c, 'b')) {
+	if (!binary) {
 		buf_append(&c->out, " k", 2);
 		buf_append(&c->out, k->p, k->len);
 		return;
@@ -44,6 +45,11 @@ static void put_key(struct conn *c)
 	buf_append(&c->out, " k", 2);
 	buf_append(&c->out, enc, n);
 	buf_append(&c->out, " b", 2);
+}
+
+static void put_key(struct conn *c)
+{
+	put_key_as(c, has(c, 'b'));
 }
 
 /* The flags every reply echoes: O (opaque) and k (key). */
@@ -199,7 +205,7 @@ static void mg_emit(struct conn *c, uint32_t i, const struct kop *op,
 			buf_append(&c->out, t->p, t->len);
 			break;
 		case 'k':
-			put_key(c);
+			put_key_as(c, (st & MC_MGR_KEY_BINARY) != 0);
 			break;
 		default:
 			break;
@@ -245,6 +251,8 @@ static int ms_plan(struct conn *c, uint32_t i, struct kop *op)
 			op->mode |= MC_ST_STALE;
 	}
 	op->mode |= mode;
+	if (has(c, 'b'))
+		op->mode |= MC_ST_KEY_BINARY;
 	op->fn = kop_mc_store;
 	op->key = c->mc.keys[0];
 	op->val = c->mc.data;
@@ -493,7 +501,7 @@ static void me_emit(struct conn *c, uint32_t i, const struct kop *op,
 	}
 	exp = r->expire_ms == 0 ? -1 : (long long)((now - r->expire_ms) / 1000);
 	lit(c, "ME ");
-	if (has(c, 'b')) {
+	if (r->status & MC_MGR_KEY_BINARY) {
 		char enc[BASE64_ENCODED_LEN(MC_KEY_MAX)];
 		buf_append(&c->out, enc, base64_encode(op->key.p, op->key.len, enc));
 	} else {

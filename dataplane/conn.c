@@ -137,9 +137,8 @@ static enum parsed parse_mc(struct conn *c, size_t *consumed)
 			buf_appendf(&c->out, "%s\r\n", err);
 		return PARSED_NONE;
 	case -EPROTO:
-		buf_appendf(&c->out, "%s\r\n", err);
-		c->closing = true;
-		return PARSED_NONE;
+		/* A line too long to be a command: memcached closes without a
+		 * word (err only names the reason). */
 	default:
 		c->closing = true;
 		return PARSED_NONE;

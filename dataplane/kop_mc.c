@@ -61,7 +61,7 @@ static void put(struct shard *s, const struct kop *op, const void *val, size_t v
 /* append/prepend: the old value with op->val on one side; the item keeps
  * its flags and expiry. */
 static void concat(struct shard *s, const struct kop *op, struct item *old, bool append,
-		   struct kop_result *res, int64_t now_ms)
+		   unsigned meta, struct kop_result *res, int64_t now_ms)
 {
 	size_t olen = item_vlen(old), n = olen + op->val.len;
 	char *v = malloc(n ? n : 1);
@@ -77,7 +77,7 @@ static void concat(struct shard *s, const struct kop *op, struct item *old, bool
 		memcpy(v, op->val.p, op->val.len);
 		memcpy(v + op->val.len, item_value(old), olen);
 	}
-	put(s, op, v, n, item_flags(old), item_expire_ms(old), 0, res, now_ms);
+	put(s, op, v, n, item_flags(old), item_expire_ms(old), meta, res, now_ms);
 	free(v);
 }
 
@@ -85,6 +85,7 @@ void kop_mc_store(struct shard *s, const struct kop *op, struct kop_result *res,
 {
 	struct item *old = shard_peek_local(s, op->key.p, op->key.len, now_ms);
 	unsigned mode = op->mode & MC_ST_MODE_MASK;
+	unsigned kb = (op->mode & MC_ST_KEY_BINARY) ? MC_ITEM_KEY_BINARY : 0;
 
 	switch (mode) {
 	case MC_ST_ADD:
@@ -111,7 +112,7 @@ void kop_mc_store(struct shard *s, const struct kop *op, struct kop_result *res,
 			res->status = MC_R_EXISTS;
 			return;
 		}
-		concat(s, op, old, mode == MC_ST_APPEND, res, now_ms);
+		concat(s, op, old, mode == MC_ST_APPEND, kb, res, now_ms);
 		return;
 	case MC_ST_CAS:
 		if (old == NULL) {
@@ -124,7 +125,7 @@ void kop_mc_store(struct shard *s, const struct kop *op, struct kop_result *res,
 			/* A late write from a client that lost the race: kept, but
 			 * marked stale, with the old TTL and win token. */
 			put(s, op, op->val.p, op->val.len, op->flags, item_expire_ms(old),
-			    ITEM_STALE | (item_meta(old) & ITEM_WIN), res, now_ms);
+			    ITEM_STALE | (item_meta(old) & ITEM_WIN) | kb, res, now_ms);
 			return;
 		}
 		res->status = MC_R_EXISTS;
@@ -132,7 +133,7 @@ void kop_mc_store(struct shard *s, const struct kop *op, struct kop_result *res,
 	default:
 		break;
 	}
-	put(s, op, op->val.p, op->val.len, op->flags, op->expire_ms, 0, res, now_ms);
+	put(s, op, op->val.p, op->val.len, op->flags, op->expire_ms, kb, res, now_ms);
 }
 
 /* A read as memcached counts it: fetched bit and access time. */
@@ -303,6 +304,8 @@ void kop_mc_mget(struct shard *s, const struct kop *op, struct kop_result *res, 
 		win = true;
 	if (meta & ITEM_FETCHED)
 		st |= MC_MGR_FETCHED;
+	if (meta & MC_ITEM_KEY_BINARY)
+		st |= MC_MGR_KEY_BINARY;
 	if (meta & ITEM_WIN)
 		st |= MC_MGR_Z;
 	if (meta & ITEM_STALE) {
@@ -376,7 +379,8 @@ void kop_mc_debug(struct shard *s, const struct kop *op, struct kop_result *res,
 
 	if (it == NULL)
 		return;
-	res->status = MC_MGR_HIT | ((item_meta(it) & ITEM_FETCHED) ? MC_MGR_FETCHED : 0);
+	res->status = MC_MGR_HIT | ((item_meta(it) & ITEM_FETCHED) ? MC_MGR_FETCHED : 0) |
+		      ((item_meta(it) & MC_ITEM_KEY_BINARY) ? MC_MGR_KEY_BINARY : 0);
 	res->cas = item_cas(it);
 	res->expire_ms = item_expire_ms(it);
 	res->num = now_ms / 1000 - item_atime_s(it);

@@ -17,6 +17,13 @@
  * ms as kops carry it (0 never, -1 already expired). */
 int64_t mc_exptime_to_ms(int64_t exptime, int64_t now_ms);
 
+/*
+ * memcached's ITEM_KEY_BINARY: the key was stored by "ms ... b", so replies
+ * that echo it from the item (mg k, me) base64 it again. A protocol-owned
+ * item_meta bit beside the ones storage/shard.h names (0x01..0x04).
+ */
+#define MC_ITEM_KEY_BINARY 0x08u
+
 /* Result codes (kop_result.status) of the store, delete and arith kops;
  * negative = -errno (out of memory). */
 enum {
@@ -35,6 +42,7 @@ enum {
 	MC_ST_HAS_CAS = 0x10,   /* append/prepend: refuse (EXISTS) unless it matches */
 	MC_ST_STALE = 0x20,     /* ms I: a CAS older than the item's stores the
 	                           value marked stale (memcached CAS_STALE) */
+	MC_ST_KEY_BINARY = 0x40, /* ms b: mark the item MC_ITEM_KEY_BINARY */
 };
 void kop_mc_store(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
@@ -69,6 +77,7 @@ enum {
 	MC_MGR_Z = 8,      /* a win token was already handed out */
 	MC_MGR_X = 16,     /* the item is stale */
 	MC_MGR_W = 32,     /* this client wins: it should recache */
+	MC_MGR_KEY_BINARY = 64,   /* the item is MC_ITEM_KEY_BINARY */
 };
 void kop_mc_mget(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
@@ -77,7 +86,8 @@ void kop_mc_mget(struct shard *s, const struct kop *op, struct kop_result *res, 
 enum { MC_MD_HAS_CAS = 1, MC_MD_STALE = 2, MC_MD_TTL = 4 };
 void kop_mc_mdel(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
-/* kop_mc_debug (me): no access counted. status MC_MGR_HIT | MC_MGR_FETCHED,
+/* kop_mc_debug (me): no access counted. status MC_MGR_HIT | MC_MGR_FETCHED
+ * | MC_MGR_KEY_BINARY,
  * cas, expire_ms, num = seconds since the last access, flags = value bytes. */
 void kop_mc_debug(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 

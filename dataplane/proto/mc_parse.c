@@ -57,6 +57,15 @@ void mc_req_init(struct mc_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->item_max = MC_ITEM_MAX_DEFAULT;
+	r->item_overhead = MC_ITEM_OVERHEAD;
+}
+
+/* memcached's item_size_ok(): the whole item must fit in item_size_max. */
+static bool too_large(const struct mc_req *r, size_t klen, uint32_t flags, size_t vlen)
+{
+	if (r->item_overhead == 0)
+		return vlen > r->item_max;
+	return r->item_overhead + klen + (flags != 0 ? 4 : 0) + vlen > r->item_max;
 }
 
 void mc_req_fini(struct mc_req *r)
@@ -294,7 +303,7 @@ static int parse_storage(struct ctx *c)
 	r->exptime = exptime;
 	if ((rc = one_key(c)) != SS_OK)
 		return rc;
-	if ((size_t)vlen > r->item_max) {
+	if (too_large(r, r->keys[0].len, r->flags, (size_t)vlen)) {
 		r->swallow = (size_t)vlen + 2;
 		*c->err = E_TOO_LARGE;
 		return -E2BIG;
@@ -580,7 +589,7 @@ static int parse_meta_set(struct ctx *c)
 		r->swallow = (size_t)vlen + 2;
 		return einval(c, errstr);
 	}
-	if ((size_t)vlen > r->item_max) {
+	if (too_large(r, r->keys[0].len, r->meta.client_flags, (size_t)vlen)) {
 		r->swallow = (size_t)vlen + 2;
 		*c->err = E_TOO_LARGE;
 		return -E2BIG;

@@ -33,6 +33,8 @@ extern "C" {
 #define MC_KEY_MAX        250          /* KEY_MAX_LENGTH */
 #define MC_LINE_MAX       2048         /* a non-get line longer than this is refused */
 #define MC_ITEM_MAX_DEFAULT (1024 * 1024) /* -I, item_size_max */
+#define MC_ITEM_OVERHEAD  59           /* memcached 1.6: 48-byte item header, 8-byte
+	                                  CAS, the key's NUL, the value's CRLF */
 
 enum mc_cmd {
 	MC_GET, MC_GETS, MC_GAT, MC_GATS,
@@ -90,7 +92,11 @@ struct mc_req {
 	                          token for "noreply" before validating the rest) */
 	size_t swallow;        /* on -E2BIG: bytes to discard after the line */
 	size_t need;           /* on SS_NEED_MORE: total bytes wanted, 0 = unknown */
-	size_t item_max;       /* largest data block accepted; init sets default */
+	size_t item_max;       /* memcached's item_size_max (-I); init sets default */
+	size_t item_overhead;  /* what memcached counts in an item besides key and
+	                          value (header, CAS, NULs, CRLF: MC_ITEM_OVERHEAD,
+	                          plus 4 bytes for non-zero flags); 0 = item_max
+	                          bounds the value alone */
 	struct mc_meta meta;   /* mg ms md ma me: flags; keys[0] is the key (decoded
 	                          when 'b') */
 };
@@ -123,8 +129,9 @@ void mc_req_fini(struct mc_req *r);
  *                 (A negative <bytes> is -EINVAL "bad command line format",
  *                 as in memcached 1.6.) item_max bounds the value alone;
  *                 memcached also counts its item header and key.
- *   -EPROTO:      *err = reply line; the caller replies then closes (e.g. a
- *                 line over MC_LINE_MAX that is not a get).
+ *   -EPROTO:      the caller closes the connection without a reply, as
+ *                 memcached does (a line over MC_LINE_MAX that is not a get);
+ *                 *err names the reason.
  *   -ENOMEM:      keys could not grow.
  */
 int mc_parse(struct mc_req *r, const char *buf, size_t len,

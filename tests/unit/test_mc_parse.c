@@ -136,7 +136,12 @@ static char *run(const char *in, size_t len, size_t k, const void *item_max)
 	char *out;
 
 	mc_req_init(&r);
-	r.item_max = *(const size_t *)item_max;
+	/* Cases with a limit of their own bound the value alone; the default
+	 * limit is memcached's, item header included. */
+	if (*(const size_t *)item_max != MC_ITEM_MAX_DEFAULT) {
+		r.item_max = *(const size_t *)item_max;
+		r.item_overhead = 0;
+	}
 	out = sf_feed(in, len, k, step, &r, 1);
 	mc_req_fini(&r);
 	return out;
@@ -664,6 +669,30 @@ static void test_meta_hostile(void **state)
 		     "EPROTO 0 CLIENT_ERROR line too long\nEND rest=1048584 need=0 sw=0 closed\n");
 }
 
+/* memcached's item_size_ok() at its default 1 MiB: 59 bytes of item
+ * overhead, the key, 4 bytes for non-zero flags, the value. A value that
+ * fits waits for its data; one byte more is refused at once. */
+static void test_item_size_boundary(void **state)
+{
+	(void)state;
+	check("set k 0 0 1048516\r\n", "END rest=19 need=1048537 sw=0\n");
+	check("set k 0 0 1048517\r\n",
+	      "E2BIG 19 sw=1048519 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1048519\n");
+	check("set k 1 0 1048512\r\n", "END rest=19 need=1048533 sw=0\n");
+	check("set k 1 0 1048513\r\n",
+	      "E2BIG 19 sw=1048515 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1048515\n");
+	check("set kk 0 0 1048516\r\n",
+	      "E2BIG 20 sw=1048518 SERVER_ERROR object too large for cache[kk]\n"
+	      "END rest=0 need=0 sw=1048518\n");
+	check("ms k 1048516\r\n", "END rest=14 need=1048532 sw=0\n");
+	check("ms k 1048513 F1\r\n",
+	      "E2BIG 17 sw=1048515 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1048515\n");
+	check("ms YWJj 1048514 b\r\n", "END rest=19 need=1048535 sw=0\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_meta_set),
 		cmocka_unit_test(test_meta_noop_debug),
 		cmocka_unit_test(test_meta_hostile),
+		cmocka_unit_test(test_item_size_boundary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
