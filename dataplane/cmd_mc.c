@@ -285,7 +285,8 @@ const struct cmd *cmd_mc_too_large(void)
 
 static void version_finish(struct conn *c)
 {
-	buf_append(&c->out, "VERSION " SS_VERSION "\r\n", sizeof("VERSION " SS_VERSION "\r\n") - 1);
+	buf_append(&c->out, "VERSION " MC_VERSION_STRING "\r\n",
+		   sizeof("VERSION " MC_VERSION_STRING "\r\n") - 1);
 }
 
 /* memcached keeps the level (capped at 2) for its own logging; ours has

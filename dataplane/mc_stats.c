@@ -64,7 +64,7 @@ static void stats_general(struct conn *c)
 	stat_u64(c, "pid", (uint64_t)getpid());
 	stat_u64(c, "uptime", (uint64_t)(now - started));
 	stat_u64(c, "time", (uint64_t)now);
-	stat_str(c, "version", SS_VERSION);
+	stat_str(c, "version", MC_VERSION_STRING);
 	stat_u64(c, "pointer_size", sizeof(void *) * 8);
 	buf_appendf(&c->out, "STAT rusage_user %ld.%06ld\r\n", (long)ru.ru_utime.tv_sec,
 		    (long)ru.ru_utime.tv_usec);

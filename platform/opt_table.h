@@ -47,6 +47,8 @@
 	  "snapshot file name inside dir") \
 	X(requirepass, "requirepass", OPT_STR, "", 0, 0, "", OPT_F_MUTABLE | OPT_F_SECRET, \
 	  "password clients must AUTH with; empty = no password") \
+	X(memcache_with_requirepass, "memcache-with-requirepass", OPT_BOOL, "no", 0, 0, "", 0, \
+	  "open memcache-port even when requirepass is set; memcached's text protocol has no password, so by default it stays closed") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \
 	  "seconds between TCP keepalive probes on client connections, 0 = off") \
 	X(dpdk_args, "dpdk-args", OPT_STR, "--no-huge -m 512 --no-pci --vdev=net_tap0,iface=slip0", 0, 0, "", 0, \

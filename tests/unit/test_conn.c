@@ -182,7 +182,7 @@ static void test_mc_errors_keep_connection(void **state)
 		"CLIENT_ERROR bad command line format\r\n"
 		"CLIENT_ERROR bad data chunk\r\n"
 		"ERROR\r\n"
-		"VERSION " SS_VERSION "\r\n"
+		"VERSION 1.6.18-slipstream-" SS_VERSION "\r\n"
 		"STORED\r\nVALUE ~ 0 1\r\nz\r\nEND\r\nDELETED\r\n", false);
 }
 
@@ -207,7 +207,7 @@ static void test_mc_noreply_mutes_errors(void **state)
 		"version\r\n",
 		"STORED\r\n"
 		"CLIENT_ERROR bad command line format\r\n"
-		"VERSION " SS_VERSION "\r\n", false);
+		"VERSION 1.6.18-slipstream-" SS_VERSION "\r\n", false);
 }
 
 /* A set over the item limit: SERVER_ERROR, the value is swallowed as it
