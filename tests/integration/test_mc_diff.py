@@ -476,6 +476,7 @@ SCRIPTS = {
         b"ms @a 2 Tx\r\nhi\r\n",
         b"ms @a 2 O123456789012345678901234567890123\r\nhi\r\n",
         b"ms @a 2 c c\r\nhi\r\n",
+        b"ms @a 1 E5\r\nx\r\nmg @a E5 v\r\nmd @a E5\r\n",
         b"ms @a 2\r\nhiX\r\n",
         b"ms @a 2 q\r\nhiX\r\n",
         b"ms @a 1048577 T5\r\n" + big(1048577) + b"\r\n",
