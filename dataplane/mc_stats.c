@@ -113,10 +113,12 @@ static void stats_items(struct conn *c)
 
 /* The engine keeps no registry of connections across workers (each lives
  * on its own worker, unshared); the asking connection is the one it
- * knows, and it is reported under its id. */
+ * knows, and it is reported under its id, in memcached's words for a
+ * connection that is running a command. */
 static void stats_conns(struct conn *c)
 {
 	buf_appendf(&c->out, "STAT %" PRIu64 ":state conn_parse_cmd\r\n", c->id);
+	buf_appendf(&c->out, "STAT %" PRIu64 ":secs_since_last_cmd 0\r\n", c->id);
 }
 
 void mc_stats_finish(struct conn *c)

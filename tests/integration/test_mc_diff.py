@@ -312,6 +312,12 @@ SCRIPTS = {
         b"verbosity 1\r\n",
         b"verbosity 1 noreply\r\n",
         b"verbosity x\r\n",
+        b"verbosity x noreply\r\n",
+        b"flush_all noreply 5\r\n",
+        b"flush_all 0 noreply\r\n",
+        b"touch @a 1 2 3\r\n",
+        b"incr @a\r\n",
+        b"incr @a 1 2 3\r\n",
         b"verbosity\r\n",
         b"bogus\r\n",
         b"\r\n",
@@ -629,5 +635,8 @@ def test_stats_values(servers):
         assert c.exchange(b"stats items\r\n") == b"STAT items:1:number 1\r\nEND\r\n"
         c.exchange(b"flush_all\r\n")
         assert c.exchange(b"stats items\r\n") == b"END\r\n"
+        assert re.fullmatch(rb"STAT (\d+):state conn_parse_cmd\r\n"
+                            rb"STAT \1:secs_since_last_cmd 0\r\nEND\r\n",
+                            c.exchange(b"stats conns\r\n"))
     finally:
         c.close()
