@@ -149,18 +149,17 @@ void kop_mc_get(struct shard *s, const struct kop *op, struct kop_result *res, i
 
 	if (it == NULL)
 		return;
-	if (op->mode & MC_GET_TOUCH) {
-		shard_touch_local(s, op->key.p, op->key.len, op->expire_ms, now_ms);
-		if ((it = shard_peek_local(s, op->key.p, op->key.len, now_ms)) == NULL)
-			return;   /* touched into the past: gone */
-	}
 	bump(s, it, now_ms);
 	res->status = 1;
 	res->flags = item_flags(it);
 	res->cas = item_cas(it);
-	res->expire_ms = item_expire_ms(it);
 	res->val.p = item_value(it);
 	res->val.len = item_vlen(it);
+	/* gat: the new TTL last. One in the past still returns the value this
+	 * time (memcached touches the item it returns); the next read misses. */
+	if (op->mode & MC_GET_TOUCH)
+		shard_touch_local(s, op->key.p, op->key.len, op->expire_ms, now_ms);
+	res->expire_ms = item_expire_ms(it);
 }
 
 void kop_mc_touch(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
