@@ -31,6 +31,36 @@ __attribute__((constructor)) static void mc_stats_start_clock(void)
 	started = time(NULL);
 }
 
+/*
+ * "stats reset": memcached zeroes its counters. Ours are the per-core
+ * counters /metrics also exports, which must only grow: a reset records
+ * their totals here and stats shows the growth since.
+ */
+static uint64_t baseline[METRIC__COUNT];
+
+static uint64_t counter(enum metric_id id)
+{
+	return metric_total(id) - __atomic_load_n(&baseline[id], __ATOMIC_RELAXED);
+}
+
+static const enum metric_id resettable[] = {
+	METRIC_connections_received, METRIC_net_input_bytes, METRIC_net_output_bytes,
+	METRIC_mc_cmd_get, METRIC_mc_get_hits, METRIC_mc_get_misses, METRIC_mc_cmd_set,
+	METRIC_mc_total_items, METRIC_mc_cmd_flush, METRIC_mc_cmd_touch, METRIC_mc_touch_hits,
+	METRIC_mc_touch_misses, METRIC_mc_cmd_meta, METRIC_mc_delete_hits,
+	METRIC_mc_delete_misses, METRIC_mc_incr_hits, METRIC_mc_incr_misses,
+	METRIC_mc_decr_hits, METRIC_mc_decr_misses, METRIC_mc_cas_hits, METRIC_mc_cas_misses,
+	METRIC_mc_cas_badval, METRIC_mc_store_too_large, METRIC_mc_store_no_memory,
+};
+
+static void stats_reset(struct conn *c)
+{
+	for (size_t i = 0; i < sizeof(resettable) / sizeof(resettable[0]); i++)
+		__atomic_store_n(&baseline[resettable[i]], metric_total(resettable[i]),
+				 __ATOMIC_RELAXED);
+	buf_append(&c->out, "RESET\r\n", 7);
+}
+
 static void stat_u64(struct conn *c, const char *name, uint64_t v)
 {
 	buf_appendf(&c->out, "STAT %s %" PRIu64 "\r\n", name, v);
@@ -72,17 +102,17 @@ static void stats_general(struct conn *c)
 		    (long)ru.ru_stime.tv_usec);
 	/* Connections and bytes count both protocols: one engine serves them. */
 	stat_u64(c, "curr_connections", metric_total(METRIC_connected_clients));
-	stat_u64(c, "total_connections", metric_total(METRIC_connections_received));
+	stat_u64(c, "total_connections", counter(METRIC_connections_received));
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		stat_u64(c, counters[i].name, metric_total(counters[i].id));
-	stat_u64(c, "bytes_read", metric_total(METRIC_net_input_bytes));
-	stat_u64(c, "bytes_written", metric_total(METRIC_net_output_bytes));
+		stat_u64(c, counters[i].name, counter(counters[i].id));
+	stat_u64(c, "bytes_read", counter(METRIC_net_input_bytes));
+	stat_u64(c, "bytes_written", counter(METRIC_net_output_bytes));
 	/* maxmemory; 0 means no limit (memcached has no such setting). */
 	stat_u64(c, "limit_maxbytes", (uint64_t)opt_int(OPT_maxmemory));
 	stat_u64(c, "threads", steer_workers());
 	stat_u64(c, "bytes", storage_used_memory());
 	stat_u64(c, "curr_items", storage_keys());
-	stat_u64(c, "total_items", metric_total(METRIC_mc_total_items));
+	stat_u64(c, "total_items", counter(METRIC_mc_total_items));
 	/* The engine does not evict yet (maxmemory is not enforced). */
 	stat_u64(c, "evictions", 0);
 }
@@ -131,6 +161,10 @@ void mc_stats_finish(struct conn *c)
 	if (g->p == NULL) {
 		stats_general(c);
 		buf_append(&c->out, "END\r\n", 5);
+		return;
+	}
+	if (g->len == 5 && memcmp(g->p, "reset", 5) == 0) {
+		stats_reset(c);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

@@ -347,6 +347,7 @@ SCRIPTS = {
         b"flush_all x\r\n",
         b"flush_all 1 2 3\r\n",
         b"stats nosuchgroup\r\n",
+        b"stats reset\r\n",
         b"mx @a\r\n",
         b"m\r\n",
     ],
@@ -642,6 +643,10 @@ def test_stats_values(servers):
         assert int(after["pid"]) > 0 and int(after["threads"]) == 3
         assert abs(int(after["time"]) - time.time()) < 5
         assert c.exchange(b"stats items\r\n") == b"STAT items:1:number 1\r\nEND\r\n"
+        assert c.exchange(b"stats reset\r\n") == b"RESET\r\n"
+        reset = stats()
+        assert reset["cmd_get"] == "0" and reset["total_items"] == "0"
+        assert reset["curr_items"] == "1"
         c.exchange(b"flush_all\r\n")
         assert c.exchange(b"stats items\r\n") == b"END\r\n"
         assert re.fullmatch(rb"STAT (\d+):state conn_parse_cmd\r\n"
