@@ -565,6 +565,16 @@ SCRIPTS = {
         b"mg @a v\r\n",
         b"ma\r\n",
     ],
+    "pipeline": [
+        # Many commands in one send, keys on every worker: replies in order.
+        b"".join(b"set @k%d 0 0 2\r\nv%d\r\n" % (i, i % 10) for i in range(40)) +
+        b"get " + b" ".join(b"@k%d" % i for i in range(45)) + b"\r\n" +
+        b"".join(b"mg @k%d v k q\r\nma @n%d N0 J%d v\r\nmd @k%d q\r\n" % (i, i, i, i)
+                 for i in range(45)) +
+        b"gets @k1 @n1\r\nincr @n2 5\r\nappend @n3 0 0 1\r\n0\r\nget @n3\r\n",
+        b"ms tmetaseta 1 b\r\nx\r\n",
+        b"ms @a 1 T-1 q\r\nx\r\nmg @a v\r\n",
+    ],
     "meta_misc": [
         b"mn\r\n",
         b"mn a b c\r\n",

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "dataplane/buf.h"
+#include "dataplane/proto/base64.h"
 #include "dataplane/proto/mc_parse.h"
 #include "platform/status.h"
 #include "split_feed.h"
@@ -696,6 +697,39 @@ static void test_item_size_boundary(void **state)
 	check("ms YWJj 1048514 b\r\n", "END rest=19 need=1048535 sw=0\n");
 }
 
+/* base64 as memcached's base64.c: RFC 4648 vectors, every length round
+ * trip, and its lenient decoding (bytes outside the alphabet skipped). */
+static void test_base64(void **state)
+{
+	static const char *const vec[][2] = {
+		{ "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+	char in[64], enc[BASE64_ENCODED_LEN(64)], dec[sizeof(enc)];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		size_t n = base64_encode(vec[i][0], strlen(vec[i][0]), enc);
+		assert_int_equal(n, strlen(vec[i][1]));
+		assert_memory_equal(enc, vec[i][1], n);
+		assert_int_equal(base64_decode(enc, n, dec), strlen(vec[i][0]));
+		assert_memory_equal(dec, vec[i][0], strlen(vec[i][0]));
+	}
+	for (size_t len = 1; len <= sizeof(in); len++) {
+		for (size_t i = 0; i < len; i++)
+			in[i] = (char)(i * 37 + len);
+		size_t n = base64_encode(in, len, enc);
+		assert_int_equal(n, BASE64_ENCODED_LEN(len));
+		assert_int_equal(base64_decode(enc, n, dec), len);
+		assert_memory_equal(dec, in, len);
+	}
+	assert_int_equal(base64_decode("Zm 9\nv", 6, dec), 3);
+	assert_int_equal(base64_decode("Zm9", 3, dec), 0);
+	assert_int_equal(base64_decode("", 0, dec), 0);
+	assert_int_equal(base64_decode("Z===", 4, dec), 0);
+	assert_int_equal(base64_decode("Zg==Zm9v", 8, dec), 1);   /* stops after padding */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_meta_noop_debug),
 		cmocka_unit_test(test_meta_hostile),
 		cmocka_unit_test(test_item_size_boundary),
+		cmocka_unit_test(test_base64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
