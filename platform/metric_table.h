@@ -39,6 +39,48 @@
 	X(evicted_keys, "evicted_keys_total", METRIC_COUNTER, \
 	  "Keys removed to stay under maxmemory (Redis evicted_keys, ElastiCache Evictions)") \
 	X(expired_keys, "expired_keys_total", METRIC_COUNTER, \
-	  "Keys removed because their expiry passed, on access or by active expiry (Redis expired_keys)")
+	  "Keys removed because their expiry passed, on access or by active expiry (Redis expired_keys)") \
+	X(mc_cmd_get, "memcache_cmd_get_total", METRIC_COUNTER, \
+	  "memcached: keys asked for by get, gets, gat, gats, mg") \
+	X(mc_get_hits, "memcache_get_hits_total", METRIC_COUNTER, \
+	  "memcached: keys found by get, gets, mg") \
+	X(mc_get_misses, "memcache_get_misses_total", METRIC_COUNTER, \
+	  "memcached: keys not found by get, gets, mg") \
+	X(mc_cmd_set, "memcache_cmd_set_total", METRIC_COUNTER, \
+	  "memcached: storage commands (set add replace append prepend cas ms)") \
+	X(mc_total_items, "memcache_total_items_total", METRIC_COUNTER, \
+	  "memcached: items stored") \
+	X(mc_cmd_flush, "memcache_cmd_flush_total", METRIC_COUNTER, \
+	  "memcached: flush_all commands") \
+	X(mc_cmd_touch, "memcache_cmd_touch_total", METRIC_COUNTER, \
+	  "memcached: keys touched by touch, gat, gats, mg T") \
+	X(mc_touch_hits, "memcache_touch_hits_total", METRIC_COUNTER, \
+	  "memcached: touched keys found") \
+	X(mc_touch_misses, "memcache_touch_misses_total", METRIC_COUNTER, \
+	  "memcached: touched keys not found") \
+	X(mc_cmd_meta, "memcache_cmd_meta_total", METRIC_COUNTER, \
+	  "memcached: me (meta debug) commands") \
+	X(mc_delete_hits, "memcache_delete_hits_total", METRIC_COUNTER, \
+	  "memcached: delete and md of a key found") \
+	X(mc_delete_misses, "memcache_delete_misses_total", METRIC_COUNTER, \
+	  "memcached: delete and md of a key not found") \
+	X(mc_incr_hits, "memcache_incr_hits_total", METRIC_COUNTER, \
+	  "memcached: incr and ma increments of a key found") \
+	X(mc_incr_misses, "memcache_incr_misses_total", METRIC_COUNTER, \
+	  "memcached: incr and ma increments of a key not found") \
+	X(mc_decr_hits, "memcache_decr_hits_total", METRIC_COUNTER, \
+	  "memcached: decr and ma decrements of a key found") \
+	X(mc_decr_misses, "memcache_decr_misses_total", METRIC_COUNTER, \
+	  "memcached: decr and ma decrements of a key not found") \
+	X(mc_cas_hits, "memcache_cas_hits_total", METRIC_COUNTER, \
+	  "memcached: cas stores whose unique matched") \
+	X(mc_cas_misses, "memcache_cas_misses_total", METRIC_COUNTER, \
+	  "memcached: cas stores of a key not found") \
+	X(mc_cas_badval, "memcache_cas_badval_total", METRIC_COUNTER, \
+	  "memcached: cas stores refused because the unique changed") \
+	X(mc_store_too_large, "memcache_store_too_large_total", METRIC_COUNTER, \
+	  "memcached: values refused as over the item size limit") \
+	X(mc_store_no_memory, "memcache_store_no_memory_total", METRIC_COUNTER, \
+	  "memcached: stores that failed for lack of memory")
 
 #endif

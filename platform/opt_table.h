@@ -69,6 +69,8 @@
 	  "GET of a key another worker owns: read its table under RCU here (rcu), or send the request to the owner (message)") \
 	X(enable_debug_command, "enable-debug-command", OPT_ENUM, "no", 0, 0, "no|yes|local", 0, \
 	  "allow DEBUG (it can stall a worker): no, yes, or local (loopback clients only)") \
+	X(memcache_with_requirepass, "memcache-with-requirepass", OPT_BOOL, "no", 0, 0, "", 0, \
+	  "open memcache-port even when requirepass is set; memcached's text protocol has no password, so by default it stays closed") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \
 	  "seconds between TCP keepalive probes on client connections, 0 = off") \
 	X(dpdk_args, "dpdk-args", OPT_STR, "--no-huge -m 512 --no-pci --vdev=net_tap0,iface=slip0", 0, 0, "", 0, \
