@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP receive path and state machine (RFC 9293 3.10.7), RFC 5961 checks,
+ * congestion control on ACK arrival (RFC 5681, NewReno RFC 6582), RTO
+ * estimation (RFC 6298), reassembly, and the timers.
+ *
+ *   SYN -> SYN-RCVD -ACK-> ESTABLISHED -FIN-> CLOSE-WAIT -close-> LAST-ACK -ACK-> gone
+ *                            |close
+ *                            v
+ *                       FIN-WAIT-1 -ACK-> FIN-WAIT-2 -FIN-> TIME-WAIT -2MSL-> gone
+ *                            |FIN
+ *                            v
+ *                         CLOSING -ACK-> TIME-WAIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/net/tcp_priv.h"
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void tcp_config_default(struct tcp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_conns = 16384;
+	cfg->syn_backlog = 512;
+	cfg->rcvbuf = 256 * 1024;
+	cfg->sndbuf = 256 * 1024;
+	cfg->mtu = 1500;
+	cfg->time_wait_us = 60u * 1000 * 1000;    /* 2*MSL as Linux: 60 s */
+	cfg->delack_us = 40 * 1000;               /* Linux's minimum delayed ACK */
+	cfg->isn_secret = 0x9e3779b97f4a7c15ull;
+}
+
+struct tcp_stack *tcp_stack_create(const struct tcp_config *cfg, struct net_if *nif,
+				   const struct tcp_ops *ops, void *io)
+{
+	struct tcp_stack *ts = calloc(1, sizeof(*ts));
+
+	if (ts == NULL)
+		return NULL;
+	ts->cfg = *cfg;
+	if (ts->cfg.mtu < 576)
+		ts->cfg.mtu = 576;
+	ts->nif = nif;
+	ts->ops = *ops;
+	ts->io = io;
+	ts->marked_tail = &ts->marked;
+	ts->next_timer = UINT64_MAX;
+	return ts;
+}
+
+const struct tcp_stats *tcp_stats_local(const struct tcp_stack *ts) { return &ts->stats; }
+
+/* ---- flow table ---- */
+
+static unsigned flow_hash(uint32_t rip, uint16_t rport, uint16_t lport)
+{
+	uint64_t h = ((uint64_t)rip << 32 | (uint32_t)rport << 16 | lport) * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(h >> 52) & (TCP_HASH_BUCKETS - 1);
+}
+
+static struct tcp_conn *flow_find(struct tcp_stack *ts, uint32_t rip, uint16_t rport,
+				  uint16_t lport)
+{
+	for (struct tcp_conn *tc = ts->buckets[flow_hash(rip, rport, lport)]; tc; tc = tc->hnext)
+		if (tc->rip == rip && tc->rport == rport && tc->lport == lport)
+			return tc;
+	return NULL;
+}
+
+static void flow_unlink(struct tcp_stack *ts, struct tcp_conn *tc)
+{
+	struct tcp_conn **pp = &ts->buckets[flow_hash(tc->rip, tc->rport, tc->lport)];
+
+	while (*pp != NULL && *pp != tc)
+		pp = &(*pp)->hnext;
+	if (*pp == tc)
+		*pp = tc->hnext;
+	if (tc->prev)
+		tc->prev->next = tc->next;
+	else
+		ts->all = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+}
+
+static void ooo_free(struct tcp_conn *tc)
+{
+	for (struct tcp_ooo *o = tc->ooo, *n; o; o = n) {
+		n = o->next;
+		free(o);
+	}
+	tc->ooo = NULL;
+	tc->ooo_n = 0;
+}
+
+static void conn_free(struct tcp_conn *tc)
+{
+	ooo_free(tc);
+	free(tc->sbuf);
+	free(tc);
+}
+
+void tcp_mark(struct tcp_conn *tc)
+{
+	struct tcp_stack *ts = tc->ts;
+
+	if (tc->marked)
+		return;
+	tc->marked = true;
+	tc->mnext = NULL;
+	*ts->marked_tail = tc;
+	ts->marked_tail = &tc->mnext;
+}
+
+static void set_state(struct tcp_conn *tc, uint8_t st)
+{
+	struct tcp_stats *s = &tc->ts->stats;
+
+	if (tc->state == TCPS_SYN_RCVD)
+		s->conns_syn_rcvd--;
+	if (tc->state == TCPS_TIME_WAIT)
+		s->conns_time_wait--;
+	tc->state = st;
+	if (st == TCPS_SYN_RCVD)
+		s->conns_syn_rcvd++;
+	if (st == TCPS_TIME_WAIT)
+		s->conns_time_wait++;
+}
+
+/*
+ * Gone from the flow table now; the memory goes at the next flush, since
+ * the mark list may still point at it. reset: counted as reset, not closed.
+ */
+static void conn_destroy(struct tcp_conn *tc, bool reset)
+{
+	struct tcp_stack *ts = tc->ts;
+	bool was_open = tc->state != TCPS_SYN_RCVD;
+	void *app = tc->app;
+
+	flow_unlink(ts, tc);
+	set_state(tc, TCPS_CLOSED);
+	ts->stats.conns_current--;
+	if (was_open && reset)
+		ts->stats.conns_reset++;
+	else if (was_open)
+		ts->stats.conns_closed++;
+	tc->app = NULL;
+	if (app != NULL)
+		ts->ops.closed(app);
+	tcp_mark(tc);   /* freed by the flush */
+}
+
+static void send_rst_for(struct tcp_conn *tc)
+{
+	tcp_emit_raw(tc->ts, tc->rmac, tc->lip, tc->rip, tc->lport, tc->rport, tc->snd_nxt, 0,
+		     TCP_RST, 0, NULL, 0, NULL, 0);
+	tc->ts->stats.rst_sent++;
+}
+
+void tcp_stack_destroy(struct tcp_stack *ts)
+{
+	if (ts == NULL)
+		return;
+	while (ts->all != NULL)
+		conn_destroy(ts->all, true);
+	for (struct tcp_conn *tc = ts->marked, *n; tc; tc = n) {
+		n = tc->mnext;
+		if (tc->state == TCPS_CLOSED)
+			conn_free(tc);
+	}
+	free(ts);
+}
+
+/* ---- segments in ---- */
+
+struct seg {
+	uint32_t seq, ack, len;     /* len: data bytes */
+	uint16_t sport, dport, win, mss;
+	uint8_t flags, wscale;      /* wscale 0xff: no option */
+	const uint8_t *data;
+};
+
+static bool parse_seg(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
+		      struct seg *s)
+{
+	const uint8_t *th = frame + l4->l4_off;
+	unsigned hl;
+	uint32_t sum;
+
+	if (l4->l4_len < TCP_HDR_MIN || (hl = (unsigned)(th[12] >> 4) * 4) < TCP_HDR_MIN ||
+	    hl > l4->l4_len) {
+		ts->stats.drop_bad_header++;
+		return false;
+	}
+	sum = (l4->src_ip >> 16) + (l4->src_ip & 0xffff) + (l4->dst_ip >> 16) +
+	      (l4->dst_ip & 0xffff) + 6 + l4->l4_len;
+	if (net_csum_fold(net_csum_add(sum, th, l4->l4_len)) != 0xffff) {
+		ts->stats.drop_bad_checksum++;
+		return false;
+	}
+	s->sport = rd16(th);
+	s->dport = rd16(th + 2);
+	s->seq = rd32(th + 4);
+	s->ack = rd32(th + 8);
+	s->flags = th[13] & 0x3f;
+	s->win = rd16(th + 14);
+	s->data = th + hl;
+	s->len = l4->l4_len - hl;
+	s->mss = 0;
+	s->wscale = 0xff;
+	/* Options matter only on a SYN (MSS, window scale). */
+	for (unsigned i = TCP_HDR_MIN; (s->flags & TCP_SYN) && i < hl;) {
+		uint8_t kind = th[i], olen;
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hl || (olen = th[i + 1]) < 2 || i + olen > hl)
+			break;
+		if (kind == 2 && olen == 4)
+			s->mss = rd16(th + i + 2);
+		else if (kind == 3 && olen == 3)
+			s->wscale = th[i + 2] > 14 ? 14 : th[i + 2];   /* RFC 7323 2.3 */
+		i += olen;
+	}
+	return true;
+}
+
+/* RST for a segment that has no connection (RFC 9293 3.10.7.1). */
+static void rst_reply(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
+		      const struct seg *s)
+{
+	if (s->flags & TCP_RST)
+		return;
+	if (s->flags & TCP_ACK)
+		tcp_emit_raw(ts, frame + 6, l4->dst_ip, l4->src_ip, s->dport, s->sport, s->ack, 0,
+			     TCP_RST, 0, NULL, 0, NULL, 0);
+	else
+		tcp_emit_raw(ts, frame + 6, l4->dst_ip, l4->src_ip, s->dport, s->sport, 0,
+			     s->seq + s->len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN),
+			     TCP_RST | TCP_ACK, 0, NULL, 0, NULL, 0);
+	ts->stats.rst_sent++;
+}
+
+static bool port_served(const struct tcp_stack *ts, uint16_t port)
+{
+	for (unsigned i = 0; i < sizeof(ts->cfg.ports) / sizeof(ts->cfg.ports[0]); i++)
+		if (port != 0 && ts->cfg.ports[i] == port)
+			return true;
+	return false;
+}
+
+/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. */
+static uint32_t make_isn(const struct tcp_stack *ts, uint32_t rip, uint16_t rport,
+			 uint16_t lport, uint64_t now_us)
+{
+	uint64_t h = ts->cfg.isn_secret ^ ((uint64_t)rip << 32 | (uint32_t)rport << 16 | lport);
+
+	h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull; h ^= h >> 33;
+	return (uint32_t)h + (uint32_t)(now_us / 4);
+}
+
+static void listen_syn(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
+		       const struct seg *s, uint64_t now_us)
+{
+	struct tcp_conn *tc;
+	unsigned b;
+
+	if (ts->stats.conns_syn_rcvd >= ts->cfg.syn_backlog) {
+		ts->stats.drop_syn_backlog++;     /* the client retries its SYN */
+		return;
+	}
+	if (ts->stats.conns_current >= ts->cfg.max_conns) {
+		ts->stats.drop_conn_limit++;
+		return;
+	}
+	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
+		ts->stats.drop_no_buffer++;
+		return;
+	}
+	tc->ts = ts;
+	tc->lip = l4->dst_ip;
+	tc->rip = l4->src_ip;
+	tc->lport = s->dport;
+	tc->rport = s->sport;
+	memcpy(tc->rmac, frame + 6, 6);
+	tc->irs = s->seq;
+	tc->rcv_nxt = s->seq + 1;
+	tc->iss = make_isn(ts, tc->rip, tc->rport, tc->lport, now_us);
+	tc->snd_una = tc->snd_nxt = tc->iss;
+	tc->snd_max = tc->iss + 1;
+	tc->ws_ok = s->wscale != 0xff;
+	tc->snd_wscale = tc->ws_ok ? s->wscale : 0;
+	tc->rcv_wscale = tc->ws_ok ? TCP_WSCALE : 0;
+	tc->mss = s->mss ? s->mss : TCP_DEFAULT_MSS;
+	if (tc->mss > ts->cfg.mtu - NET_IPV4_MIN - TCP_HDR_MIN)
+		tc->mss = (uint16_t)(ts->cfg.mtu - NET_IPV4_MIN - TCP_HDR_MIN);
+	if (tc->mss < 64)
+		tc->mss = 64;
+	tc->rto = TCP_RTO_INIT_US;
+	tc->state = TCPS_CLOSED;
+	set_state(tc, TCPS_SYN_RCVD);
+	b = flow_hash(tc->rip, tc->rport, tc->lport);
+	tc->hnext = ts->buckets[b];
+	ts->buckets[b] = tc;
+	tc->next = ts->all;
+	if (ts->all)
+		ts->all->prev = tc;
+	ts->all = tc;
+	ts->stats.conns_current++;
+	tcp_send_synack(tc, now_us);
+}
+
+/* RFC 6298 2.2/2.3 on one sample. */
+static void rtt_sample(struct tcp_conn *tc, uint32_t r)
+{
+	if (r == 0)
+		r = 1;
+	if (tc->srtt == 0) {
+		tc->srtt = r;
+		tc->rttvar = r / 2;
+	} else {
+		uint32_t d = tc->srtt > r ? tc->srtt - r : r - tc->srtt;
+		tc->rttvar = (3 * tc->rttvar + d) / 4;
+		tc->srtt = (7 * tc->srtt + r) / 8;
+	}
+	tc->rto = tc->srtt + max_u32(1000, 4 * tc->rttvar);   /* G = 1 ms */
+	if (tc->rto < TCP_RTO_MIN_US)
+		tc->rto = TCP_RTO_MIN_US;
+	if (tc->rto > TCP_RTO_MAX_US)
+		tc->rto = TCP_RTO_MAX_US;
+}
+
+static uint32_t flight(const struct tcp_conn *tc) { return tc->snd_max - tc->snd_una; }
+
+static void send_buf_consume(struct tcp_conn *tc, uint32_t n)
+{
+	if (n > tc->slen)
+		n = tc->slen;
+	tc->shead += n;
+	tc->slen -= n;
+	if (tc->slen == 0)
+		tc->shead = 0;
+}
+
+/* A challenge ACK (RFC 5961 3.2, 4.2): the sender proves it sees our flow. */
+static void challenge_ack(struct tcp_conn *tc, uint64_t now_us)
+{
+	tc->ts->stats.challenge_acks++;
+	tcp_emit(tc, tc->snd_nxt, 0, NULL, 0, now_us);
+}
+
+/* Returns false when the connection is gone. */
+static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+{
+	uint32_t win = (uint32_t)s->win << tc->snd_wscale, old_wnd = tc->snd_wnd;
+	uint32_t acked;
+
+	/* RFC 5961 5.2: ACKs older than the peer's largest window are blind. */
+	if (seq_lt(s->ack, tc->snd_una - tc->max_wnd)) {
+		challenge_ack(tc, now_us);
+		return false;
+	}
+	if (seq_gt(s->ack, tc->snd_max)) {
+		tc->ack_now = true;
+		tcp_mark(tc);
+		return false;
+	}
+	if (seq_lt(tc->snd_wl1, s->seq) || (tc->snd_wl1 == s->seq && seq_le(tc->snd_wl2, s->ack))) {
+		bool grew = win > tc->snd_wnd;
+		tc->snd_wnd = win;
+		tc->snd_wl1 = s->seq;
+		tc->snd_wl2 = s->ack;
+		tc->max_wnd = max_u32(tc->max_wnd, win);
+		if (grew) {
+			if (tc->persist) {
+				tc->persist = false;
+				tc->t_rto = 0;
+				tc->backoff = 0;
+			}
+			tcp_mark(tc);
+		}
+	}
+	if (seq_le(s->ack, tc->snd_una)) {
+		/* RFC 5681 dup ACK: nothing new, no data, same window, data out. */
+		if (s->ack == tc->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
+		    flight(tc) > 0 && win == old_wnd && !tc->persist) {
+			tc->dupacks++;
+			if (tc->dupacks == 3 && !tc->in_recovery &&
+			    seq_gt(s->ack - 1, tc->recover - 1)) {
+				/* Fast retransmit (RFC 6582 3.2 step 2) */
+				tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
+				tc->recover = tc->snd_max;
+				tc->in_recovery = true;
+				tc->ts->stats.fast_retransmits++;
+				tcp_retransmit_one(tc, now_us);
+				tc->cwnd = tc->ssthresh + 3u * tc->mss;
+			} else if (tc->dupacks > 3 && tc->in_recovery) {
+				tc->cwnd += tc->mss;      /* each dup ACK: one segment left */
+				tcp_mark(tc);
+			}
+		}
+		return true;
+	}
+	acked = s->ack - tc->snd_una;
+	if (tc->timing && seq_gt(s->ack, tc->rtt_seq)) {
+		tc->timing = false;
+		rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
+	}
+	tc->backoff = 0;
+	/* The FIN's sequence number is not a buffered byte. */
+	send_buf_consume(tc, acked);
+	tc->snd_una = s->ack;
+	if (seq_lt(tc->snd_nxt, tc->snd_una))
+		tc->snd_nxt = tc->snd_una;
+	if (tc->in_recovery) {
+		if (seq_ge(s->ack, tc->recover)) {
+			/* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
+			tc->in_recovery = false;
+			tc->cwnd = min_u32(tc->ssthresh, max_u32(flight(tc), tc->mss) + tc->mss);
+		} else {
+			/* Partial ACK: the next hole is lost too. */
+			tcp_retransmit_one(tc, now_us);
+			tc->cwnd = tc->cwnd > acked ? tc->cwnd - acked : 0;
+			tc->cwnd += tc->mss;
+		}
+	} else if (tc->cwnd < tc->ssthresh) {
+		tc->cwnd += min_u32(acked, tc->mss);                 /* slow start */
+	} else {
+		tc->cwnd += max_u32(1, (uint32_t)((uint64_t)tc->mss * tc->mss / tc->cwnd));
+	}
+	tc->dupacks = 0;
+	if (tc->snd_una == tc->snd_max) {
+		tc->t_rto = 0;
+		tc->persist = false;
+	} else {
+		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+	}
+	tcp_mark(tc);
+	return true;
+}
+
+static void deliver(struct tcp_conn *tc, const uint8_t *p, uint32_t n)
+{
+	tc->rcv_nxt += n;
+	tc->ts->stats.bytes_in += n;
+	if (tc->app != NULL && n > 0)
+		tc->ts->ops.recv(tc->app, p, n);
+}
+
+/* Hand over queued segments that are now in order. */
+static void ooo_drain(struct tcp_conn *tc)
+{
+	while (tc->ooo != NULL && seq_le(tc->ooo->seq, tc->rcv_nxt)) {
+		struct tcp_ooo *o = tc->ooo;
+		uint32_t end = o->seq + o->len;
+
+		if (seq_gt(end, tc->rcv_nxt)) {
+			uint32_t skip = tc->rcv_nxt - o->seq;
+			deliver(tc, o->data + skip, o->len - skip);
+		}
+		tc->ooo = o->next;
+		tc->ooo_n--;
+		free(o);
+	}
+}
+
+static void ooo_insert(struct tcp_conn *tc, uint32_t seq, const uint8_t *p, uint32_t n)
+{
+	struct tcp_ooo **pp = &tc->ooo, *o;
+
+	while (*pp != NULL && seq_lt((*pp)->seq, seq))
+		pp = &(*pp)->next;
+	/* Already have it (a duplicate of a queued segment)? */
+	if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n) {
+		tc->ts->stats.dup_segments++;
+		return;
+	}
+	if (tc->ooo_n >= TCP_OOO_MAX || (o = malloc(sizeof(*o) + n)) == NULL) {
+		tc->ts->stats.drop_ooo_full++;   /* the sender retransmits it */
+		return;
+	}
+	o->seq = seq;
+	o->len = n;
+	memcpy(o->data, p, n);
+	o->next = *pp;
+	*pp = o;
+	tc->ooo_n++;
+	tc->ts->stats.ooo_segments++;
+}
+
+static void fin_in(struct tcp_conn *tc, uint64_t now_us)
+{
+	tc->fin_rcvd_pending = false;
+	tc->rcv_nxt++;
+	tc->ack_now = true;
+	switch (tc->state) {
+	case TCPS_ESTABLISHED:
+		set_state(tc, TCPS_CLOSE_WAIT);
+		if (tc->app != NULL)
+			tc->ts->ops.eof(tc->app);
+		break;
+	case TCPS_FIN_WAIT_1:
+		/* Our FIN not yet acknowledged: simultaneous close. */
+		set_state(tc, TCPS_CLOSING);
+		break;
+	case TCPS_FIN_WAIT_2:
+		set_state(tc, TCPS_TIME_WAIT);
+		tcp_timer_arm(tc->ts, &tc->t_wait, now_us + tc->ts->cfg.time_wait_us);
+		break;
+	default:
+		break;
+	}
+	tcp_mark(tc);
+}
+
+/* Data and FIN of an acceptable segment (RFC 9293 3.10.7.4, 7th/8th). */
+static void data_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+{
+	uint32_t seq = s->seq, n = s->len, wnd_end = tc->rcv_adv;
+	const uint8_t *p = s->data;
+	bool fin = (s->flags & TCP_FIN) != 0;
+
+	if (tc->state != TCPS_ESTABLISHED && tc->state != TCPS_FIN_WAIT_1 &&
+	    tc->state != TCPS_FIN_WAIT_2)
+		n = 0, fin = false;   /* the peer already sent FIN: nothing more counts */
+	if (seq_lt(wnd_end, tc->rcv_nxt))
+		wnd_end = tc->rcv_nxt;
+	if (n > 0 && seq_lt(seq, tc->rcv_nxt)) {          /* overlap at the front */
+		uint32_t skip = tc->rcv_nxt - seq;
+		if (skip >= n) {
+			n = 0;
+			tc->ts->stats.dup_segments++;
+		} else {
+			p += skip;
+			n -= skip;
+		}
+		seq = tc->rcv_nxt;
+		tc->ack_now = true;
+	}
+	if (n > 0 && seq_gt(seq + n, wnd_end)) {          /* beyond the window: trim */
+		n = seq_gt(wnd_end, seq) ? wnd_end - seq : 0;
+		fin = false;
+		tc->ack_now = true;
+	}
+	if (fin && !tc->fin_rcvd_pending) {
+		tc->fin_rcvd_pending = true;
+		tc->fin_rcvd_seq = s->seq + s->len;
+	}
+	if (n > 0) {
+		if (seq == tc->rcv_nxt) {
+			bool had_ooo = tc->ooo != NULL;
+			deliver(tc, p, n);
+			ooo_drain(tc);
+			/* Every second full segment is ACKed at once (RFC 5681 4.2);
+			 * an ACK that fills a hole goes at once too (RFC 5681 4.2). */
+			if (++tc->segs_unacked >= 2 || had_ooo)
+				tc->ack_now = true;
+			else if (tc->t_delack == 0)
+				tcp_timer_arm(tc->ts, &tc->t_delack, now_us + tc->ts->cfg.delack_us);
+		} else {
+			ooo_insert(tc, seq, p, n);
+			tc->ack_now = true;       /* a dup ACK drives fast retransmit */
+		}
+		tcp_mark(tc);
+	}
+	if (tc->fin_rcvd_pending && tc->fin_rcvd_seq == tc->rcv_nxt)
+		fin_in(tc, now_us);
+	else if (tc->fin_rcvd_pending)
+		tc->ack_now = true, tcp_mark(tc);
+}
+
+static void established_from_syn_rcvd(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+{
+	struct tcp_stack *ts = tc->ts;
+
+	set_state(tc, TCPS_ESTABLISHED);
+	tc->snd_una = tc->snd_nxt = tc->snd_max = s->ack;
+	tc->snd_wnd = (uint32_t)s->win << tc->snd_wscale;
+	tc->max_wnd = tc->snd_wnd;
+	tc->snd_wl1 = s->seq;
+	tc->snd_wl2 = s->ack;
+	tc->cwnd = 10u * tc->mss;              /* RFC 6928 */
+	tc->ssthresh = UINT32_MAX / 2;
+	tc->recover = s->ack;
+	tc->t_rto = 0;
+	(void)now_us;   /* no RTT sample from the handshake: the first data ACK gives one */
+	tc->backoff = 0;
+	tc->rto = TCP_RTO_INIT_US;
+	ts->stats.conns_opened++;
+	tc->app = ts->ops.accept(ts->io, tc, tc->lport);
+	if (tc->app == NULL) {
+		send_rst_for(tc);
+		conn_destroy(tc, true);
+	}
+}
+
+void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
+		     uint64_t now_us)
+{
+	struct seg s;
+	struct tcp_conn *tc;
+	uint32_t rcv_wnd;
+
+	ts->stats.segs_in++;
+	if (!parse_seg(ts, frame, l4, &s))
+		return;
+	tc = flow_find(ts, l4->src_ip, s.sport, s.dport);
+	/* A new SYN on a TIME-WAIT flow with a higher sequence reopens it
+	 * (RFC 9293 3.10.7.4 note, as BSD and Linux do). */
+	if (tc != NULL && tc->state == TCPS_TIME_WAIT && (s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) ==
+	    TCP_SYN && seq_gt(s.seq, tc->rcv_nxt)) {
+		conn_destroy(tc, false);
+		tc = NULL;
+	}
+	if (tc == NULL) {
+		if (!port_served(ts, s.dport) || (s.flags & (TCP_RST | TCP_ACK)) ||
+		    !(s.flags & TCP_SYN)) {
+			if (!(s.flags & TCP_RST))
+				ts->stats.drop_no_conn++;
+			rst_reply(ts, frame, l4, &s);
+			return;
+		}
+		listen_syn(ts, frame, l4, &s, now_us);
+		return;
+	}
+	memcpy(tc->rmac, frame + 6, 6);
+
+	if (tc->state == TCPS_SYN_RCVD) {
+		if (s.flags & TCP_RST) {
+			if (seq_ge(s.seq, tc->rcv_nxt) && seq_lt(s.seq, tc->rcv_adv)) {
+				ts->stats.rst_received++;
+				conn_destroy(tc, true);
+			} else {
+				ts->stats.rst_ignored++;
+			}
+			return;
+		}
+		if (s.flags & TCP_SYN) {
+			if (s.seq == tc->irs)         /* our SYN-ACK was lost */
+				tcp_send_synack(tc, now_us);
+			else
+				challenge_ack(tc, now_us);
+			return;
+		}
+		if (!(s.flags & TCP_ACK))
+			return;
+		if (s.ack != tc->iss + 1) {
+			rst_reply(ts, frame, l4, &s);
+			return;
+		}
+		established_from_syn_rcvd(tc, &s, now_us);
+		if (tc->state == TCPS_CLOSED)
+			return;
+		data_in(tc, &s, now_us);
+		return;
+	}
+
+	/* Synchronized states. 1: is the segment in the window? */
+	rcv_wnd = seq_gt(tc->rcv_adv, tc->rcv_nxt) ? tc->rcv_adv - tc->rcv_nxt : 0;
+	if (s.flags & TCP_RST) {
+		/* RFC 5961 3.2: only the exact next sequence resets. */
+		if (s.seq == tc->rcv_nxt) {
+			ts->stats.rst_received++;
+			conn_destroy(tc, true);
+		} else if (seq_gt(s.seq, tc->rcv_nxt) && seq_lt(s.seq, tc->rcv_nxt + rcv_wnd)) {
+			challenge_ack(tc, now_us);
+		} else {
+			ts->stats.rst_ignored++;
+		}
+		return;
+	}
+	{
+		uint32_t slen = s.len + !!(s.flags & TCP_SYN) + !!(s.flags & TCP_FIN);
+		bool ok;
+		if (slen == 0)
+			ok = rcv_wnd == 0 ? s.seq == tc->rcv_nxt :
+			     seq_ge(s.seq, tc->rcv_nxt) && seq_lt(s.seq, tc->rcv_nxt + rcv_wnd);
+		else
+			ok = rcv_wnd == 0 ? false :
+			     (seq_ge(s.seq, tc->rcv_nxt) && seq_lt(s.seq, tc->rcv_nxt + rcv_wnd)) ||
+			     (seq_ge(s.seq + slen - 1, tc->rcv_nxt) &&
+			      seq_lt(s.seq + slen - 1, tc->rcv_nxt + rcv_wnd));
+		/* A zero window still takes ACKs and the peer's probes. */
+		if (!ok && slen > 0 && rcv_wnd == 0 && seq_le(s.seq, tc->rcv_nxt) &&
+		    !(s.flags & TCP_SYN))
+			ok = true;
+		if (!ok && !(s.flags & TCP_SYN)) {
+			ts->stats.drop_out_of_window++;
+			if (slen > 0)
+				ts->stats.dup_segments++;
+			tc->ack_now = true;
+			tcp_mark(tc);
+			return;
+		}
+	}
+	if (s.flags & TCP_SYN) {
+		/* RFC 5961 4.2: any SYN on a synchronized flow. */
+		challenge_ack(tc, now_us);
+		return;
+	}
+	if (!(s.flags & TCP_ACK))
+		return;
+	if (!ack_in(tc, &s, now_us))
+		return;
+	/* Our FIN acknowledged? */
+	if (tc->fin_queued && seq_gt(s.ack, tc->fin_seq)) {
+		switch (tc->state) {
+		case TCPS_FIN_WAIT_1:
+			set_state(tc, TCPS_FIN_WAIT_2);
+			tc->t_rto = 0;
+			tcp_timer_arm(ts, &tc->t_wait, now_us + TCP_FIN_WAIT_2_US);
+			break;
+		case TCPS_CLOSING:
+			set_state(tc, TCPS_TIME_WAIT);
+			tc->t_rto = 0;
+			tcp_timer_arm(ts, &tc->t_wait, now_us + ts->cfg.time_wait_us);
+			break;
+		case TCPS_LAST_ACK:
+			conn_destroy(tc, false);
+			return;
+		default:
+			break;
+		}
+	}
+	if (tc->state == TCPS_TIME_WAIT) {
+		/* A retransmitted FIN: our last ACK was lost. ACK and restart 2MSL. */
+		if (s.flags & TCP_FIN) {
+			tc->ack_now = true;
+			tcp_mark(tc);
+			tcp_timer_arm(ts, &tc->t_wait, now_us + ts->cfg.time_wait_us);
+		}
+		return;
+	}
+	data_in(tc, &s, now_us);
+}
+
+/* ---- app side ---- */
+
+size_t tcp_send_space(const struct tcp_conn *tc)
+{
+	if (tc->fin_queued || tc->state == TCPS_CLOSED)
+		return 0;
+	return tc->slen < tc->ts->cfg.sndbuf ? tc->ts->cfg.sndbuf - tc->slen : 0;
+}
+
+size_t tcp_send(struct tcp_conn *tc, const void *p, size_t n)
+{
+	size_t room = tcp_send_space(tc);
+
+	if (n > room)
+		n = room;
+	if (n == 0)
+		return 0;
+	if (tc->shead + tc->slen + n > tc->scap) {
+		if (tc->shead > 0) {    /* reclaim acknowledged bytes first */
+			memmove(tc->sbuf, tc->sbuf + tc->shead, tc->slen);
+			tc->shead = 0;
+		}
+		if (tc->slen + n > tc->scap) {
+			uint32_t cap = tc->scap ? tc->scap : TCP_SBUF_MIN;
+			uint8_t *nb;
+			while (cap < tc->slen + n)
+				cap *= 2;
+			if (cap > tc->ts->cfg.sndbuf)
+				cap = tc->ts->cfg.sndbuf;
+			if ((nb = realloc(tc->sbuf, cap)) == NULL)
+				return 0;
+			tc->sbuf = nb;
+			tc->scap = cap;
+		}
+	}
+	memcpy(tc->sbuf + tc->shead + tc->slen, p, n);
+	tc->slen += (uint32_t)n;
+	tcp_mark(tc);
+	return n;
+}
+
+void tcp_rx_unread(struct tcp_conn *tc, size_t n)
+{
+	tc->unread = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+void tcp_close(struct tcp_conn *tc)
+{
+	tc->app = NULL;
+	if (tc->state == TCPS_CLOSED || tc->fin_queued)
+		return;
+	tc->fin_queued = true;
+	tc->fin_seq = tc->snd_una + tc->slen;
+	if (tc->state == TCPS_ESTABLISHED)
+		set_state(tc, TCPS_FIN_WAIT_1);
+	else if (tc->state == TCPS_CLOSE_WAIT)
+		set_state(tc, TCPS_LAST_ACK);
+	tcp_mark(tc);
+}
+
+void tcp_abort(struct tcp_conn *tc)
+{
+	tc->app = NULL;
+	if (tc->state == TCPS_CLOSED)
+		return;
+	send_rst_for(tc);
+	conn_destroy(tc, true);
+}
+
+void tcp_flush_local(struct tcp_stack *ts, uint64_t now_us)
+{
+	while (ts->marked != NULL) {
+		struct tcp_conn *tc = ts->marked;
+
+		ts->marked = tc->mnext;
+		if (ts->marked == NULL)
+			ts->marked_tail = &ts->marked;
+		tc->marked = false;
+		if (tc->state == TCPS_CLOSED) {
+			conn_free(tc);
+			continue;
+		}
+		if (tc->app != NULL)
+			ts->ops.pull(tc->app);   /* may queue data, close, or re-mark */
+		if (tc->state != TCPS_CLOSED)
+			tcp_output(tc, now_us);
+		if (tc->state == TCPS_CLOSED && !tc->marked)
+			conn_free(tc);
+	}
+}
+
+/* ---- timers ---- */
+
+static void rto_fire(struct tcp_conn *tc, uint64_t now_us)
+{
+	struct tcp_stack *ts = tc->ts;
+
+	tc->t_rto = 0;
+	if (tc->persist) {
+		/* Zero-window probe: an old sequence number makes the peer
+		 * answer with its current window (as Linux's probe0). */
+		ts->stats.zero_window_probes++;
+		tcp_emit(tc, tc->snd_una - 1, 0, NULL, 0, now_us);
+		if (tc->backoff < TCP_MAX_BACKOFF)
+			tc->backoff++;
+		tcp_timer_arm(ts, &tc->t_rto, now_us + min_u32(TCP_RTO_MAX_US,
+							    tc->rto << tc->backoff));
+		return;
+	}
+	ts->stats.rto_fired++;
+	if (tc->state == TCPS_SYN_RCVD) {
+		if (++tc->backoff > TCP_SYNACK_RETRIES) {
+			ts->stats.conns_timed_out++;
+			conn_destroy(tc, false);
+			return;
+		}
+		tc->rto = min_u32(TCP_RTO_MAX_US, tc->rto * 2);
+		ts->stats.retransmits++;
+		tcp_send_synack(tc, now_us);
+		return;
+	}
+	if (tc->snd_una == tc->snd_max)
+		return;
+	if (++tc->backoff > TCP_MAX_BACKOFF) {
+		ts->stats.conns_timed_out++;
+		send_rst_for(tc);
+		conn_destroy(tc, true);
+		return;
+	}
+	/* RFC 5681 (4): one segment, half the flight as threshold; RFC 6298
+	 * 5.5: back off; Karn: the resent data is not timed. Go back to snd_una. */
+	tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
+	tc->cwnd = tc->mss;
+	tc->rto = min_u32(TCP_RTO_MAX_US, tc->rto * 2);
+	tc->timing = false;
+	tc->in_recovery = false;
+	tc->recover = tc->snd_max;
+	tc->dupacks = 0;
+	tc->snd_nxt = tc->snd_una;
+	tcp_output(tc, now_us);
+	if (tc->t_rto == 0)
+		tcp_timer_arm(ts, &tc->t_rto, now_us + tc->rto);
+}
+
+uint64_t tcp_next_timer_local(const struct tcp_stack *ts) { return ts->next_timer; }
+
+void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (now_us < ts->next_timer)
+		return;
+	for (struct tcp_conn *tc = ts->all, *n; tc != NULL; tc = n) {
+		n = tc->next;
+		if (tc->t_wait && tc->t_wait <= now_us) {
+			tc->t_wait = 0;
+			conn_destroy(tc, false);   /* TIME-WAIT over, or FIN-WAIT-2 gave up */
+			continue;
+		}
+		if (tc->t_delack && tc->t_delack <= now_us) {
+			tc->t_delack = 0;
+			tc->ack_now = true;
+			tcp_mark(tc);
+		}
+		if (tc->t_rto && tc->t_rto <= now_us) {
+			rto_fire(tc, now_us);
+			if (tc->state == TCPS_CLOSED)
+				continue;
+		}
+		if (tc->t_wait && tc->t_wait < next)
+			next = tc->t_wait;
+		if (tc->t_delack && tc->t_delack < next)
+			next = tc->t_delack;
+		if (tc->t_rto && tc->t_rto < next)
+			next = tc->t_rto;
+	}
+	ts->next_timer = next;
+}

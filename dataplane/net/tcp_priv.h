@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inside the TCP stack: connection and stack layout shared by tcp.c (input,
+ * state machine, timers) and tcp_output.c (segment building, transmission).
+ * Not a public header.
+ */
+#ifndef SS_DATAPLANE_NET_TCP_PRIV_H
+#define SS_DATAPLANE_NET_TCP_PRIV_H
+
+#include "dataplane/net/net.h"
+#include "dataplane/net/tcp.h"
+
+#define TCP_HDR_MIN      20
+#define TCP_FIN  0x01
+#define TCP_SYN  0x02
+#define TCP_RST  0x04
+#define TCP_PSH  0x08
+#define TCP_ACK  0x10
+
+#define TCP_HASH_BUCKETS 4096        /* per core; chains are short below ~16k flows */
+#define TCP_OOO_MAX      64          /* out-of-order segments kept per connection */
+#define TCP_RTO_INIT_US  1000000u    /* RFC 6298 2.1 */
+#define TCP_RTO_MIN_US   200000u     /* Linux's floor; RFC 6298's 1 s is too slow on a LAN */
+#define TCP_RTO_MAX_US   60000000u   /* RFC 6298 2.5 */
+#define TCP_MAX_BACKOFF  12          /* retransmissions before the connection is dropped */
+#define TCP_SYNACK_RETRIES 5
+#define TCP_FIN_WAIT_2_US 60000000u  /* a detached half-open flow is not kept forever */
+#define TCP_DEFAULT_MSS  536         /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_WSCALE       4           /* ours: windows up to 1 MB */
+#define TCP_SBUF_MIN     4096
+
+enum tcp_state {
+	TCPS_CLOSED,       /* freed at the next flush (still on the mark list) */
+	TCPS_SYN_RCVD,
+	TCPS_ESTABLISHED,
+	TCPS_FIN_WAIT_1,
+	TCPS_FIN_WAIT_2,
+	TCPS_CLOSING,
+	TCPS_TIME_WAIT,
+	TCPS_CLOSE_WAIT,
+	TCPS_LAST_ACK,
+};
+
+/* An out-of-order segment's payload, kept sorted by seq. */
+struct tcp_ooo {
+	struct tcp_ooo *next;
+	uint32_t seq, len;
+	uint8_t data[];
+};
+
+struct tcp_conn {
+	struct tcp_conn *hnext;            /* flow-table chain */
+	struct tcp_conn *prev, *next;      /* all connections (timer scan) */
+	struct tcp_conn *mnext;            /* marked for the next flush */
+	struct tcp_stack *ts;
+	void *app;
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+	uint8_t rmac[6];
+	uint8_t state;
+	bool marked, ack_now, fin_queued, fin_rcvd_pending, persist, in_recovery, timing;
+	bool ws_ok;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss;                      /* what we send per segment */
+
+	/* send side; the buffer holds bytes from snd_una on */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_wnd;
+	uint32_t fin_seq;                  /* valid when fin_queued */
+	uint8_t *sbuf;
+	uint32_t scap, shead, slen;
+	uint32_t cwnd, ssthresh, recover;
+	unsigned dupacks, backoff;
+	uint32_t srtt, rttvar, rto;        /* us; srtt 0 = no sample yet */
+	uint32_t rtt_seq;
+	uint64_t rtt_ts;
+
+	/* receive side */
+	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge we advertised */
+	uint32_t unread;                   /* delivered, not yet consumed by the app */
+	uint32_t fin_rcvd_seq;
+	struct tcp_ooo *ooo;
+	unsigned ooo_n;
+	unsigned segs_unacked;
+
+	/* deadlines in us, 0 = off */
+	uint64_t t_rto;                    /* retransmission or persist (see persist) */
+	uint64_t t_delack;
+	uint64_t t_wait;                   /* TIME-WAIT or FIN-WAIT-2 expiry */
+};
+
+struct tcp_stack {
+	struct tcp_config cfg;
+	struct net_if *nif;
+	struct tcp_ops ops;
+	void *io;
+	struct tcp_conn *buckets[TCP_HASH_BUCKETS];
+	struct tcp_conn *all;
+	struct tcp_conn *marked, **marked_tail;
+	uint64_t next_timer;
+	uint16_t ip_id;
+	struct tcp_stats stats;
+};
+
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+static inline void tcp_timer_arm(struct tcp_stack *ts, uint64_t *t, uint64_t when)
+{
+	*t = when;
+	if (when < ts->next_timer)
+		ts->next_timer = when;
+}
+
+/* tcp_output.c */
+/* One segment with explicit addresses (replies to unknown flows, RST). */
+void tcp_emit_raw(struct tcp_stack *ts, const uint8_t dmac[6], uint32_t sip, uint32_t dip,
+		  uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+		  uint16_t win, const uint8_t *opt, uint8_t optlen, const uint8_t *data,
+		  uint16_t dlen);
+/* A segment on tc at seq carrying the current ACK and window. */
+void tcp_emit(struct tcp_conn *tc, uint32_t seq, uint8_t flags, const uint8_t *data,
+	      uint16_t dlen, uint64_t now_us);
+void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us);
+/* Send what the windows allow, FIN when due, else an ACK if one is owed. */
+void tcp_output(struct tcp_conn *tc, uint64_t now_us);
+/* Resend one segment at snd_una (fast retransmit, partial ACK). */
+void tcp_retransmit_one(struct tcp_conn *tc, uint64_t now_us);
+uint32_t tcp_rcv_space(const struct tcp_conn *tc);
+/* The window we would advertise now (bytes; never shrinks the right edge). */
+uint32_t tcp_rcv_window(const struct tcp_conn *tc);
+
+#endif
