@@ -505,8 +505,25 @@ static int worker_init(struct dworker *dw, unsigned w)
 	return SS_OK;
 }
 
+/* At shutdown, with loglevel verbose: every TCP counter of this core. */
+static void log_tcp_stats(const struct dworker *dw)
+{
+	const struct tcp_stats *st = tcp_stats_local(dw->tcp);
+	char line[1024];
+	size_t n = 0;
+
+#define TCP_STAT_LOG_(f) \
+	if (st->f != 0 && n < sizeof(line)) \
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu", #f, \
+				      (unsigned long long)st->f);
+	TCP_STATS(TCP_STAT_LOG_)
+#undef TCP_STAT_LOG_
+	log_verbose("worker %u tcp:%s", dw->id, n ? line : " idle");
+}
+
 static void worker_fini(struct dworker *dw)
 {
+	log_tcp_stats(dw);
 	tcp_stack_destroy(dw->tcp);   /* closes every conn */
 	dw->tcp = NULL;
 	tx_drain(dw);

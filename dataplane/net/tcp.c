@@ -401,6 +401,7 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 				tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
 				tc->recover = tc->snd_max;
 				tc->in_recovery = true;
+				tc->t_tlp = 0;
 				tc->ts->stats.fast_retransmits++;
 				tcp_retransmit_one(tc, now_us);
 				tc->cwnd = tc->ssthresh + 3u * tc->mss;
@@ -439,11 +440,14 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 		tc->cwnd += max_u32(1, (uint32_t)((uint64_t)tc->mss * tc->mss / tc->cwnd));
 	}
 	tc->dupacks = 0;
+	tc->tlp_sent = false;
 	if (tc->snd_una == tc->snd_max) {
 		tc->t_rto = 0;
+		tc->t_tlp = 0;
 		tc->persist = false;
 	} else {
 		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+		tcp_arm_tlp(tc, now_us);
 	}
 	tcp_mark(tc);
 	return true;
@@ -853,6 +857,9 @@ static void rto_fire(struct tcp_conn *tc, uint64_t now_us)
 							    tc->rto << tc->backoff));
 		return;
 	}
+	tc->t_tlp = 0;
+	if (tc->state != TCPS_SYN_RCVD && tc->snd_una == tc->snd_max)
+		return;
 	ts->stats.rto_fired++;
 	if (tc->state == TCPS_SYN_RCVD) {
 		if (++tc->backoff > TCP_SYNACK_RETRIES) {
@@ -865,8 +872,6 @@ static void rto_fire(struct tcp_conn *tc, uint64_t now_us)
 		tcp_send_synack(tc, now_us);
 		return;
 	}
-	if (tc->snd_una == tc->snd_max)
-		return;
 	if (++tc->backoff > TCP_MAX_BACKOFF) {
 		ts->stats.conns_timed_out++;
 		send_rst_for(tc);
@@ -908,6 +913,11 @@ void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us)
 			tc->ack_now = true;
 			tcp_mark(tc);
 		}
+		if (tc->t_tlp && tc->t_tlp <= now_us) {
+			tc->t_tlp = 0;
+			if (!tc->in_recovery && tc->snd_una != tc->snd_max && !tc->persist)
+				tcp_send_tlp(tc, now_us);
+		}
 		if (tc->t_rto && tc->t_rto <= now_us) {
 			rto_fire(tc, now_us);
 			if (tc->state == TCPS_CLOSED)
@@ -919,6 +929,8 @@ void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us)
 			next = tc->t_delack;
 		if (tc->t_rto && tc->t_rto < next)
 			next = tc->t_rto;
+		if (tc->t_tlp && tc->t_tlp < next)
+			next = tc->t_tlp;
 	}
 	ts->next_timer = next;
 }

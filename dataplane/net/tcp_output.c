@@ -88,7 +88,9 @@ uint32_t tcp_rcv_space(const struct tcp_conn *tc)
  */
 uint32_t tcp_rcv_window(const struct tcp_conn *tc)
 {
-	uint32_t space = tcp_rcv_space(tc), edge = tc->rcv_nxt + space;
+	/* No more than the header field can say at our scale. */
+	uint32_t space = min_u32(tcp_rcv_space(tc), (uint32_t)0xffff << tc->rcv_wscale);
+	uint32_t edge = tc->rcv_nxt + space;
 	uint32_t step = min_u32(tc->ts->cfg.rcvbuf / 2, tc->mss);
 
 	if (seq_le(edge, tc->rcv_adv) || edge - tc->rcv_adv < step)
@@ -156,6 +158,38 @@ void tcp_retransmit_one(struct tcp_conn *tc, uint64_t now_us)
 	tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
 }
 
+void tcp_arm_tlp(struct tcp_conn *tc, uint64_t now_us)
+{
+	uint64_t pto;
+
+	tc->t_tlp = 0;
+	if (tc->srtt == 0 || tc->in_recovery || tc->tlp_sent || tc->snd_una == tc->snd_max ||
+	    tc->persist)
+		return;
+	pto = now_us + max_u32(2 * tc->srtt, TCP_TLP_MIN_US);
+	if (tc->t_rto == 0 || pto < tc->t_rto)
+		tcp_timer_arm(tc->ts, &tc->t_tlp, pto);
+}
+
+void tcp_send_tlp(struct tcp_conn *tc, uint64_t now_us)
+{
+	uint32_t data_end = min_u32(tc->slen, tc->snd_max - tc->snd_una);
+	bool fin_out = tc->fin_queued && seq_gt(tc->snd_max, tc->fin_seq);
+	uint32_t n = min_u32(data_end, tc->mss);
+
+	tc->tlp_sent = true;
+	tc->ts->stats.retransmits++;
+	tc->ts->stats.tail_loss_probes++;
+	if (tc->timing)
+		tc->timing = false;   /* Karn */
+	if (n > 0)
+		tcp_emit(tc, tc->snd_una + data_end - n, (uint8_t)(TCP_PSH | (fin_out ? TCP_FIN : 0)),
+			 tc->sbuf + tc->shead + data_end - n, (uint16_t)n, now_us);
+	else if (fin_out)
+		tcp_emit(tc, tc->fin_seq, TCP_FIN, NULL, 0, now_us);
+	tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+}
+
 void tcp_output(struct tcp_conn *tc, uint64_t now_us)
 {
 	bool sent = false;
@@ -198,6 +232,7 @@ void tcp_output(struct tcp_conn *tc, uint64_t now_us)
 		tc->persist = false;
 		if (tc->t_rto == 0)
 			tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+		tcp_arm_tlp(tc, now_us);
 	} else if (tc->ack_now) {
 		tcp_emit(tc, tc->snd_nxt, 0, NULL, 0, now_us);
 	} else if (tc->state != TCPS_TIME_WAIT) {

@@ -18,7 +18,7 @@
 #define TCP_ACK  0x10
 
 #define TCP_HASH_BUCKETS 4096        /* per core; chains are short below ~16k flows */
-#define TCP_OOO_MAX      64          /* out-of-order segments kept per connection */
+#define TCP_OOO_MAX      256         /* out-of-order segments kept per connection (the window bounds the bytes) */
 #define TCP_RTO_INIT_US  1000000u    /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_US   200000u     /* Linux's floor; RFC 6298's 1 s is too slow on a LAN */
 #define TCP_RTO_MAX_US   60000000u   /* RFC 6298 2.5 */
@@ -28,6 +28,7 @@
 #define TCP_DEFAULT_MSS  536         /* RFC 9293 3.7.1 when the peer sends none */
 #define TCP_WSCALE       4           /* ours: windows up to 1 MB */
 #define TCP_SBUF_MIN     4096
+#define TCP_TLP_MIN_US   10000u      /* RFC 8985 7.2: PTO >= 2*SRTT, with a floor */
 
 enum tcp_state {
 	TCPS_CLOSED,       /* freed at the next flush (still on the mark list) */
@@ -86,6 +87,8 @@ struct tcp_conn {
 	uint64_t t_rto;                    /* retransmission or persist (see persist) */
 	uint64_t t_delack;
 	uint64_t t_wait;                   /* TIME-WAIT or FIN-WAIT-2 expiry */
+	uint64_t t_tlp;                    /* tail loss probe (RFC 8985 7) */
+	bool tlp_sent;                     /* one probe per flight */
 };
 
 struct tcp_stack {
@@ -129,6 +132,11 @@ void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us);
 void tcp_output(struct tcp_conn *tc, uint64_t now_us);
 /* Resend one segment at snd_una (fast retransmit, partial ACK). */
 void tcp_retransmit_one(struct tcp_conn *tc, uint64_t now_us);
+/* Resend the last segment sent: a tail loss then gets fast recovery
+ * instead of waiting for the RTO. */
+void tcp_send_tlp(struct tcp_conn *tc, uint64_t now_us);
+/* Arm the probe timeout after sending new data (or an ACK of some). */
+void tcp_arm_tlp(struct tcp_conn *tc, uint64_t now_us);
 uint32_t tcp_rcv_space(const struct tcp_conn *tc);
 /* The window we would advertise now (bytes; never shrinks the right edge). */
 uint32_t tcp_rcv_window(const struct tcp_conn *tc);
