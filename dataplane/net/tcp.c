@@ -183,6 +183,9 @@ struct seg {
 	uint32_t seq, ack, len;     /* len: data bytes */
 	uint16_t sport, dport, win, mss;
 	uint8_t flags, wscale;      /* wscale 0xff: no option */
+	bool sack_ok;               /* SACK-permitted on a SYN */
+	uint8_t nsack;              /* SACK blocks on an ACK */
+	uint32_t sack[4][2];
 	const uint8_t *data;
 };
 
@@ -214,8 +217,10 @@ static bool parse_seg(struct tcp_stack *ts, const uint8_t *frame, const struct n
 	s->len = l4->l4_len - hl;
 	s->mss = 0;
 	s->wscale = 0xff;
+	s->sack_ok = false;
+	s->nsack = 0;
 	/* Options matter only on a SYN (MSS, window scale). */
-	for (unsigned i = TCP_HDR_MIN; (s->flags & TCP_SYN) && i < hl;) {
+	for (unsigned i = TCP_HDR_MIN; i < hl;) {
 		uint8_t kind = th[i], olen;
 		if (kind == 0)
 			break;
@@ -225,10 +230,18 @@ static bool parse_seg(struct tcp_stack *ts, const uint8_t *frame, const struct n
 		}
 		if (i + 1 >= hl || (olen = th[i + 1]) < 2 || i + olen > hl)
 			break;
-		if (kind == 2 && olen == 4)
+		if (kind == 2 && olen == 4 && (s->flags & TCP_SYN))
 			s->mss = rd16(th + i + 2);
 		else if (kind == 3 && olen == 3)
 			s->wscale = th[i + 2] > 14 ? 14 : th[i + 2];   /* RFC 7323 2.3 */
+		else if (kind == 4 && olen == 2)
+			s->sack_ok = true;
+		else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0)
+			for (unsigned b = 0; b < (olen - 2u) / 8 && b < 4; b++) {
+				s->sack[b][0] = rd32(th + i + 2 + 8 * b);
+				s->sack[b][1] = rd32(th + i + 6 + 8 * b);
+				s->nsack = (uint8_t)(b + 1);
+			}
 		i += olen;
 	}
 	return true;
@@ -299,6 +312,7 @@ static void listen_syn(struct tcp_stack *ts, const uint8_t *frame, const struct 
 	tc->snd_una = tc->snd_nxt = tc->iss;
 	tc->snd_max = tc->iss + 1;
 	tc->ws_ok = s->wscale != 0xff;
+	tc->sack_ok = s->sack_ok;
 	tc->snd_wscale = tc->ws_ok ? s->wscale : 0;
 	tc->rcv_wscale = tc->ws_ok ? TCP_WSCALE : 0;
 	tc->mss = s->mss ? s->mss : TCP_DEFAULT_MSS;
@@ -320,6 +334,15 @@ static void listen_syn(struct tcp_stack *ts, const uint8_t *frame, const struct 
 	tcp_send_synack(tc, now_us);
 }
 
+static void rto_from_srtt(struct tcp_conn *tc)
+{
+	tc->rto = tc->srtt + max_u32(1000, 4 * tc->rttvar);   /* G = 1 ms */
+	if (tc->rto < TCP_RTO_MIN_US)
+		tc->rto = TCP_RTO_MIN_US;
+	if (tc->rto > TCP_RTO_MAX_US)
+		tc->rto = TCP_RTO_MAX_US;
+}
+
 /* RFC 6298 2.2/2.3 on one sample. */
 static void rtt_sample(struct tcp_conn *tc, uint32_t r)
 {
@@ -333,11 +356,7 @@ static void rtt_sample(struct tcp_conn *tc, uint32_t r)
 		tc->rttvar = (3 * tc->rttvar + d) / 4;
 		tc->srtt = (7 * tc->srtt + r) / 8;
 	}
-	tc->rto = tc->srtt + max_u32(1000, 4 * tc->rttvar);   /* G = 1 ms */
-	if (tc->rto < TCP_RTO_MIN_US)
-		tc->rto = TCP_RTO_MIN_US;
-	if (tc->rto > TCP_RTO_MAX_US)
-		tc->rto = TCP_RTO_MAX_US;
+	rto_from_srtt(tc);
 }
 
 static uint32_t flight(const struct tcp_conn *tc) { return tc->snd_max - tc->snd_una; }
@@ -357,6 +376,112 @@ static void challenge_ack(struct tcp_conn *tc, uint64_t now_us)
 {
 	tc->ts->stats.challenge_acks++;
 	tcp_emit(tc, tc->snd_nxt, 0, NULL, 0, now_us);
+}
+
+/* ---- SACK scoreboard (RFC 2018 / a lean RFC 6675) ---- */
+
+/* Forget what the cumulative ACK covers. */
+static void sack_prune(struct tcp_conn *tc)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < tc->nsacked; i++) {
+		if (seq_le(tc->sacked[i][1], tc->snd_una))
+			continue;
+		tc->sacked[j][0] = seq_lt(tc->sacked[i][0], tc->snd_una) ? tc->snd_una : tc->sacked[i][0];
+		tc->sacked[j][1] = tc->sacked[i][1];
+		j++;
+	}
+	tc->nsacked = j;
+}
+
+/* Merge the blocks of one ACK into the sorted, disjoint ranges. */
+static void sack_merge(struct tcp_conn *tc, const struct seg *s)
+{
+	for (unsigned b = 0; b < s->nsack; b++) {
+		uint32_t l = s->sack[b][0], r = s->sack[b][1];
+		unsigned i, j;
+
+		if (!seq_lt(l, r) || seq_le(r, tc->snd_una) || seq_gt(r, tc->snd_max))
+			continue;   /* stale, or not something we sent (RFC 2018 D-SACK aside) */
+		if (seq_lt(l, tc->snd_una))
+			l = tc->snd_una;
+		for (i = 0; i < tc->nsacked && seq_lt(tc->sacked[i][1], l); i++)
+			;
+		/* ranges i.. that touch [l, r) merge into it */
+		for (j = i; j < tc->nsacked && seq_le(tc->sacked[j][0], r); j++) {
+			if (seq_lt(tc->sacked[j][0], l))
+				l = tc->sacked[j][0];
+			if (seq_gt(tc->sacked[j][1], r))
+				r = tc->sacked[j][1];
+		}
+		if (j == i && tc->nsacked == TCP_SACK_KEEP)
+			continue;   /* full: the RTO still covers what we do not track */
+		memmove(&tc->sacked[i + 1], &tc->sacked[j], (tc->nsacked - j) * sizeof(tc->sacked[0]));
+		tc->nsacked = tc->nsacked - (j - i) + 1;
+		tc->sacked[i][0] = l;
+		tc->sacked[i][1] = r;
+	}
+}
+
+static uint32_t sacked_bytes(const struct tcp_conn *tc)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < tc->nsacked; i++)
+		n += tc->sacked[i][1] - tc->sacked[i][0];
+	return n;
+}
+
+/*
+ * Resend up to `budget` segments of the holes below the highest SACKed
+ * byte, from where the last call stopped (each hole once per recovery;
+ * a lost retransmission is the RTO's).
+ */
+static unsigned sack_rexmit(struct tcp_conn *tc, unsigned budget, uint64_t now_us)
+{
+	uint32_t seq = seq_gt(tc->rexmit_nxt, tc->snd_una) ? tc->rexmit_nxt : tc->snd_una;
+	uint32_t hi;
+	unsigned sent = 0;
+
+	if (tc->nsacked == 0)
+		return 0;
+	hi = tc->sacked[tc->nsacked - 1][1];
+	while (sent < budget && seq_lt(seq, hi)) {
+		uint32_t end = seq + tc->mss, off;
+		bool moved = false;
+
+		for (unsigned i = 0; i < tc->nsacked; i++) {
+			if (seq_ge(seq, tc->sacked[i][0]) && seq_lt(seq, tc->sacked[i][1])) {
+				seq = tc->sacked[i][1];
+				moved = true;
+				break;
+			}
+			if (seq_gt(tc->sacked[i][0], seq) && seq_lt(tc->sacked[i][0], end))
+				end = tc->sacked[i][0];
+		}
+		if (moved)
+			continue;
+		off = seq - tc->snd_una;
+		if (off >= tc->slen)
+			break;
+		if (end - seq > tc->slen - off)
+			end = seq + (tc->slen - off);
+		if (tc->timing && seq_ge(tc->rtt_seq, seq))
+			tc->timing = false;   /* Karn */
+		tcp_emit(tc, seq, 0, tc->sbuf + tc->shead + off, (uint16_t)(end - seq), now_us);
+		tc->ts->stats.retransmits++;
+		if (seq == tc->snd_una) {
+			tc->una_rexmit_us = now_us;
+			tcp_arm_rack(tc, now_us);
+		}
+		sent++;
+		seq = end;
+	}
+	tc->rexmit_nxt = seq;
+	if (sent)
+		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+	return sent;
 }
 
 /* Returns false when the connection is gone. */
@@ -390,23 +515,57 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 			tcp_mark(tc);
 		}
 	}
+	uint32_t sacked_before = sacked_bytes(tc);
+	tc->ts->stats.sack_blocks_in += s->nsack;
+	if (tc->sack_ok && s->nsack)
+		sack_merge(tc, s);
 	if (seq_le(s->ack, tc->snd_una)) {
-		/* RFC 5681 dup ACK: nothing new, no data, same window, data out. */
+		/* RFC 5681 dup ACK: nothing new, no data, same window, data out;
+		 * RFC 6675: or new SACK information, whatever the window (a
+		 * receiver whose buffer grows changes it in every ACK). */
 		if (s->ack == tc->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-		    flight(tc) > 0 && win == old_wnd && !tc->persist) {
+		    flight(tc) > 0 && !tc->persist &&
+		    (win == old_wnd || sacked_bytes(tc) > sacked_before)) {
 			tc->dupacks++;
-			if (tc->dupacks == 3 && !tc->in_recovery &&
-			    seq_gt(s->ack - 1, tc->recover - 1)) {
+			tc->ts->stats.dup_acks++;
+			/* Loss of snd_una is clear after three dup ACKs, or (RFC 6675)
+			 * more than three segments SACKed above it, or when
+			 * everything sent after it is SACKed, or the tail loss
+			 * probe came back SACKed (RFC 8985 7.4). */
+			bool lost = tc->dupacks >= 3 || sacked_bytes(tc) > 3u * tc->mss ||
+				    (tc->nsacked > 0 && (tc->tlp_sent ||
+				     seq_ge(tc->sacked[tc->nsacked - 1][1], tc->snd_max)));
+			if (!tc->in_recovery && tc->dupacks <= 2)
+				tc->lt_extra = tc->dupacks * tc->mss;   /* RFC 3042 */
+			/* recover is one past the highest byte sent when the last
+			 * recovery began (RFC 6582 3.2 step 1) */
+			if (lost && !tc->in_recovery && seq_ge(s->ack, tc->recover)) {
 				/* Fast retransmit (RFC 6582 3.2 step 2) */
 				tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
 				tc->recover = tc->snd_max;
 				tc->in_recovery = true;
 				tc->t_tlp = 0;
+				tc->rexmit_nxt = tc->snd_una;
+				tc->lt_extra = 0;
+				tc->rack_n = 0;
 				tc->ts->stats.fast_retransmits++;
-				tcp_retransmit_one(tc, now_us);
+				if (sack_rexmit(tc, 1, now_us) == 0)
+					tcp_retransmit_one(tc, now_us);
 				tc->cwnd = tc->ssthresh + 3u * tc->mss;
-			} else if (tc->dupacks > 3 && tc->in_recovery) {
-				tc->cwnd += tc->mss;      /* each dup ACK: one segment left */
+			} else if (!tc->in_recovery) {
+				tcp_mark(tc);          /* limited transmit may send */
+			} else if (tc->sack_ok && tc->nsacked > 0 &&
+				   now_us - tc->una_rexmit_us > tc->srtt + tc->srtt / 4 + 1000) {
+				/* Segments sent after our resend of snd_una are SACKed
+				 * a while later and snd_una still is not: the resend
+				 * was lost too (the RACK idea, RFC 8985). */
+				tcp_retransmit_one(tc, now_us);
+				tcp_mark(tc);
+			} else {
+				/* each dup ACK: a segment left the network; with SACK
+				 * it says which, so the next hole can go */
+				if (!tc->sack_ok || sack_rexmit(tc, 1, now_us) == 0)
+					tc->cwnd += tc->mss;
 				tcp_mark(tc);
 			}
 		}
@@ -417,6 +576,11 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 		tc->timing = false;
 		rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
 	}
+	/* New data acknowledged: the path works again. Back to the estimate
+	 * (as BSD does), else one bad spell leaves the RTO backed off until
+	 * a segment that was never resent gets timed (Karn). */
+	if (tc->backoff > 0 && tc->srtt != 0)
+		rto_from_srtt(tc);
 	tc->backoff = 0;
 	/* The FIN's sequence number is not a buffered byte. */
 	send_buf_consume(tc, acked);
@@ -427,10 +591,18 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 		if (seq_ge(s->ack, tc->recover)) {
 			/* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
 			tc->in_recovery = false;
+			tc->t_rack = 0;
 			tc->cwnd = min_u32(tc->ssthresh, max_u32(flight(tc), tc->mss) + tc->mss);
 		} else {
 			/* Partial ACK: the next hole is lost too. */
-			tcp_retransmit_one(tc, now_us);
+			tc->ts->stats.partial_acks++;
+			sack_prune(tc);
+			if (!tc->sack_ok || sack_rexmit(tc, 2, now_us) == 0) {
+				if (seq_ge(tc->snd_una, tc->rexmit_nxt) || !tc->sack_ok) {
+					tcp_retransmit_one(tc, now_us);
+					tc->rexmit_nxt = tc->snd_una + min_u32(tc->slen, tc->mss);
+				}
+			}
 			tc->cwnd = tc->cwnd > acked ? tc->cwnd - acked : 0;
 			tc->cwnd += tc->mss;
 		}
@@ -440,7 +612,9 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 		tc->cwnd += max_u32(1, (uint32_t)((uint64_t)tc->mss * tc->mss / tc->cwnd));
 	}
 	tc->dupacks = 0;
+	tc->lt_extra = 0;
 	tc->tlp_sent = false;
+	sack_prune(tc);
 	if (tc->snd_una == tc->snd_max) {
 		tc->t_rto = 0;
 		tc->t_tlp = 0;
@@ -495,6 +669,7 @@ static void ooo_insert(struct tcp_conn *tc, uint32_t seq, const uint8_t *p, uint
 	}
 	o->seq = seq;
 	o->len = n;
+	tc->ooo_last = seq;
 	memcpy(o->data, p, n);
 	o->next = *pp;
 	*pp = o;
@@ -597,9 +772,12 @@ static void established_from_syn_rcvd(struct tcp_conn *tc, const struct seg *s, 
 	tc->ssthresh = UINT32_MAX / 2;
 	tc->recover = s->ack;
 	tc->t_rto = 0;
-	(void)now_us;   /* no RTT sample from the handshake: the first data ACK gives one */
+	/* The handshake's RTT, unless the SYN-ACK was resent (Karn). */
+	if (tc->backoff == 0)
+		rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
+	else
+		tc->rto = TCP_RTO_INIT_US;
 	tc->backoff = 0;
-	tc->rto = TCP_RTO_INIT_US;
 	ts->stats.conns_opened++;
 	tc->app = ts->ops.accept(ts->io, tc, tc->lport);
 	if (tc->app == NULL) {
@@ -887,6 +1065,9 @@ static void rto_fire(struct tcp_conn *tc, uint64_t now_us)
 	tc->in_recovery = false;
 	tc->recover = tc->snd_max;
 	tc->dupacks = 0;
+	tc->nsacked = 0;        /* the receiver may have reneged (RFC 2018 8) */
+	tc->t_rack = 0;
+	tc->rexmit_nxt = tc->snd_una;
 	tc->snd_nxt = tc->snd_una;
 	tcp_output(tc, now_us);
 	if (tc->t_rto == 0)
@@ -913,6 +1094,14 @@ void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us)
 			tc->ack_now = true;
 			tcp_mark(tc);
 		}
+		if (tc->t_rack && tc->t_rack <= now_us) {
+			tc->t_rack = 0;
+			if (tc->in_recovery && tc->snd_una != tc->snd_max) {
+				tc->rack_n++;
+				tcp_retransmit_one(tc, now_us);
+				tcp_mark(tc);
+			}
+		}
 		if (tc->t_tlp && tc->t_tlp <= now_us) {
 			tc->t_tlp = 0;
 			if (!tc->in_recovery && tc->snd_una != tc->snd_max && !tc->persist)
@@ -931,6 +1120,8 @@ void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us)
 			next = tc->t_rto;
 		if (tc->t_tlp && tc->t_tlp < next)
 			next = tc->t_tlp;
+		if (tc->t_rack && tc->t_rack < next)
+			next = tc->t_rack;
 	}
 	ts->next_timer = next;
 }

@@ -51,7 +51,7 @@ struct tcp_conn;
 	X(drop_syn_backlog) X(drop_conn_limit) X(drop_ooo_full) X(drop_no_buffer) \
 	X(rst_sent) X(rst_received) X(rst_ignored) X(challenge_acks) \
 	X(retransmits) X(rto_fired) X(fast_retransmits) X(tail_loss_probes) X(zero_window_probes) \
-	X(dup_segments) X(ooo_segments) \
+	X(dup_segments) X(ooo_segments) X(dup_acks) X(sack_blocks_in) X(partial_acks) \
 	X(conns_opened) X(conns_closed) X(conns_reset) X(conns_timed_out) \
 	X(conns_current) X(conns_syn_rcvd) X(conns_time_wait)
 

@@ -98,19 +98,66 @@ uint32_t tcp_rcv_window(const struct tcp_conn *tc)
 	return edge - tc->rcv_nxt;
 }
 
+/*
+ * SACK blocks (RFC 2018) for what the out-of-order queue holds, merged into
+ * ranges, the one with the latest arrival first, at most 3:
+ *   NOP NOP | kind 5 | len 2+8n | left edge 4 | right edge 4 | ...
+ */
+static uint8_t sack_option(const struct tcp_conn *tc, uint8_t opt[28])
+{
+	uint32_t l[TCP_SACK_RANGES], r[TCP_SACK_RANGES];
+	unsigned n = 0, first = 0, out = 0;
+
+	for (const struct tcp_ooo *o = tc->ooo; o != NULL; o = o->next) {
+		uint32_t end = o->seq + o->len;
+		if (n > 0 && seq_le(o->seq, r[n - 1])) {
+			if (seq_gt(end, r[n - 1]))
+				r[n - 1] = end;
+			continue;
+		}
+		if (n == TCP_SACK_RANGES)
+			break;
+		l[n] = o->seq;
+		r[n] = end;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (seq_ge(tc->ooo_last, l[i]) && seq_lt(tc->ooo_last, r[i]))
+			first = i;
+	opt[0] = 1;
+	opt[1] = 1;
+	opt[2] = 5;
+	for (unsigned k = 0; k < n && out < 3; k++) {
+		unsigned i = k == 0 ? first : (k <= first ? k - 1 : k);
+		wr32(opt + 4 + 8 * out, l[i]);
+		wr32(opt + 8 + 8 * out, r[i]);
+		out++;
+	}
+	opt[3] = (uint8_t)(2 + 8 * out);
+	return (uint8_t)(4 + 8 * out);
+}
+
 void tcp_emit(struct tcp_conn *tc, uint32_t seq, uint8_t flags, const uint8_t *data,
 	      uint16_t dlen, uint64_t now_us)
 {
 	uint32_t win = tcp_rcv_window(tc);
 	uint32_t field = win >> tc->rcv_wscale;
+	uint8_t opt[28], optlen = 0;
 
 	(void)now_us;
 	if (field > 0xffff)
 		field = 0xffff;
 	/* What the peer may send now is exactly what the field says. */
 	tc->rcv_adv = tc->rcv_nxt + (field << tc->rcv_wscale);
+	if (tc->sack_ok && tc->ooo != NULL) {
+		optlen = sack_option(tc, opt);
+		if (dlen + optlen > tc->mss)    /* a full segment has no room: skip */
+			optlen = 0;
+	}
 	tcp_emit_raw(tc->ts, tc->rmac, tc->lip, tc->rip, tc->lport, tc->rport, seq, tc->rcv_nxt,
-		     (uint8_t)(flags | TCP_ACK), (uint16_t)field, NULL, 0, data, dlen);
+		     (uint8_t)(flags | TCP_ACK), (uint16_t)field, opt, optlen, data, dlen);
 	tc->ack_now = false;
 	tc->segs_unacked = 0;
 	tc->t_delack = 0;
@@ -118,7 +165,7 @@ void tcp_emit(struct tcp_conn *tc, uint32_t seq, uint8_t flags, const uint8_t *d
 
 void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us)
 {
-	uint8_t opt[8];
+	uint8_t opt[12];
 	uint8_t n = 0;
 	uint16_t mss = (uint16_t)(tc->ts->cfg.mtu - NET_IPV4_MIN - TCP_HDR_MIN);
 	uint32_t win = min_u32(tc->ts->cfg.rcvbuf, 0xffff);   /* never scaled on a SYN */
@@ -127,11 +174,16 @@ void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us)
 	if (tc->ws_ok) {
 		opt[n++] = 1; opt[n++] = 3; opt[n++] = 3; opt[n++] = tc->rcv_wscale;
 	}
+	if (tc->sack_ok) {
+		opt[n++] = 1; opt[n++] = 1; opt[n++] = 4; opt[n++] = 2;
+	}
 	tc->rcv_adv = tc->rcv_nxt + win;
 	tcp_emit_raw(tc->ts, tc->rmac, tc->lip, tc->rip, tc->lport, tc->rport, tc->iss,
 		     tc->rcv_nxt, TCP_SYN | TCP_ACK, (uint16_t)win, opt, n, NULL, 0);
-	if (tc->t_rto == 0)
+	if (tc->t_rto == 0) {
+		tc->rtt_ts = now_us;    /* the handshake's RTT sample starts here */
 		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+	}
 }
 
 static void start_rtt(struct tcp_conn *tc, uint32_t seq, uint64_t now_us)
@@ -150,6 +202,8 @@ void tcp_retransmit_one(struct tcp_conn *tc, uint64_t now_us)
 	if (tc->timing && seq_ge(tc->rtt_seq, tc->snd_una))
 		tc->timing = false;
 	tc->ts->stats.retransmits++;
+	tc->una_rexmit_us = now_us;
+	tcp_arm_rack(tc, now_us);
 	if (n > 0)
 		tcp_emit(tc, tc->snd_una, n == tc->slen && !tc->fin_queued ? TCP_PSH : 0,
 			 tc->sbuf + off, (uint16_t)n, now_us);
@@ -158,15 +212,30 @@ void tcp_retransmit_one(struct tcp_conn *tc, uint64_t now_us)
 	tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
 }
 
+void tcp_arm_rack(struct tcp_conn *tc, uint64_t now_us)
+{
+	uint64_t wait = max_u32(2 * tc->srtt, TCP_TLP_MIN_US);
+
+	if (!tc->in_recovery)
+		return;
+	wait <<= tc->rack_n < 4 ? tc->rack_n : 4;
+	if (tc->t_rto == 0 || now_us + wait < tc->t_rto)
+		tcp_timer_arm(tc->ts, &tc->t_rack, now_us + wait);
+}
+
 void tcp_arm_tlp(struct tcp_conn *tc, uint64_t now_us)
 {
 	uint64_t pto;
 
 	tc->t_tlp = 0;
-	if (tc->srtt == 0 || tc->in_recovery || tc->tlp_sent || tc->snd_una == tc->snd_max ||
+	if (tc->srtt == 0 || tc->in_recovery || tc->tlp_sent || tc->backoff > 0 ||
+	    tc->snd_una == tc->snd_max ||
 	    tc->persist)
 		return;
 	pto = now_us + max_u32(2 * tc->srtt, TCP_TLP_MIN_US);
+	/* One segment out: its ACK may be a delayed one (RFC 8985 7.2). */
+	if (tc->snd_max - tc->snd_una <= tc->mss)
+		pto += TCP_DELACK_MAX_US;
 	if (tc->t_rto == 0 || pto < tc->t_rto)
 		tcp_timer_arm(tc->ts, &tc->t_tlp, pto);
 }
@@ -199,7 +268,7 @@ void tcp_output(struct tcp_conn *tc, uint64_t now_us)
 	for (;;) {
 		uint32_t off = tc->snd_nxt - tc->snd_una;
 		uint32_t avail = tc->slen > off ? tc->slen - off : 0;
-		uint32_t wnd = min_u32(tc->snd_wnd, tc->cwnd);
+		uint32_t wnd = min_u32(tc->snd_wnd, tc->cwnd + tc->lt_extra);
 		uint32_t usable = wnd > off ? wnd - off : 0;
 		uint32_t n = min_u32(min_u32(avail, usable), tc->mss);
 

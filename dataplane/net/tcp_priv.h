@@ -28,6 +28,9 @@
 #define TCP_DEFAULT_MSS  536         /* RFC 9293 3.7.1 when the peer sends none */
 #define TCP_WSCALE       4           /* ours: windows up to 1 MB */
 #define TCP_SBUF_MIN     4096
+#define TCP_SACK_KEEP    16          /* SACKed ranges the sender tracks */
+#define TCP_SACK_RANGES  16          /* merged ranges looked at for SACK blocks */
+#define TCP_DELACK_MAX_US 200000u    /* RFC 8985 WCDelAckT */
 #define TCP_TLP_MIN_US   10000u      /* RFC 8985 7.2: PTO >= 2*SRTT, with a floor */
 
 enum tcp_state {
@@ -60,7 +63,7 @@ struct tcp_conn {
 	uint8_t rmac[6];
 	uint8_t state;
 	bool marked, ack_now, fin_queued, fin_rcvd_pending, persist, in_recovery, timing;
-	bool ws_ok;
+	bool ws_ok, sack_ok;               /* options the peer offered on its SYN */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;                      /* what we send per segment */
 
@@ -70,15 +73,23 @@ struct tcp_conn {
 	uint8_t *sbuf;
 	uint32_t scap, shead, slen;
 	uint32_t cwnd, ssthresh, recover;
+	uint32_t lt_extra;                 /* limited transmit: cwnd + this on dup ACKs 1, 2 */
 	unsigned dupacks, backoff;
 	uint32_t srtt, rttvar, rto;        /* us; srtt 0 = no sample yet */
 	uint32_t rtt_seq;
 	uint64_t rtt_ts;
+	uint32_t sacked[TCP_SACK_KEEP][2]; /* SACKed ranges above snd_una, sorted */
+	unsigned nsacked;
+	uint32_t rexmit_nxt;               /* holes below it were resent this recovery */
+	uint64_t una_rexmit_us;            /* when the segment at snd_una was last resent */
+	uint64_t t_rack;                   /* in recovery: resend snd_una if still unacked */
+	unsigned rack_n;                   /* such resends this recovery (backs off) */
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge we advertised */
 	uint32_t unread;                   /* delivered, not yet consumed by the app */
 	uint32_t fin_rcvd_seq;
+	uint32_t ooo_last;                 /* seq of the latest out-of-order arrival */
 	struct tcp_ooo *ooo;
 	unsigned ooo_n;
 	unsigned segs_unacked;
@@ -130,6 +141,8 @@ void tcp_emit(struct tcp_conn *tc, uint32_t seq, uint8_t flags, const uint8_t *d
 void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us);
 /* Send what the windows allow, FIN when due, else an ACK if one is owed. */
 void tcp_output(struct tcp_conn *tc, uint64_t now_us);
+/* In recovery, after resending snd_una: when to suspect that resend lost. */
+void tcp_arm_rack(struct tcp_conn *tc, uint64_t now_us);
 /* Resend one segment at snd_una (fast retransmit, partial ACK). */
 void tcp_retransmit_one(struct tcp_conn *tc, uint64_t now_us);
 /* Resend the last segment sent: a tail loss then gets fast recovery

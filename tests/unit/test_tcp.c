@@ -390,10 +390,18 @@ static void test_ooo_reassembly_and_overlap(void **state)
 	assert_true(st()->ooo_segments >= 2);
 }
 
+static uint8_t pattern[64 * 1024];
+
+static void fill_pattern(void)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
 static void test_retransmit_timer_backoff(void **state)
 {
 	(void)state;
-	uint32_t s = handshake();
+	uint32_t s = handshake();        /* RTT ~0: RTO at its 200 ms floor */
 	struct out *o;
 
 	apps[0].reply = (const uint8_t *)"hello";
@@ -403,38 +411,67 @@ static void test_retransmit_timer_backoff(void **state)
 	o = next_out();
 	assert_int_equal(o->seq, s);
 	assert_int_equal(o->dlen, 5);
-	now += 999000;
+	now += 199000;
 	tick();
 	no_out();
-	now += 1000;                     /* RTO = 1 s before any RTT sample */
+	now += 1000;
 	tick();
 	o = next_out();
 	assert_int_equal(o->seq, s);
 	assert_int_equal(o->dlen, 5);
-	now += 1999000;                  /* backed off to 2 s */
+	now += 399000;                   /* backed off to 400 ms */
 	tick();
 	no_out();
 	now += 1000;
 	tick();
 	assert_int_equal(next_out()->seq, s);
 	assert_int_equal(st()->rto_fired, 2);
+	now += 100000;
 	seg(PISS + 1, s + 5, ACK, 65535, NULL, 0);
 	now += 10000000;
 	tick();
 	no_out();                        /* acknowledged: timer off */
-	/* Karn: no RTT sample from the retransmitted segment, so the next
-	 * RTO is still the backed-off 4 s, not derived from the 3 s "RTT". */
+	/* Karn: the ACK of a resent segment is no RTT sample. Timed from the
+	 * first send it would say 700 ms and put the RTO near 800 ms; the
+	 * estimate stays ~0 and the RTO at 200 ms. */
 	apps[0].reply = (const uint8_t *)"again";
 	apps[0].reply_len = 5;
 	tcp_mark(apps[0].tc);
 	tick();
 	assert_int_equal(next_out()->seq, s + 5);
-	now += 3999000;
+	now += 199000;
 	tick();
 	no_out();
 	now += 1000;
 	tick();
 	assert_int_equal(next_out()->seq, s + 5);
+}
+
+static void test_initial_rto_without_sample(void **state)
+{
+	(void)state;
+	uint8_t opt[4] = { 2, 4, 5, 180 };
+
+	/* The SYN-ACK is resent: no sample from the handshake (Karn), so the
+	 * first data waits the initial 1 s. */
+	seg_opts(PPORT, PORT, PISS, 0, SYN, 65535, opt, 4, NULL, 0, false);
+	uint32_t iss = next_out()->seq;
+	now += 1000000;
+	tick();
+	assert_int_equal(next_out()->flags, SYN | ACK);
+	seg(PISS + 1, iss + 1, ACK, 65535, NULL, 0);
+	assert_int_equal(napps, 1);
+	apps[0].reply = (const uint8_t *)"x";
+	apps[0].reply_len = 1;
+	tcp_mark(apps[0].tc);
+	tick();
+	assert_int_equal(next_out()->dlen, 1);
+	now += 999000;
+	tick();
+	no_out();
+	now += 1000;
+	tick();
+	assert_int_equal(next_out()->seq, iss + 1);
 }
 
 static void test_rtt_sample_sets_rto(void **state)
@@ -449,17 +486,22 @@ static void test_rtt_sample_sets_rto(void **state)
 	next_out();
 	now += 10000;                               /* RTT 10 ms */
 	seg(PISS + 1, s + 5, ACK, 65535, NULL, 0);
-	apps[0].reply = (const uint8_t *)"world";
-	apps[0].reply_len = 5;
+	fill_pattern();
+	apps[0].reply = pattern;                    /* three segments */
+	apps[0].reply_len = 3000;
 	tcp_mark(apps[0].tc);
 	tick();
 	assert_int_equal(next_out()->seq, s + 5);
-	/* RTO = max(200 ms, 10 + 4*5 ms): the probe at 20 ms (2*SRTT) is a
-	 * tail loss probe, not a timeout. */
+	assert_int_equal(next_out()->seq, s + 5 + 1460);
+	assert_int_equal(next_out()->seq, s + 5 + 2920);
+	/* RTO = max(200 ms, 10 + 4*5 ms); at 20 ms (2*SRTT) the last MSS of
+	 * the flight goes again as a tail loss probe, not a timeout. */
 	now += 20000;
 	tick();
 	struct out *o = next_out();
-	assert_int_equal(o->seq, s + 5);
+	assert_int_equal(o->seq, s + 5 + 3000 - 1460);
+	assert_int_equal(o->dlen, 1460);
+	assert_memory_equal(o->data, pattern + 3000 - 1460, 1460);
 	assert_int_equal(st()->tail_loss_probes, 1);
 	assert_int_equal(st()->rto_fired, 0);
 	now += 199000;
@@ -467,17 +509,10 @@ static void test_rtt_sample_sets_rto(void **state)
 	no_out();
 	now += 2000;
 	tick();
-	assert_int_equal(next_out()->seq, s + 5);
+	assert_int_equal(next_out()->seq, s + 5);  /* the timeout: from the first unacked */
 	assert_int_equal(st()->rto_fired, 1);
 }
 
-static uint8_t pattern[64 * 1024];
-
-static void fill_pattern(void)
-{
-	for (size_t i = 0; i < sizeof(pattern); i++)
-		pattern[i] = (uint8_t)(i * 7 + (i >> 8));
-}
 
 static void test_fast_retransmit_newreno(void **state)
 {
@@ -838,6 +873,7 @@ int main(void)
 		T(test_data_delayed_ack_and_piggyback),
 		T(test_ooo_reassembly_and_overlap),
 		T(test_retransmit_timer_backoff),
+		T(test_initial_rto_without_sample),
 		T(test_rtt_sample_sets_rto),
 		T(test_fast_retransmit_newreno),
 		T(test_peer_window_and_mss),
