@@ -484,6 +484,33 @@ static unsigned sack_rexmit(struct tcp_conn *tc, unsigned budget, uint64_t now_u
 	return sent;
 }
 
+/* Loss of snd_una is clear after three dup ACKs, or (RFC 6675) more than
+ * three segments SACKed above it, or when everything sent after it is
+ * SACKed, or the tail loss probe came back SACKed (RFC 8985 7.4). */
+static bool loss_detected(const struct tcp_conn *tc)
+{
+	return tc->dupacks >= 3 || sacked_bytes(tc) > 3u * tc->mss ||
+	       (tc->nsacked > 0 && (tc->tlp_sent ||
+				    seq_ge(tc->sacked[tc->nsacked - 1][1], tc->snd_max)));
+}
+
+/* Fast retransmit (RFC 6582 3.2 step 2); recover is one past the highest
+ * byte sent, and no new recovery starts before it is ACKed (step 1). */
+static void enter_recovery(struct tcp_conn *tc, uint64_t now_us)
+{
+	tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
+	tc->recover = tc->snd_max;
+	tc->in_recovery = true;
+	tc->t_tlp = 0;
+	tc->rexmit_nxt = tc->snd_una;
+	tc->lt_extra = 0;
+	tc->rack_n = 0;
+	tc->ts->stats.fast_retransmits++;
+	if (sack_rexmit(tc, 1, now_us) == 0)
+		tcp_retransmit_one(tc, now_us);
+	tc->cwnd = tc->ssthresh + 3u * tc->mss;
+}
+
 /* Returns false when the connection is gone. */
 static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 {
@@ -528,30 +555,10 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 		    (win == old_wnd || sacked_bytes(tc) > sacked_before)) {
 			tc->dupacks++;
 			tc->ts->stats.dup_acks++;
-			/* Loss of snd_una is clear after three dup ACKs, or (RFC 6675)
-			 * more than three segments SACKed above it, or when
-			 * everything sent after it is SACKed, or the tail loss
-			 * probe came back SACKed (RFC 8985 7.4). */
-			bool lost = tc->dupacks >= 3 || sacked_bytes(tc) > 3u * tc->mss ||
-				    (tc->nsacked > 0 && (tc->tlp_sent ||
-				     seq_ge(tc->sacked[tc->nsacked - 1][1], tc->snd_max)));
 			if (!tc->in_recovery && tc->dupacks <= 2)
 				tc->lt_extra = tc->dupacks * tc->mss;   /* RFC 3042 */
-			/* recover is one past the highest byte sent when the last
-			 * recovery began (RFC 6582 3.2 step 1) */
-			if (lost && !tc->in_recovery && seq_ge(s->ack, tc->recover)) {
-				/* Fast retransmit (RFC 6582 3.2 step 2) */
-				tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
-				tc->recover = tc->snd_max;
-				tc->in_recovery = true;
-				tc->t_tlp = 0;
-				tc->rexmit_nxt = tc->snd_una;
-				tc->lt_extra = 0;
-				tc->rack_n = 0;
-				tc->ts->stats.fast_retransmits++;
-				if (sack_rexmit(tc, 1, now_us) == 0)
-					tcp_retransmit_one(tc, now_us);
-				tc->cwnd = tc->ssthresh + 3u * tc->mss;
+			if (loss_detected(tc) && !tc->in_recovery && seq_ge(s->ack, tc->recover)) {
+				enter_recovery(tc, now_us);
 			} else if (!tc->in_recovery) {
 				tcp_mark(tc);          /* limited transmit may send */
 			} else if (tc->sack_ok && tc->nsacked > 0 &&
@@ -613,8 +620,12 @@ static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 	}
 	tc->dupacks = 0;
 	tc->lt_extra = 0;
-	tc->tlp_sent = false;
 	sack_prune(tc);
+	/* A new ACK can show a loss by its SACK blocks alone (RFC 6675). */
+	if (!tc->in_recovery && tc->nsacked > 0 && seq_ge(s->ack, tc->recover) &&
+	    loss_detected(tc))
+		enter_recovery(tc, now_us);
+	tc->tlp_sent = false;
 	if (tc->snd_una == tc->snd_max) {
 		tc->t_rto = 0;
 		tc->t_tlp = 0;

@@ -34,6 +34,9 @@ struct out {
 	uint8_t flags;
 	uint16_t win, sport, dport, mss;
 	int wscale;             /* -1: none */
+	bool sack_ok;
+	unsigned nsack;
+	uint32_t sack[4][2];
 	uint16_t dlen;
 	uint8_t data[1600];
 };
@@ -107,6 +110,14 @@ static void t_send(void *io, void *handle, uint16_t len)
 			o->mss = get16(th + i + 2);
 		if (th[i] == 3)
 			o->wscale = th[i + 2];
+		if (th[i] == 4)
+			o->sack_ok = true;
+		if (th[i] == 5)
+			for (unsigned b = 0; b < (th[i + 1] - 2u) / 8; b++) {
+				o->sack[b][0] = get32(th + i + 2 + 8 * b);
+				o->sack[b][1] = get32(th + i + 6 + 8 * b);
+				o->nsack = b + 1;
+			}
 		i += th[i + 1];
 	}
 	o->dlen = (uint16_t)(tot - 20 - hl);
@@ -559,6 +570,124 @@ static void test_fast_retransmit_newreno(void **state)
 	no_out();
 }
 
+
+/* Handshake offering SACK (MSS, SACK-permitted, no window scale). */
+static uint32_t handshake_sack(void)
+{
+	uint8_t opt[8] = { 2, 4, 5, 180, 1, 1, 4, 2 };
+	struct out *o;
+
+	seg_opts(PPORT, PORT, PISS, 0, SYN, 65535, opt, 8, NULL, 0, false);
+	o = next_out();
+	assert_true(o->sack_ok);
+	seg(PISS + 1, o->seq + 1, ACK, 65535, NULL, 0);
+	assert_int_equal(napps, 1);
+	return o->seq + 1;
+}
+
+/* An ACK from the peer with SACK blocks. */
+static void sack_ack(uint32_t ack, const uint32_t (*blk)[2], unsigned n)
+{
+	uint8_t opt[36] = { 1, 1, 5, (uint8_t)(2 + 8 * n) };
+
+	for (unsigned b = 0; b < n; b++) {
+		put32(opt + 4 + 8 * b, blk[b][0]);
+		put32(opt + 8 + 8 * b, blk[b][1]);
+	}
+	seg_opts(PPORT, PORT, PISS + 1, ack, ACK, 65535, opt, 4 + 8 * n, NULL, 0, false);
+}
+
+static void test_sack_blocks_sent(void **state)
+{
+	(void)state;
+	uint32_t s = handshake_sack();
+	struct out *o;
+
+	seg(PISS + 1 + 100, s, ACK, 65535, pattern, 50);      /* [100,150) */
+	tick();
+	o = next_out();
+	assert_int_equal(o->ack, PISS + 1);
+	assert_int_equal(o->nsack, 1);
+	assert_int_equal(o->sack[0][0], PISS + 101);
+	assert_int_equal(o->sack[0][1], PISS + 151);
+	seg(PISS + 1 + 300, s, ACK, 65535, pattern, 50);      /* [300,350) */
+	seg(PISS + 1 + 150, s, ACK, 65535, pattern, 20);      /* [150,170): joins the first */
+	tick();
+	while (nread < nout)
+		o = next_out();
+	/* The latest arrival's range first (RFC 2018 4). */
+	assert_int_equal(o->nsack, 2);
+	assert_int_equal(o->sack[0][0], PISS + 101);
+	assert_int_equal(o->sack[0][1], PISS + 171);
+	assert_int_equal(o->sack[1][0], PISS + 301);
+	assert_int_equal(o->sack[1][1], PISS + 351);
+	seg(PISS + 1, s, ACK, 65535, pattern, 100);           /* [0,100) */
+	tick();
+	o = next_out();
+	assert_int_equal(o->ack, PISS + 171);
+	assert_int_equal(o->nsack, 1);
+}
+
+static void test_sack_recovery_resends_holes(void **state)
+{
+	(void)state;
+	uint32_t s = handshake_sack();
+	struct out *o;
+
+	fill_pattern();
+	apps[0].reply = pattern;
+	apps[0].reply_len = 8 * 1460;
+	tcp_mark(apps[0].tc);
+	tick();
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(next_out()->seq, s + (uint32_t)i * 1460);
+	/* Segments 1 and 4 lost: one ACK SACKing 2-3 and 5-7 says it all. */
+	const uint32_t blk[2][2] = { { s + 5 * 1460, s + 8 * 1460 }, { s + 2 * 1460, s + 4 * 1460 } };
+	sack_ack(s + 1460, blk, 2);
+	o = next_out();
+	assert_int_equal(o->seq, s + 1460);
+	assert_memory_equal(o->data, pattern + 1460, 1460);
+	assert_int_equal(st()->fast_retransmits, 1);
+	/* The next dup ACK releases the next hole, not SACKed data. */
+	sack_ack(s + 1460, blk, 2);
+	o = next_out();
+	assert_int_equal(o->seq, s + 4 * 1460);
+	assert_memory_equal(o->data, pattern + 4 * 1460, 1460);
+	tick();
+	while (nread < nout)   /* new data may go too, never a SACKed segment */
+		assert_true(next_out()->seq >= s + 8 * 1460);
+	seg(PISS + 1, s + 8 * 1460, ACK, 65535, NULL, 0);
+	tick();
+	assert_int_equal(st()->rto_fired, 0);
+	assert_int_equal(st()->retransmits, 2);
+}
+
+static void test_rack_resends_lost_retransmission(void **state)
+{
+	(void)state;
+	uint32_t s = handshake_sack();
+
+	fill_pattern();
+	apps[0].reply = pattern;
+	apps[0].reply_len = 4 * 1460;
+	tcp_mark(apps[0].tc);
+	tick();
+	for (int i = 0; i < 4; i++)
+		next_out();
+	const uint32_t blk[1][2] = { { s + 1460, s + 4 * 1460 } };
+	sack_ack(s, blk, 1);                       /* all after the first SACKed */
+	assert_int_equal(next_out()->seq, s);
+	tick();
+	/* That resend is lost as well: resent again well before the RTO. */
+	now += 10000;
+	tick();
+	struct out *o = next_out();
+	assert_int_equal(o->seq, s);
+	assert_int_equal(st()->rto_fired, 0);
+	seg(PISS + 1, s + 4 * 1460, ACK, 65535, NULL, 0);
+	tick();
+}
+
 static void test_peer_window_and_mss(void **state)
 {
 	(void)state;
@@ -876,6 +1005,9 @@ int main(void)
 		T(test_initial_rto_without_sample),
 		T(test_rtt_sample_sets_rto),
 		T(test_fast_retransmit_newreno),
+		T(test_sack_blocks_sent),
+		T(test_sack_recovery_resends_holes),
+		T(test_rack_resends_lost_retransmission),
 		T(test_peer_window_and_mss),
 		T(test_zero_window_persist),
 		T(test_our_window_closes_and_reopens),
