@@ -519,6 +519,11 @@ static void log_tcp_stats(const struct dworker *dw)
 	TCP_STATS(TCP_STAT_LOG_)
 #undef TCP_STAT_LOG_
 	log_verbose("worker %u tcp:%s", dw->id, n ? line : " idle");
+	if (st->conns_current > 0) {
+		static char conns[64 * 1024];
+		tcp_describe_local(dw->tcp, conns, sizeof(conns), dw->now_us);
+		log_verbose("worker %u connections open at shutdown:\n%s", dw->id, conns);
+	}
 }
 
 static void worker_fini(struct dworker *dw)

@@ -12,6 +12,7 @@
  *                            v
  *                         CLOSING -ACK-> TIME-WAIT
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -935,6 +936,34 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 		return;
 	}
 	data_in(tc, &s, now_us);
+}
+
+size_t tcp_describe_local(const struct tcp_stack *ts, char *buf, size_t len, uint64_t now_us)
+{
+	static const char *const names[] = { "CLOSED", "SYN-RCVD", "ESTABLISHED", "FIN-WAIT-1",
+		"FIN-WAIT-2", "CLOSING", "TIME-WAIT", "CLOSE-WAIT", "LAST-ACK" };
+	size_t n = 0;
+
+	if (len > 0)
+		buf[0] = 0;
+	for (const struct tcp_conn *tc = ts->all; tc != NULL && n + 1 < len; tc = tc->next) {
+		int w = snprintf(buf + n, len - n,
+			"%u.%u.%u.%u:%u %s app=%d una+%u nxt+%u max+%u slen=%u swnd=%u cwnd=%u "
+			"rec=%d sacked=%u backoff=%u persist=%d rto=%u srtt=%u rcv+%u adv+%u "
+			"unread=%u ooo=%u t_rto=%lld t_tlp=%lld t_rack=%lld\n",
+			tc->rip >> 24, tc->rip >> 16 & 255, tc->rip >> 8 & 255, tc->rip & 255, tc->rport,
+			names[tc->state], tc->app != NULL, tc->snd_una - tc->iss,
+			tc->snd_nxt - tc->iss, tc->snd_max - tc->iss, tc->slen, tc->snd_wnd, tc->cwnd,
+			tc->in_recovery, tc->nsacked, tc->backoff, tc->persist, tc->rto, tc->srtt,
+			tc->rcv_nxt - tc->irs, tc->rcv_adv - tc->irs, tc->unread, tc->ooo_n,
+			tc->t_rto ? (long long)(tc->t_rto - now_us) : -1LL,
+			tc->t_tlp ? (long long)(tc->t_tlp - now_us) : -1LL,
+			tc->t_rack ? (long long)(tc->t_rack - now_us) : -1LL);
+		if (w < 0)
+			break;
+		n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+	}
+	return n;
 }
 
 /* ---- app side ---- */

@@ -107,6 +107,10 @@ void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us);
 /* The earliest timer deadline, UINT64_MAX when none. */
 uint64_t tcp_next_timer_local(const struct tcp_stack *ts);
 
+/* One line per connection (state, sequence space, windows, timers) into
+ * buf, for logs; returns the length written. */
+size_t tcp_describe_local(const struct tcp_stack *ts, char *buf, size_t len, uint64_t now_us);
+
 /* ---- for the application, on the connection's core ---- */
 
 /* Copy up to n bytes into the send buffer; returns how many fit. */

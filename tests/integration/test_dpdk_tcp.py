@@ -112,14 +112,22 @@ def dpdk(tmp_path):
 # Clients inside the namespace: each connection SETs then GETs random values
 # (1 B .. 1 MB, log-uniform, plus both extremes) and checks every byte.
 LOAD = r"""
-import os, random, sys, threading, time
+import contextlib, os, random, sys, threading, time
 import redis
 from pymemcache.client.base import Client
 host, nconn, rounds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 barrier = threading.Barrier(nconn)
+# Every connection is open at once, but at most 50 move a large value at a
+# time: 1000 bulk senders at once overflow the TAP ring of a 2-CPU machine
+# whose CPUs the clients share (30% loss there), and the clients' BBR then
+# paces itself down to bytes per second.
+big = threading.BoundedSemaphore(50)
 results = []
-def sizes(rng):
-    out = [1, 1 << 20] + [min(1 << 20, int(2 ** rng.uniform(0, 20))) for _ in range(rounds)]
+nolimit = contextlib.nullcontext()
+def sizes(rng, i):
+    # both extremes: 1 B on every connection, 1 MB on every fifth
+    out = [1] + [1 << 20] * (i % 5 == 0) + \
+          [min(1 << 20, int(2 ** rng.uniform(0, 20))) for _ in range(rounds)]
     rng.shuffle(out)
     return out
 def worker(i):
@@ -130,10 +138,11 @@ def worker(i):
             c = redis.Redis(host=host, port=6379, socket_timeout=120)
             c.ping()
             barrier.wait(timeout=120)
-            for r, n in enumerate(sizes(rng)):
+            for r, n in enumerate(sizes(rng, i)):
                 k, v = f"r:{seed}:{i}:{r}", rng.randbytes(n)
-                assert c.set(k, v) is True
-                got = c.get(k)
+                with big if n > 65536 else nolimit:
+                    assert c.set(k, v) is True
+                    got = c.get(k)
                 ok += got == v
                 bad += got != v
             c.close()
@@ -141,10 +150,11 @@ def worker(i):
             c = Client((host, 11211), timeout=120, connect_timeout=30)
             c.version()
             barrier.wait(timeout=120)
-            for r, n in enumerate(sizes(rng)):
+            for r, n in enumerate(sizes(rng, i)):
                 k, v = f"m:{seed}:{i}:{r}", rng.randbytes(n)
-                assert c.set(k, v, noreply=False) is True
-                got = c.get(k)
+                with big if n > 65536 else nolimit:
+                    assert c.set(k, v, noreply=False) is True
+                    got = c.get(k)
                 ok += got == v
                 bad += got != v
             c.close()
@@ -156,7 +166,8 @@ t0 = time.monotonic()
 for t in ts: t.start()
 for t in ts: t.join()
 errs = [r[2] for r in results if r[2]]
-print(sum(r[0] for r in results), sum(r[1] for r in results), len(errs),
+expect = sum(len(sizes(random.Random(0), i)) for i in range(nconn))
+print(expect, sum(r[0] for r in results), sum(r[1] for r in results), len(errs),
       round(time.monotonic() - t0, 2), errs[:3])
 """
 
@@ -164,16 +175,17 @@ print(sum(r[0] for r in results), sum(r[1] for r in results), len(errs),
 def run_load(srv, nconn, rounds, seed, timeout):
     r = srv.run(LOAD, APPLIANCE_IP, nconn, rounds, seed, timeout=timeout)
     assert r.returncode == 0, r.stderr[-3000:] + srv.log.read_text()[-2000:]
-    ok, bad, nerr, secs, errs = r.stdout.split(" ", 4)
-    return int(ok), int(bad), int(nerr), float(secs), errs
+    expect, ok, bad, nerr, secs, errs = r.stdout.split(" ", 5)
+    assert int(expect) > 0
+    return int(expect), int(ok), int(bad), int(nerr), float(secs), errs
 
 
 def test_many_clients_both_protocols(dpdk):
     srv = dpdk()
-    nconn, rounds = 200, 4
-    ok, bad, nerr, secs, errs = run_load(srv, nconn, rounds, 1, timeout=300)
+    nconn, rounds = 1000, 2
+    expect, ok, bad, nerr, secs, errs = run_load(srv, nconn, rounds, 1, timeout=600)
     assert (bad, nerr) == (0, 0), errs
-    assert ok == nconn * (rounds + 2)
+    assert ok == expect
     assert srv.metric("tcp_connections_opened_total") >= nconn
     assert srv.metric("tcp_bad_checksum_total") == 0
     # Every client closed: the appliance closed its side too.
@@ -182,7 +194,7 @@ def test_many_clients_both_protocols(dpdk):
         time.sleep(0.2)
     assert srv.metric("tcp_connections") == 0
     assert srv.metric("connected_clients") == 0
-    print(f"{nconn} connections x {rounds + 2} SET+GET, 1 B..1 MB: {secs} s")
+    print(f"{nconn} connections, {ok} SET+GET pairs, 1 B..1 MB: {secs} s")
     assert srv.stop() == 0
 
 
@@ -190,13 +202,13 @@ def test_clients_under_loss_reorder_duplication(dpdk):
     srv = dpdk("--test-fault-rx-drop", "5", "--test-fault-rx-reorder", "2",
                "--test-fault-rx-dup", "1", "--test-fault-tx-drop", "5",
                "--test-fault-tx-reorder", "2", "--test-fault-tx-dup", "1")
-    nconn, rounds = 40, 3
-    ok, bad, nerr, secs, errs = run_load(srv, nconn, rounds, 2, timeout=600)
+    nconn, rounds = 200, 2
+    expect, ok, bad, nerr, secs, errs = run_load(srv, nconn, rounds, 2, timeout=600)
     assert (bad, nerr) == (0, 0), errs
-    assert ok == nconn * (rounds + 2)
+    assert ok == expect
     assert srv.metric("test_fault_dropped_total") > 0
     assert srv.metric("tcp_retransmits_total") > 0
-    print(f"faults: {nconn} connections x {rounds + 2} SET+GET: {secs} s, "
+    print(f"faults: {nconn} connections, {ok} SET+GET pairs: {secs} s, "
           f"{srv.metric('tcp_retransmits_total'):.0f} retransmits, "
           f"{srv.metric('tcp_fast_retransmits_total'):.0f} fast, "
           f"{srv.metric('tcp_rto_total'):.0f} timeouts")
