@@ -450,6 +450,7 @@ static void metrics_sync(struct dworker *dw)
 	metric_add_local(METRIC_tcp_retransmits, D_(ts, to, retransmits));
 	metric_add_local(METRIC_tcp_fast_retransmits, D_(ts, to, fast_retransmits));
 	metric_add_local(METRIC_tcp_rto, D_(ts, to, rto_fired));
+	metric_add_local(METRIC_tcp_zero_window_probes, D_(ts, to, zero_window_probes));
 	metric_add_local(METRIC_tcp_challenge_acks, D_(ts, to, challenge_acks));
 	metric_add_local(METRIC_tcp_rst_sent, D_(ts, to, rst_sent));
 	metric_add_local(METRIC_tcp_conns_opened, D_(ts, to, conns_opened));

@@ -42,6 +42,8 @@
 	  "TCP fast retransmits (three duplicate ACKs)") \
 	X(tcp_rto, "tcp_rto_total", METRIC_COUNTER, \
 	  "TCP retransmission timeouts") \
+	X(tcp_zero_window_probes, "tcp_zero_window_probes_total", METRIC_COUNTER, \
+	  "Zero-window probes sent (persist timer) to peers whose window is closed") \
 	X(tcp_challenge_acks, "tcp_challenge_acks_total", METRIC_COUNTER, \
 	  "RFC 5961 challenge ACKs sent (inexact RST, SYN on an open flow)") \
 	X(tcp_rst_sent, "tcp_rst_sent_total", METRIC_COUNTER, \

@@ -245,6 +245,8 @@ print(got == want)
 """
     r = srv.run(code, timeout=90)
     assert r.stdout.strip() == "True", r.stderr
+    # The window did close: the appliance probed it.
+    assert srv.metric("tcp_zero_window_probes_total") >= 1
     assert srv.stop() == 0
 
 
