@@ -141,7 +141,7 @@ static void set_state(struct tcp_conn *tc, uint8_t st)
 static void conn_destroy(struct tcp_conn *tc, bool reset)
 {
 	struct tcp_stack *ts = tc->ts;
-	bool was_open = tc->state != TCPS_SYN_RCVD;
+	bool was_open = tc->state != TCPS_SYN_RCVD && tc->state != TCPS_SYN_SENT;
 	void *app = tc->app;
 
 	flow_unlink(ts, tc);
@@ -770,13 +770,14 @@ static void data_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 		tc->ack_now = true, tcp_mark(tc);
 }
 
-static void established_from_syn_rcvd(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+/* The handshake is done either way: set up the send side from the ACK
+ * of our SYN (s->win is the window of a segment that is not a SYN, or of
+ * the SYN-ACK, which is never scaled). */
+static void establish(struct tcp_conn *tc, const struct seg *s, uint32_t wnd, uint64_t now_us)
 {
-	struct tcp_stack *ts = tc->ts;
-
 	set_state(tc, TCPS_ESTABLISHED);
 	tc->snd_una = tc->snd_nxt = tc->snd_max = s->ack;
-	tc->snd_wnd = (uint32_t)s->win << tc->snd_wscale;
+	tc->snd_wnd = wnd;
 	tc->max_wnd = tc->snd_wnd;
 	tc->snd_wl1 = s->seq;
 	tc->snd_wl2 = s->ack;
@@ -784,18 +785,156 @@ static void established_from_syn_rcvd(struct tcp_conn *tc, const struct seg *s, 
 	tc->ssthresh = UINT32_MAX / 2;
 	tc->recover = s->ack;
 	tc->t_rto = 0;
-	/* The handshake's RTT, unless the SYN-ACK was resent (Karn). */
+	/* The handshake's RTT, unless a SYN or SYN-ACK was resent (Karn). */
 	if (tc->backoff == 0)
 		rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
 	else
 		tc->rto = TCP_RTO_INIT_US;
 	tc->backoff = 0;
-	ts->stats.conns_opened++;
+	tc->ts->stats.conns_opened++;
+}
+
+static void established_from_syn_rcvd(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+{
+	struct tcp_stack *ts = tc->ts;
+
+	establish(tc, s, (uint32_t)s->win << tc->snd_wscale, now_us);
 	tc->app = ts->ops.accept(ts->io, tc, tc->lport);
 	if (tc->app == NULL) {
 		send_rst_for(tc);
 		conn_destroy(tc, true);
 	}
+}
+
+/* SYN-SENT (RFC 9293 3.10.7.3). */
+static void syn_sent_in(struct tcp_conn *tc, const uint8_t *frame, const struct net_l4 *l4,
+			const struct seg *s, uint64_t now_us)
+{
+	struct tcp_stack *ts = tc->ts;
+	bool ack_ok = (s->flags & TCP_ACK) && s->ack == tc->iss + 1;
+
+	if ((s->flags & TCP_ACK) && !ack_ok) {
+		rst_reply(ts, frame, l4, s);
+		return;
+	}
+	if (s->flags & TCP_RST) {
+		if (ack_ok) {                     /* refused */
+			ts->stats.rst_received++;
+			conn_destroy(tc, true);
+		}
+		return;
+	}
+	/* A SYN without ACK (simultaneous open) is not taken: the peer's
+	 * retransmission after our SYN's ACK resolves it. */
+	if (!(s->flags & TCP_SYN) || !ack_ok)
+		return;
+	tc->irs = s->seq;
+	tc->rcv_nxt = s->seq + 1;
+	tc->ws_ok = s->wscale != 0xff;
+	tc->snd_wscale = tc->ws_ok ? s->wscale : 0;
+	tc->rcv_wscale = tc->ws_ok ? TCP_WSCALE : 0;
+	tc->sack_ok = s->sack_ok;
+	tc->mss = s->mss ? s->mss : TCP_DEFAULT_MSS;
+	if (tc->mss > ts->cfg.mtu - NET_IPV4_MIN - TCP_HDR_MIN)
+		tc->mss = (uint16_t)(ts->cfg.mtu - NET_IPV4_MIN - TCP_HDR_MIN);
+	if (tc->mss < 64)
+		tc->mss = 64;
+	tc->rcv_adv = tc->rcv_nxt + min_u32(ts->cfg.rcvbuf, 0xffff);
+	establish(tc, s, s->win, now_us);
+	tc->ack_now = true;
+	tcp_mark(tc);
+	if (tc->app != NULL && ts->ops.connected != NULL)
+		ts->ops.connected(tc->app);
+}
+
+/* SYN_SENT's timer: the ARP answer, or the SYN's retransmission. */
+static void syn_sent_timer(struct tcp_conn *tc, uint64_t now_us)
+{
+	struct tcp_stack *ts = tc->ts;
+
+	if (tc->arp_wait) {
+		uint32_t hop;
+		const uint8_t *mac = net_next_hop_local(ts->nif, tc->rip, now_us / 1000, &hop);
+		if (mac != NULL) {
+			memcpy(tc->rmac, mac, 6);
+			tc->arp_wait = false;
+			tcp_send_syn(tc, now_us);
+			return;
+		}
+		if (++tc->arp_tries > TCP_ARP_TRIES || hop == 0) {
+			ts->stats.conns_timed_out++;
+			conn_destroy(tc, false);
+			return;
+		}
+		if (tc->arp_tries % 20 == 0) {
+			void *h;
+			uint8_t *f = ts->ops.tx_alloc(ts->io, NET_ETHER_MIN, &h);
+			if (f != NULL)
+				ts->ops.tx_send(ts->io, h, net_arp_request_build(ts->nif, hop, f,
+										 NET_ETHER_MIN));
+		}
+		tcp_timer_arm(ts, &tc->t_rto, now_us + TCP_ARP_POLL_US);
+		return;
+	}
+	if (++tc->backoff > TCP_SYNACK_RETRIES) {
+		ts->stats.conns_timed_out++;
+		conn_destroy(tc, false);
+		return;
+	}
+	tc->rto = min_u32(TCP_RTO_MAX_US, tc->rto * 2);
+	ts->stats.retransmits++;
+	tcp_send_syn(tc, now_us);
+}
+
+struct tcp_conn *tcp_connect_local(struct tcp_stack *ts, uint32_t ip, uint16_t port, void *app,
+				   uint64_t now_us)
+{
+	const unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
+	struct tcp_conn *tc;
+	uint16_t lport = 0;
+	uint32_t hop;
+	const uint8_t *mac;
+	unsigned b;
+
+	if (ts->stats.conns_current >= ts->cfg.max_conns)
+		return NULL;
+	for (unsigned i = 0; i < span && lport == 0; i++) {
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (ts->next_port++ % span));
+		if (flow_find(ts, ip, port, p) == NULL && !port_served(ts, p))
+			lport = p;
+	}
+	if (lport == 0 || (tc = calloc(1, sizeof(*tc))) == NULL)
+		return NULL;
+	tc->ts = ts;
+	tc->app = app;
+	tc->lip = ts->nif->ip;
+	tc->rip = ip;
+	tc->lport = lport;
+	tc->rport = port;
+	tc->iss = make_isn(ts, ip, port, lport, now_us);
+	tc->snd_una = tc->iss;
+	tc->snd_nxt = tc->snd_max = tc->iss + 1;
+	tc->mss = TCP_DEFAULT_MSS;
+	tc->rto = TCP_RTO_INIT_US;
+	tc->state = TCPS_SYN_SENT;
+	b = flow_hash(tc->rip, tc->rport, tc->lport);
+	tc->hnext = ts->buckets[b];
+	ts->buckets[b] = tc;
+	tc->next = ts->all;
+	if (ts->all)
+		ts->all->prev = tc;
+	ts->all = tc;
+	ts->stats.conns_current++;
+	mac = net_next_hop_local(ts->nif, ip, now_us / 1000, &hop);
+	if (mac != NULL) {
+		memcpy(tc->rmac, mac, 6);
+		tcp_send_syn(tc, now_us);
+	} else {
+		tc->arp_wait = true;
+		tc->arp_tries = 19;      /* the first look asks at once */
+		tcp_timer_arm(ts, &tc->t_rto, now_us);
+	}
+	return tc;
 }
 
 void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
@@ -825,6 +964,11 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 			return;
 		}
 		listen_syn(ts, frame, l4, &s, now_us);
+		return;
+	}
+	if (tc->state == TCPS_SYN_SENT) {
+		if (!tc->arp_wait)
+			syn_sent_in(tc, frame, l4, &s, now_us);
 		return;
 	}
 	memcpy(tc->rmac, frame + 6, 6);
@@ -941,7 +1085,7 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 size_t tcp_describe_local(const struct tcp_stack *ts, char *buf, size_t len, uint64_t now_us)
 {
 	static const char *const names[] = { "CLOSED", "SYN-RCVD", "ESTABLISHED", "FIN-WAIT-1",
-		"FIN-WAIT-2", "CLOSING", "TIME-WAIT", "CLOSE-WAIT", "LAST-ACK" };
+		"FIN-WAIT-2", "CLOSING", "TIME-WAIT", "CLOSE-WAIT", "LAST-ACK", "SYN-SENT" };
 	size_t n = 0;
 
 	if (len > 0)
@@ -1031,7 +1175,10 @@ void tcp_abort(struct tcp_conn *tc)
 	tc->app = NULL;
 	if (tc->state == TCPS_CLOSED)
 		return;
-	send_rst_for(tc);
+	/* In SYN-SENT the peer has nothing to reset (RFC 9293 3.10.5), and
+	 * may not even have a MAC address yet. */
+	if (tc->state != TCPS_SYN_SENT)
+		send_rst_for(tc);
 	conn_destroy(tc, true);
 }
 
@@ -1076,6 +1223,10 @@ static void rto_fire(struct tcp_conn *tc, uint64_t now_us)
 		return;
 	}
 	tc->t_tlp = 0;
+	if (tc->state == TCPS_SYN_SENT) {
+		syn_sent_timer(tc, now_us);
+		return;
+	}
 	if (tc->state != TCPS_SYN_RCVD && tc->snd_una == tc->snd_max)
 		return;
 	ts->stats.rto_fired++;

@@ -2,7 +2,7 @@
 /*
  * A small TCP (RFC 9293) for the dataplane: one struct tcp_stack per worker
  * core (_local: only its core touches it), a flow table keyed by the 4-tuple,
- * passive open on the served ports.
+ * passive open on the served ports, active open on request.
  *
  * Like net.c it works on frame bytes, not mbufs: tcp_input_local() takes an
  * Ethernet frame that net_rx_local() classified NET_TCP, and every segment
@@ -72,6 +72,9 @@ struct tcp_ops {
 	void (*eof)(void *app);
 	void (*pull)(void *app);
 	void (*closed)(void *app);
+	/* An active open (tcp_connect_local) completed. May be NULL when the
+	 * stack never connects out. */
+	void (*connected)(void *app);
 };
 
 struct tcp_config {
@@ -110,6 +113,15 @@ uint64_t tcp_next_timer_local(const struct tcp_stack *ts);
 /* One line per connection (state, sequence space, windows, timers) into
  * buf, for logs; returns the length written. */
 size_t tcp_describe_local(const struct tcp_stack *ts, char *buf, size_t len, uint64_t now_us);
+
+/* Active open to ip:port from an ephemeral port, for app (which gets
+ * connected() once established, or closed() if it fails: no ARP answer, RST,
+ * no SYN-ACK). The next hop is resolved through the interface's ARP cache.
+ * Returns NULL at the connection limit or without a free port. With
+ * several workers behind RSS the answer must hash to this core: the caller
+ * picks the worker (no such choice is made here). */
+struct tcp_conn *tcp_connect_local(struct tcp_stack *ts, uint32_t ip, uint16_t port, void *app,
+				   uint64_t now_us);
 
 /* ---- for the application, on the connection's core ---- */
 

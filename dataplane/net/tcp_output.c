@@ -186,6 +186,22 @@ void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us)
 	}
 }
 
+void tcp_send_syn(struct tcp_conn *tc, uint64_t now_us)
+{
+	uint16_t mss = (uint16_t)(tc->ts->cfg.mtu - NET_IPV4_MIN - TCP_HDR_MIN);
+	uint8_t opt[12] = { 2, 4, (uint8_t)(mss >> 8), (uint8_t)mss, 1, 3, 3, TCP_WSCALE,
+			    1, 1, 4, 2 };
+	uint32_t win = min_u32(tc->ts->cfg.rcvbuf, 0xffff);
+
+	tc->rcv_adv = win;    /* no rcv_nxt yet: only used once it is known */
+	tcp_emit_raw(tc->ts, tc->rmac, tc->lip, tc->rip, tc->lport, tc->rport, tc->iss, 0,
+		     TCP_SYN, (uint16_t)win, opt, sizeof(opt), NULL, 0);
+	if (tc->t_rto == 0) {
+		tc->rtt_ts = now_us;
+		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
+	}
+}
+
 static void start_rtt(struct tcp_conn *tc, uint32_t seq, uint64_t now_us)
 {
 	if (!tc->timing && seq == tc->snd_max) {   /* Karn: never time a resend */
@@ -263,7 +279,7 @@ void tcp_output(struct tcp_conn *tc, uint64_t now_us)
 {
 	bool sent = false;
 
-	if (tc->state == TCPS_SYN_RCVD || tc->state == TCPS_CLOSED)
+	if (tc->state == TCPS_SYN_RCVD || tc->state == TCPS_SYN_SENT || tc->state == TCPS_CLOSED)
 		return;
 	for (;;) {
 		uint32_t off = tc->snd_nxt - tc->snd_una;

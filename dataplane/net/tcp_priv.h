@@ -28,6 +28,10 @@
 #define TCP_DEFAULT_MSS  536         /* RFC 9293 3.7.1 when the peer sends none */
 #define TCP_WSCALE       4           /* ours: windows up to 1 MB */
 #define TCP_SBUF_MIN     4096
+#define TCP_ARP_POLL_US  10000u      /* active open: look for the ARP answer this often */
+#define TCP_ARP_TRIES    300         /* ... for 3 s, an ARP request every 20 looks */
+#define TCP_EPHEMERAL_LO 32768       /* Linux's ip_local_port_range */
+#define TCP_EPHEMERAL_HI 60999
 #define TCP_SACK_KEEP    16          /* SACKed ranges the sender tracks */
 #define TCP_SACK_RANGES  16          /* merged ranges looked at for SACK blocks */
 #define TCP_DELACK_MAX_US 200000u    /* RFC 8985 WCDelAckT */
@@ -43,6 +47,7 @@ enum tcp_state {
 	TCPS_TIME_WAIT,
 	TCPS_CLOSE_WAIT,
 	TCPS_LAST_ACK,
+	TCPS_SYN_SENT,     /* active open; arp_wait while the next hop is unknown */
 };
 
 /* An out-of-order segment's payload, kept sorted by seq. */
@@ -64,6 +69,8 @@ struct tcp_conn {
 	uint8_t state;
 	bool marked, ack_now, fin_queued, fin_rcvd_pending, persist, in_recovery, timing;
 	bool ws_ok, sack_ok;               /* options the peer offered on its SYN */
+	bool arp_wait;                     /* SYN_SENT: no MAC for the next hop yet */
+	unsigned arp_tries;
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;                      /* what we send per segment */
 
@@ -112,6 +119,7 @@ struct tcp_stack {
 	struct tcp_conn *marked, **marked_tail;
 	uint64_t next_timer;
 	uint16_t ip_id;
+	uint16_t next_port;                /* ephemeral ports for active open */
 	struct tcp_stats stats;
 };
 
@@ -139,6 +147,8 @@ void tcp_emit_raw(struct tcp_stack *ts, const uint8_t dmac[6], uint32_t sip, uin
 void tcp_emit(struct tcp_conn *tc, uint32_t seq, uint8_t flags, const uint8_t *data,
 	      uint16_t dlen, uint64_t now_us);
 void tcp_send_synack(struct tcp_conn *tc, uint64_t now_us);
+/* Active open: the SYN (MSS, window scale, SACK-permitted). */
+void tcp_send_syn(struct tcp_conn *tc, uint64_t now_us);
 /* Send what the windows allow, FIN when due, else an ACK if one is owed. */
 void tcp_output(struct tcp_conn *tc, uint64_t now_us);
 /* In recovery, after resending snd_una: when to suspect that resend lost. */

@@ -3,7 +3,8 @@
  * libFuzzer: a hostile peer against one TCP stack. The input is a program:
  * each step sends a segment (flags, sequence and ACK near what the flow
  * expects or anywhere, window, options, payload), advances the clock and
- * runs the timers, or has the application send, stop reading or close.
+ * runs the timers, or has the application send, stop reading, close or
+ * connect out.
  * Checksums are made right so the state machine, not the checksum check,
  * sees the bytes (one step sends a frame as it is).
  *
@@ -66,6 +67,8 @@ static void f_send(void *io, void *handle, uint16_t len)
 	uint32_t sum;
 
 	(void)io;
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06)
+		return;   /* an ARP request for the peer */
 	if (len < 60 || len > 1514 || tot + 14u > len || memcmp(f, peer_mac, 6) != 0 ||
 	    memcmp(f + 6, our_mac, 6) != 0)
 		abort();
@@ -132,7 +135,36 @@ static void f_closed(void *app)
 	a->closed = true;
 }
 
-static const struct tcp_ops fops = { f_alloc, f_send, f_accept, f_recv, f_eof, f_pull, f_closed };
+static void f_connected(void *app)
+{
+	if (((struct app *)app)->closed || ((struct app *)app)->released)
+		abort();
+}
+
+static const struct tcp_ops fops = { f_alloc, f_send, f_accept, f_recv, f_eof, f_pull, f_closed,
+				     f_connected };
+
+/* The peer's ARP reply, so that active opens find its MAC. */
+static void peer_arp(struct net_if *nif)
+{
+	uint8_t f[60] = { 0 };
+	uint16_t len = 60;
+	struct net_l4 l4;
+
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	wr16(f + 12, 0x0806);
+	wr16(f + 14, 1);
+	wr16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	wr16(f + 20, 2);
+	memcpy(f + 22, peer_mac, 6);
+	wr32(f + 28, PEER_IP);
+	memcpy(f + 32, our_mac, 6);
+	wr32(f + 38, OUR_IP);
+	net_rx_local(nif, f, &len, sizeof(f), 1000, &l4);
+}
 
 /* A segment from the peer with correct checksums. */
 static void send_seg(struct tcp_stack *ts, struct net_if *nif, uint16_t sport, uint16_t dport,
@@ -205,6 +237,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seq = peer_isn;
 	last_seq_from_us = 0;
 	memset(sendbuf, 'r', sizeof(sendbuf));
+	if (size & 1)
+		peer_arp(&nif);
 	while (i + 8 <= size) {
 		const uint8_t *op = data + i;
 		unsigned kind = op[0] & 7;
@@ -219,6 +253,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t opt[12] = { 2, 4, (uint8_t)(op[7] & 7), 0xb4, 1, 3, 3, op[7] >> 4, 4, 2, 1, 1 };
 			uint16_t sport = (uint16_t)(40000 + (op[0] >> 3 & 3));
 			uint16_t dport = op[0] & 0x40 ? 11211 : 6379;
+			if (op[0] & 0x20)   /* to an active open's ephemeral port */
+				dport = (uint16_t)(32768 + (op[7] & 3));
 			if (flags & 0x02) {
 				/* A SYN starts a fresh stream: payload follows the ISN. */
 				send_seg(ts, &nif, sport, dport, peer_isn + (uint32_t)dseq,
@@ -258,6 +294,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 6:                       /* the peer's stream moves on */
 			seq += (uint32_t)(op[1] | op[2] << 8);
+			break;
+		case 7:                       /* the app connects out */
+			if (napps < NAPPS) {
+				struct app *a = &apps[napps];
+				memset(a, 0, sizeof(*a));
+				a->tc = tcp_connect_local(ts, PEER_IP, (uint16_t)(40000 + (op[1] & 3)), a,
+							  now);
+				if (a->tc != NULL)
+					napps++;
+			}
 			break;
 		default:
 			break;

@@ -46,6 +46,7 @@ static struct tcp_stack *ts;
 static uint8_t txbuf[MAXF][1600];
 static struct out outs[MAXF];
 static unsigned nout, nread;
+static unsigned narp;   /* ARP requests the stack sent */
 static uint64_t now;
 
 /* The app: records what arrives; replies and closes when told. */
@@ -53,7 +54,7 @@ struct app {
 	struct tcp_conn *tc;
 	uint8_t in[1 << 20];
 	size_t nin;
-	bool eof, closed, close_on_eof;
+	bool eof, closed, close_on_eof, connected;
 	size_t unread;            /* reported as not consumed */
 	const uint8_t *reply;     /* sent on the next pull */
 	size_t reply_len;
@@ -85,6 +86,12 @@ static void t_send(void *io, void *handle, uint16_t len)
 
 	(void)io;
 	assert_true(len >= 60);
+	if (get16(f + 12) == 0x0806) {   /* an ARP request for the next hop */
+		assert_memory_equal(f, "\xff\xff\xff\xff\xff\xff", 6);
+		assert_int_equal(get32(f + 38), PEER_IP);
+		narp++;
+		return;
+	}
 	assert_memory_equal(f, peer_mac, 6);
 	assert_memory_equal(f + 6, our_mac, 6);
 	/* Both checksums hold. */
@@ -168,7 +175,10 @@ static void t_pull(void *app)
 
 static void t_closed(void *app) { ((struct app *)app)->closed = true; }
 
-static const struct tcp_ops ops = { t_alloc, t_send, t_accept, t_recv, t_eof, t_pull, t_closed };
+static void t_connected(void *app) { ((struct app *)app)->connected = true; }
+
+static const struct tcp_ops ops = { t_alloc, t_send, t_accept, t_recv, t_eof, t_pull, t_closed,
+				    t_connected };
 
 static struct tcp_config cfg;
 
@@ -182,7 +192,7 @@ static int setup(void **state)
 	cfg.time_wait_us = 1000000;
 	ts = tcp_stack_create(&cfg, &nif, &ops, NULL);
 	assert_non_null(ts);
-	nout = nread = 0;
+	nout = nread = narp = 0;
 	napps = 0;
 	refuse_accept = false;
 	now = 1000000;
@@ -688,6 +698,118 @@ static void test_rack_resends_lost_retransmission(void **state)
 	tick();
 }
 
+
+/* The peer answers ARP (its reply lands in the cache). */
+static void peer_arp_reply(void)
+{
+	uint8_t f[60] = { 0 };
+	uint16_t len = 60;
+	struct net_l4 l4;
+
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	put16(f + 12, 0x0806);
+	put16(f + 14, 1);
+	put16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, 2);
+	memcpy(f + 22, peer_mac, 6);
+	put32(f + 28, PEER_IP);
+	memcpy(f + 32, our_mac, 6);
+	put32(f + 38, OUR_IP);
+	net_rx_local(&nif, f, &len, sizeof(f), now / 1000, &l4);
+}
+
+static struct app *connect_app(void)
+{
+	struct app *a = &apps[napps++];
+
+	memset(a, 0, sizeof(*a));
+	a->tc = tcp_connect_local(ts, PEER_IP, 11211, a, now);
+	assert_non_null(a->tc);
+	return a;
+}
+
+static void test_active_open(void **state)
+{
+	(void)state;
+	struct app *a = connect_app();
+	struct out *o;
+
+	/* No MAC for the peer: ARP first, the SYN once it answers. */
+	tick();
+	assert_int_equal(narp, 1);
+	no_out();                       /* no SYN without a MAC */
+	peer_arp_reply();
+	now += 10000;
+	tick();
+	o = next_out();
+	assert_int_equal(o->flags, SYN);
+	assert_int_equal(o->dport, 11211);
+	assert_true(o->sport >= 32768 && o->sport <= 60999);
+	assert_int_equal(o->mss, 1460);
+	assert_int_equal(o->wscale, 4);
+	assert_true(o->sack_ok);
+	uint16_t lport = o->sport;
+	uint32_t iss = o->seq;
+	/* A SYN-ACK with a wrong ACK: RST, still connecting. */
+	seg_opts(11211, lport, 7000, iss + 5, SYN | ACK, 65535, NULL, 0, NULL, 0, false);
+	o = next_out();
+	assert_int_equal(o->flags, RST);
+	assert_int_equal(o->seq, iss + 5);
+	assert_false(a->connected);
+	uint8_t opt[4] = { 2, 4, 5, 180 };
+	seg_opts(11211, lport, 7000, iss + 1, SYN | ACK, 65535, opt, 4, NULL, 0, false);
+	assert_true(a->connected);
+	assert_int_equal(st()->conns_opened, 1);
+	tick();
+	o = next_out();
+	assert_int_equal(o->flags, ACK);
+	assert_int_equal(o->ack, 7001);
+	/* Data both ways. */
+	a->reply = (const uint8_t *)"version\r\n";
+	a->reply_len = 9;
+	tcp_mark(a->tc);
+	tick();
+	o = next_out();
+	assert_int_equal(o->seq, iss + 1);
+	assert_int_equal(o->dlen, 9);
+	seg_opts(11211, lport, 7001, iss + 10, ACK | PSH, 65535, NULL, 0, "VERSION 1\r\n", 11, false);
+	assert_int_equal(a->nin, 11);
+	assert_memory_equal(a->in, "VERSION 1\r\n", 11);
+}
+
+static void test_active_open_refused_and_unanswered(void **state)
+{
+	(void)state;
+	peer_arp_reply();
+	struct app *a = connect_app();
+	struct out *o = next_out();
+
+	assert_int_equal(o->flags, SYN);
+	seg_opts(11211, o->sport, 0, o->seq + 1, RST | ACK, 0, NULL, 0, NULL, 0, false);
+	assert_true(a->closed);
+	assert_int_equal(st()->conns_current, 0);
+	/* No answer at all: the SYN is resent with back-off, then given up. */
+	struct app *b = connect_app();
+	o = next_out();
+	uint32_t iss = o->seq;
+	now += 1000000;
+	tick();
+	o = next_out();
+	assert_int_equal(o->flags, SYN);
+	assert_int_equal(o->seq, iss);
+	for (int i = 0; i < 10; i++) {
+		now += 64000000;
+		tick();
+	}
+	assert_true(b->closed);
+	assert_false(b->connected);
+	assert_int_equal(st()->conns_current, 0);
+	assert_int_equal(st()->conns_timed_out, 1);
+}
+
 static void test_peer_window_and_mss(void **state)
 {
 	(void)state;
@@ -1008,6 +1130,8 @@ int main(void)
 		T(test_sack_blocks_sent),
 		T(test_sack_recovery_resends_holes),
 		T(test_rack_resends_lost_retransmission),
+		T(test_active_open),
+		T(test_active_open_refused_and_unanswered),
 		T(test_peer_window_and_mss),
 		T(test_zero_window_persist),
 		T(test_our_window_closes_and_reopens),
