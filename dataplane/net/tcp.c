@@ -1161,6 +1161,13 @@ void tcp_close(struct tcp_conn *tc)
 	tc->app = NULL;
 	if (tc->state == TCPS_CLOSED || tc->fin_queued)
 		return;
+	/* Closed before the handshake finished: nothing was sent that needs a
+	 * FIN, and queued data goes with the connection (RFC 9293 3.10.4
+	 * lets SYN-SENT delete the TCB). */
+	if (tc->state == TCPS_SYN_SENT) {
+		conn_destroy(tc, false);
+		return;
+	}
 	tc->fin_queued = true;
 	tc->fin_seq = tc->snd_una + tc->slen;
 	if (tc->state == TCPS_ESTABLISHED)

@@ -808,6 +808,17 @@ static void test_active_open_refused_and_unanswered(void **state)
 	assert_false(b->connected);
 	assert_int_equal(st()->conns_current, 0);
 	assert_int_equal(st()->conns_timed_out, 1);
+	/* Closed while connecting: gone, nothing sent, no callback. */
+	nread = nout;                   /* past b's SYN retransmissions */
+	peer_arp_reply();               /* the cached MAC has expired by now */
+	struct app *c = connect_app();
+	next_out();
+	tcp_close(c->tc);
+	assert_int_equal(st()->conns_current, 0);
+	assert_false(c->closed);
+	now += 10000000;
+	tick();
+	no_out();
 }
 
 static void test_peer_window_and_mss(void **state)
