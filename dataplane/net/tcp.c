@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP receive path and state machine (RFC 9293 3.10.7), RFC 5961 checks,
- * congestion control on ACK arrival (RFC 5681, NewReno RFC 6582), RTO
- * estimation (RFC 6298), reassembly, and the timers.
+ * TCP: the per-core stack, its flow table, the receive path and state
+ * machine (RFC 9293 3.10.7) with RFC 5961 checks, passive and active open,
+ * reassembly, and the application side. ACK processing is in tcp_ack.c,
+ * timers in tcp_timer.c, transmission in tcp_output.c.
  *
  *   SYN -> SYN-RCVD -ACK-> ESTABLISHED -FIN-> CLOSE-WAIT -close-> LAST-ACK -ACK-> gone
  *                            |close
@@ -119,7 +120,7 @@ void tcp_mark(struct tcp_conn *tc)
 	ts->marked_tail = &tc->mnext;
 }
 
-static void set_state(struct tcp_conn *tc, uint8_t st)
+void tcp_set_state(struct tcp_conn *tc, uint8_t st)
 {
 	struct tcp_stats *s = &tc->ts->stats;
 
@@ -138,14 +139,14 @@ static void set_state(struct tcp_conn *tc, uint8_t st)
  * Gone from the flow table now; the memory goes at the next flush, since
  * the mark list may still point at it. reset: counted as reset, not closed.
  */
-static void conn_destroy(struct tcp_conn *tc, bool reset)
+void tcp_conn_destroy(struct tcp_conn *tc, bool reset)
 {
 	struct tcp_stack *ts = tc->ts;
 	bool was_open = tc->state != TCPS_SYN_RCVD && tc->state != TCPS_SYN_SENT;
 	void *app = tc->app;
 
 	flow_unlink(ts, tc);
-	set_state(tc, TCPS_CLOSED);
+	tcp_set_state(tc, TCPS_CLOSED);
 	ts->stats.conns_current--;
 	if (was_open && reset)
 		ts->stats.conns_reset++;
@@ -157,7 +158,7 @@ static void conn_destroy(struct tcp_conn *tc, bool reset)
 	tcp_mark(tc);   /* freed by the flush */
 }
 
-static void send_rst_for(struct tcp_conn *tc)
+void tcp_send_rst(struct tcp_conn *tc)
 {
 	tcp_emit_raw(tc->ts, tc->rmac, tc->lip, tc->rip, tc->lport, tc->rport, tc->snd_nxt, 0,
 		     TCP_RST, 0, NULL, 0, NULL, 0);
@@ -169,7 +170,7 @@ void tcp_stack_destroy(struct tcp_stack *ts)
 	if (ts == NULL)
 		return;
 	while (ts->all != NULL)
-		conn_destroy(ts->all, true);
+		tcp_conn_destroy(ts->all, true);
 	for (struct tcp_conn *tc = ts->marked, *n; tc; tc = n) {
 		n = tc->mnext;
 		if (tc->state == TCPS_CLOSED)
@@ -180,18 +181,9 @@ void tcp_stack_destroy(struct tcp_stack *ts)
 
 /* ---- segments in ---- */
 
-struct seg {
-	uint32_t seq, ack, len;     /* len: data bytes */
-	uint16_t sport, dport, win, mss;
-	uint8_t flags, wscale;      /* wscale 0xff: no option */
-	bool sack_ok;               /* SACK-permitted on a SYN */
-	uint8_t nsack;              /* SACK blocks on an ACK */
-	uint32_t sack[4][2];
-	const uint8_t *data;
-};
 
 static bool parse_seg(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
-		      struct seg *s)
+		      struct tcp_seg *s)
 {
 	const uint8_t *th = frame + l4->l4_off;
 	unsigned hl;
@@ -250,7 +242,7 @@ static bool parse_seg(struct tcp_stack *ts, const uint8_t *frame, const struct n
 
 /* RST for a segment that has no connection (RFC 9293 3.10.7.1). */
 static void rst_reply(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
-		      const struct seg *s)
+		      const struct tcp_seg *s)
 {
 	if (s->flags & TCP_RST)
 		return;
@@ -284,7 +276,7 @@ static uint32_t make_isn(const struct tcp_stack *ts, uint32_t rip, uint16_t rpor
 }
 
 static void listen_syn(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
-		       const struct seg *s, uint64_t now_us)
+		       const struct tcp_seg *s, uint64_t now_us)
 {
 	struct tcp_conn *tc;
 	unsigned b;
@@ -323,7 +315,7 @@ static void listen_syn(struct tcp_stack *ts, const uint8_t *frame, const struct 
 		tc->mss = 64;
 	tc->rto = TCP_RTO_INIT_US;
 	tc->state = TCPS_CLOSED;
-	set_state(tc, TCPS_SYN_RCVD);
+	tcp_set_state(tc, TCPS_SYN_RCVD);
 	b = flow_hash(tc->rip, tc->rport, tc->lport);
 	tc->hnext = ts->buckets[b];
 	ts->buckets[b] = tc;
@@ -333,310 +325,6 @@ static void listen_syn(struct tcp_stack *ts, const uint8_t *frame, const struct 
 	ts->all = tc;
 	ts->stats.conns_current++;
 	tcp_send_synack(tc, now_us);
-}
-
-static void rto_from_srtt(struct tcp_conn *tc)
-{
-	tc->rto = tc->srtt + max_u32(1000, 4 * tc->rttvar);   /* G = 1 ms */
-	if (tc->rto < TCP_RTO_MIN_US)
-		tc->rto = TCP_RTO_MIN_US;
-	if (tc->rto > TCP_RTO_MAX_US)
-		tc->rto = TCP_RTO_MAX_US;
-}
-
-/* RFC 6298 2.2/2.3 on one sample. */
-static void rtt_sample(struct tcp_conn *tc, uint32_t r)
-{
-	if (r == 0)
-		r = 1;
-	if (tc->srtt == 0) {
-		tc->srtt = r;
-		tc->rttvar = r / 2;
-	} else {
-		uint32_t d = tc->srtt > r ? tc->srtt - r : r - tc->srtt;
-		tc->rttvar = (3 * tc->rttvar + d) / 4;
-		tc->srtt = (7 * tc->srtt + r) / 8;
-	}
-	rto_from_srtt(tc);
-}
-
-static uint32_t flight(const struct tcp_conn *tc) { return tc->snd_max - tc->snd_una; }
-
-static void send_buf_consume(struct tcp_conn *tc, uint32_t n)
-{
-	if (n > tc->slen)
-		n = tc->slen;
-	tc->shead += n;
-	tc->slen -= n;
-	if (tc->slen == 0)
-		tc->shead = 0;
-}
-
-/* A challenge ACK (RFC 5961 3.2, 4.2): the sender proves it sees our flow. */
-static void challenge_ack(struct tcp_conn *tc, uint64_t now_us)
-{
-	tc->ts->stats.challenge_acks++;
-	tcp_emit(tc, tc->snd_nxt, 0, NULL, 0, now_us);
-}
-
-/* ---- SACK scoreboard (RFC 2018 / a lean RFC 6675) ---- */
-
-/* Forget what the cumulative ACK covers. */
-static void sack_prune(struct tcp_conn *tc)
-{
-	unsigned j = 0;
-
-	for (unsigned i = 0; i < tc->nsacked; i++) {
-		if (seq_le(tc->sacked[i][1], tc->snd_una))
-			continue;
-		tc->sacked[j][0] = seq_lt(tc->sacked[i][0], tc->snd_una) ? tc->snd_una : tc->sacked[i][0];
-		tc->sacked[j][1] = tc->sacked[i][1];
-		j++;
-	}
-	tc->nsacked = j;
-}
-
-/* Merge the blocks of one ACK into the sorted, disjoint ranges. */
-static void sack_merge(struct tcp_conn *tc, const struct seg *s)
-{
-	for (unsigned b = 0; b < s->nsack; b++) {
-		uint32_t l = s->sack[b][0], r = s->sack[b][1];
-		unsigned i, j;
-
-		if (!seq_lt(l, r) || seq_le(r, tc->snd_una) || seq_gt(r, tc->snd_max))
-			continue;   /* stale, or not something we sent (RFC 2018 D-SACK aside) */
-		if (seq_lt(l, tc->snd_una))
-			l = tc->snd_una;
-		for (i = 0; i < tc->nsacked && seq_lt(tc->sacked[i][1], l); i++)
-			;
-		/* ranges i.. that touch [l, r) merge into it */
-		for (j = i; j < tc->nsacked && seq_le(tc->sacked[j][0], r); j++) {
-			if (seq_lt(tc->sacked[j][0], l))
-				l = tc->sacked[j][0];
-			if (seq_gt(tc->sacked[j][1], r))
-				r = tc->sacked[j][1];
-		}
-		if (j == i && tc->nsacked == TCP_SACK_KEEP)
-			continue;   /* full: the RTO still covers what we do not track */
-		memmove(&tc->sacked[i + 1], &tc->sacked[j], (tc->nsacked - j) * sizeof(tc->sacked[0]));
-		tc->nsacked = tc->nsacked - (j - i) + 1;
-		tc->sacked[i][0] = l;
-		tc->sacked[i][1] = r;
-	}
-}
-
-static uint32_t sacked_bytes(const struct tcp_conn *tc)
-{
-	uint32_t n = 0;
-
-	for (unsigned i = 0; i < tc->nsacked; i++)
-		n += tc->sacked[i][1] - tc->sacked[i][0];
-	return n;
-}
-
-/*
- * Resend up to `budget` segments of the holes below the highest SACKed
- * byte, from where the last call stopped (each hole once per recovery;
- * a lost retransmission is the RTO's).
- */
-static unsigned sack_rexmit(struct tcp_conn *tc, unsigned budget, uint64_t now_us)
-{
-	uint32_t seq = seq_gt(tc->rexmit_nxt, tc->snd_una) ? tc->rexmit_nxt : tc->snd_una;
-	uint32_t hi;
-	unsigned sent = 0;
-
-	if (tc->nsacked == 0)
-		return 0;
-	hi = tc->sacked[tc->nsacked - 1][1];
-	while (sent < budget && seq_lt(seq, hi)) {
-		uint32_t end = seq + tc->mss, off;
-		bool moved = false;
-
-		for (unsigned i = 0; i < tc->nsacked; i++) {
-			if (seq_ge(seq, tc->sacked[i][0]) && seq_lt(seq, tc->sacked[i][1])) {
-				seq = tc->sacked[i][1];
-				moved = true;
-				break;
-			}
-			if (seq_gt(tc->sacked[i][0], seq) && seq_lt(tc->sacked[i][0], end))
-				end = tc->sacked[i][0];
-		}
-		if (moved)
-			continue;
-		off = seq - tc->snd_una;
-		if (off >= tc->slen)
-			break;
-		if (end - seq > tc->slen - off)
-			end = seq + (tc->slen - off);
-		if (tc->timing && seq_ge(tc->rtt_seq, seq))
-			tc->timing = false;   /* Karn */
-		tcp_emit(tc, seq, 0, tc->sbuf + tc->shead + off, (uint16_t)(end - seq), now_us);
-		tc->ts->stats.retransmits++;
-		if (seq == tc->snd_una) {
-			tc->una_rexmit_us = now_us;
-			tcp_arm_rack(tc, now_us);
-		}
-		sent++;
-		seq = end;
-	}
-	tc->rexmit_nxt = seq;
-	if (sent)
-		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
-	return sent;
-}
-
-/* Loss of snd_una is clear after three dup ACKs, or (RFC 6675) more than
- * three segments SACKed above it, or when everything sent after it is
- * SACKed, or the tail loss probe came back SACKed (RFC 8985 7.4). */
-static bool loss_detected(const struct tcp_conn *tc)
-{
-	return tc->dupacks >= 3 || sacked_bytes(tc) > 3u * tc->mss ||
-	       (tc->nsacked > 0 && (tc->tlp_sent ||
-				    seq_ge(tc->sacked[tc->nsacked - 1][1], tc->snd_max)));
-}
-
-/* Fast retransmit (RFC 6582 3.2 step 2); recover is one past the highest
- * byte sent, and no new recovery starts before it is ACKed (step 1). */
-static void enter_recovery(struct tcp_conn *tc, uint64_t now_us)
-{
-	tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
-	tc->recover = tc->snd_max;
-	tc->in_recovery = true;
-	tc->t_tlp = 0;
-	tc->rexmit_nxt = tc->snd_una;
-	tc->lt_extra = 0;
-	tc->rack_n = 0;
-	tc->ts->stats.fast_retransmits++;
-	if (sack_rexmit(tc, 1, now_us) == 0)
-		tcp_retransmit_one(tc, now_us);
-	tc->cwnd = tc->ssthresh + 3u * tc->mss;
-}
-
-/* Returns false when the connection is gone. */
-static bool ack_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
-{
-	uint32_t win = (uint32_t)s->win << tc->snd_wscale, old_wnd = tc->snd_wnd;
-	uint32_t acked;
-
-	/* RFC 5961 5.2: ACKs older than the peer's largest window are blind. */
-	if (seq_lt(s->ack, tc->snd_una - tc->max_wnd)) {
-		challenge_ack(tc, now_us);
-		return false;
-	}
-	if (seq_gt(s->ack, tc->snd_max)) {
-		tc->ack_now = true;
-		tcp_mark(tc);
-		return false;
-	}
-	if (seq_lt(tc->snd_wl1, s->seq) || (tc->snd_wl1 == s->seq && seq_le(tc->snd_wl2, s->ack))) {
-		bool grew = win > tc->snd_wnd;
-		tc->snd_wnd = win;
-		tc->snd_wl1 = s->seq;
-		tc->snd_wl2 = s->ack;
-		tc->max_wnd = max_u32(tc->max_wnd, win);
-		if (grew) {
-			if (tc->persist) {
-				tc->persist = false;
-				tc->t_rto = 0;
-				tc->backoff = 0;
-			}
-			tcp_mark(tc);
-		}
-	}
-	uint32_t sacked_before = sacked_bytes(tc);
-	tc->ts->stats.sack_blocks_in += s->nsack;
-	if (tc->sack_ok && s->nsack)
-		sack_merge(tc, s);
-	if (seq_le(s->ack, tc->snd_una)) {
-		/* RFC 5681 dup ACK: nothing new, no data, same window, data out;
-		 * RFC 6675: or new SACK information, whatever the window (a
-		 * receiver whose buffer grows changes it in every ACK). */
-		if (s->ack == tc->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-		    flight(tc) > 0 && !tc->persist &&
-		    (win == old_wnd || sacked_bytes(tc) > sacked_before)) {
-			tc->dupacks++;
-			tc->ts->stats.dup_acks++;
-			if (!tc->in_recovery && tc->dupacks <= 2)
-				tc->lt_extra = tc->dupacks * tc->mss;   /* RFC 3042 */
-			if (loss_detected(tc) && !tc->in_recovery && seq_ge(s->ack, tc->recover)) {
-				enter_recovery(tc, now_us);
-			} else if (!tc->in_recovery) {
-				tcp_mark(tc);          /* limited transmit may send */
-			} else if (tc->sack_ok && tc->nsacked > 0 &&
-				   now_us - tc->una_rexmit_us > tc->srtt + tc->srtt / 4 + 1000) {
-				/* Segments sent after our resend of snd_una are SACKed
-				 * a while later and snd_una still is not: the resend
-				 * was lost too (the RACK idea, RFC 8985). */
-				tcp_retransmit_one(tc, now_us);
-				tcp_mark(tc);
-			} else {
-				/* each dup ACK: a segment left the network; with SACK
-				 * it says which, so the next hole can go */
-				if (!tc->sack_ok || sack_rexmit(tc, 1, now_us) == 0)
-					tc->cwnd += tc->mss;
-				tcp_mark(tc);
-			}
-		}
-		return true;
-	}
-	acked = s->ack - tc->snd_una;
-	if (tc->timing && seq_gt(s->ack, tc->rtt_seq)) {
-		tc->timing = false;
-		rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
-	}
-	/* New data acknowledged: the path works again. Back to the estimate
-	 * (as BSD does), else one bad spell leaves the RTO backed off until
-	 * a segment that was never resent gets timed (Karn). */
-	if (tc->backoff > 0 && tc->srtt != 0)
-		rto_from_srtt(tc);
-	tc->backoff = 0;
-	/* The FIN's sequence number is not a buffered byte. */
-	send_buf_consume(tc, acked);
-	tc->snd_una = s->ack;
-	if (seq_lt(tc->snd_nxt, tc->snd_una))
-		tc->snd_nxt = tc->snd_una;
-	if (tc->in_recovery) {
-		if (seq_ge(s->ack, tc->recover)) {
-			/* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
-			tc->in_recovery = false;
-			tc->t_rack = 0;
-			tc->cwnd = min_u32(tc->ssthresh, max_u32(flight(tc), tc->mss) + tc->mss);
-		} else {
-			/* Partial ACK: the next hole is lost too. */
-			tc->ts->stats.partial_acks++;
-			sack_prune(tc);
-			if (!tc->sack_ok || sack_rexmit(tc, 2, now_us) == 0) {
-				if (seq_ge(tc->snd_una, tc->rexmit_nxt) || !tc->sack_ok) {
-					tcp_retransmit_one(tc, now_us);
-					tc->rexmit_nxt = tc->snd_una + min_u32(tc->slen, tc->mss);
-				}
-			}
-			tc->cwnd = tc->cwnd > acked ? tc->cwnd - acked : 0;
-			tc->cwnd += tc->mss;
-		}
-	} else if (tc->cwnd < tc->ssthresh) {
-		tc->cwnd += min_u32(acked, tc->mss);                 /* slow start */
-	} else {
-		tc->cwnd += max_u32(1, (uint32_t)((uint64_t)tc->mss * tc->mss / tc->cwnd));
-	}
-	tc->dupacks = 0;
-	tc->lt_extra = 0;
-	sack_prune(tc);
-	/* A new ACK can show a loss by its SACK blocks alone (RFC 6675). */
-	if (!tc->in_recovery && tc->nsacked > 0 && seq_ge(s->ack, tc->recover) &&
-	    loss_detected(tc))
-		enter_recovery(tc, now_us);
-	tc->tlp_sent = false;
-	if (tc->snd_una == tc->snd_max) {
-		tc->t_rto = 0;
-		tc->t_tlp = 0;
-		tc->persist = false;
-	} else {
-		tcp_timer_arm(tc->ts, &tc->t_rto, now_us + tc->rto);
-		tcp_arm_tlp(tc, now_us);
-	}
-	tcp_mark(tc);
-	return true;
 }
 
 static void deliver(struct tcp_conn *tc, const uint8_t *p, uint32_t n)
@@ -696,16 +384,16 @@ static void fin_in(struct tcp_conn *tc, uint64_t now_us)
 	tc->ack_now = true;
 	switch (tc->state) {
 	case TCPS_ESTABLISHED:
-		set_state(tc, TCPS_CLOSE_WAIT);
+		tcp_set_state(tc, TCPS_CLOSE_WAIT);
 		if (tc->app != NULL)
 			tc->ts->ops.eof(tc->app);
 		break;
 	case TCPS_FIN_WAIT_1:
 		/* Our FIN not yet acknowledged: simultaneous close. */
-		set_state(tc, TCPS_CLOSING);
+		tcp_set_state(tc, TCPS_CLOSING);
 		break;
 	case TCPS_FIN_WAIT_2:
-		set_state(tc, TCPS_TIME_WAIT);
+		tcp_set_state(tc, TCPS_TIME_WAIT);
 		tcp_timer_arm(tc->ts, &tc->t_wait, now_us + tc->ts->cfg.time_wait_us);
 		break;
 	default:
@@ -715,7 +403,7 @@ static void fin_in(struct tcp_conn *tc, uint64_t now_us)
 }
 
 /* Data and FIN of an acceptable segment (RFC 9293 3.10.7.4, 7th/8th). */
-static void data_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+static void data_in(struct tcp_conn *tc, const struct tcp_seg *s, uint64_t now_us)
 {
 	uint32_t seq = s->seq, n = s->len, wnd_end = tc->rcv_adv;
 	const uint8_t *p = s->data;
@@ -773,9 +461,9 @@ static void data_in(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
 /* The handshake is done either way: set up the send side from the ACK
  * of our SYN (s->win is the window of a segment that is not a SYN, or of
  * the SYN-ACK, which is never scaled). */
-static void establish(struct tcp_conn *tc, const struct seg *s, uint32_t wnd, uint64_t now_us)
+static void establish(struct tcp_conn *tc, const struct tcp_seg *s, uint32_t wnd, uint64_t now_us)
 {
-	set_state(tc, TCPS_ESTABLISHED);
+	tcp_set_state(tc, TCPS_ESTABLISHED);
 	tc->snd_una = tc->snd_nxt = tc->snd_max = s->ack;
 	tc->snd_wnd = wnd;
 	tc->max_wnd = tc->snd_wnd;
@@ -787,28 +475,28 @@ static void establish(struct tcp_conn *tc, const struct seg *s, uint32_t wnd, ui
 	tc->t_rto = 0;
 	/* The handshake's RTT, unless a SYN or SYN-ACK was resent (Karn). */
 	if (tc->backoff == 0)
-		rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
+		tcp_rtt_sample(tc, (uint32_t)(now_us - tc->rtt_ts));
 	else
 		tc->rto = TCP_RTO_INIT_US;
 	tc->backoff = 0;
 	tc->ts->stats.conns_opened++;
 }
 
-static void established_from_syn_rcvd(struct tcp_conn *tc, const struct seg *s, uint64_t now_us)
+static void established_from_syn_rcvd(struct tcp_conn *tc, const struct tcp_seg *s, uint64_t now_us)
 {
 	struct tcp_stack *ts = tc->ts;
 
 	establish(tc, s, (uint32_t)s->win << tc->snd_wscale, now_us);
 	tc->app = ts->ops.accept(ts->io, tc, tc->lport);
 	if (tc->app == NULL) {
-		send_rst_for(tc);
-		conn_destroy(tc, true);
+		tcp_send_rst(tc);
+		tcp_conn_destroy(tc, true);
 	}
 }
 
 /* SYN-SENT (RFC 9293 3.10.7.3). */
 static void syn_sent_in(struct tcp_conn *tc, const uint8_t *frame, const struct net_l4 *l4,
-			const struct seg *s, uint64_t now_us)
+			const struct tcp_seg *s, uint64_t now_us)
 {
 	struct tcp_stack *ts = tc->ts;
 	bool ack_ok = (s->flags & TCP_ACK) && s->ack == tc->iss + 1;
@@ -820,7 +508,7 @@ static void syn_sent_in(struct tcp_conn *tc, const uint8_t *frame, const struct 
 	if (s->flags & TCP_RST) {
 		if (ack_ok) {                     /* refused */
 			ts->stats.rst_received++;
-			conn_destroy(tc, true);
+			tcp_conn_destroy(tc, true);
 		}
 		return;
 	}
@@ -845,45 +533,6 @@ static void syn_sent_in(struct tcp_conn *tc, const uint8_t *frame, const struct 
 	tcp_mark(tc);
 	if (tc->app != NULL && ts->ops.connected != NULL)
 		ts->ops.connected(tc->app);
-}
-
-/* SYN_SENT's timer: the ARP answer, or the SYN's retransmission. */
-static void syn_sent_timer(struct tcp_conn *tc, uint64_t now_us)
-{
-	struct tcp_stack *ts = tc->ts;
-
-	if (tc->arp_wait) {
-		uint32_t hop;
-		const uint8_t *mac = net_next_hop_local(ts->nif, tc->rip, now_us / 1000, &hop);
-		if (mac != NULL) {
-			memcpy(tc->rmac, mac, 6);
-			tc->arp_wait = false;
-			tcp_send_syn(tc, now_us);
-			return;
-		}
-		if (++tc->arp_tries > TCP_ARP_TRIES || hop == 0) {
-			ts->stats.conns_timed_out++;
-			conn_destroy(tc, false);
-			return;
-		}
-		if (tc->arp_tries % 20 == 0) {
-			void *h;
-			uint8_t *f = ts->ops.tx_alloc(ts->io, NET_ETHER_MIN, &h);
-			if (f != NULL)
-				ts->ops.tx_send(ts->io, h, net_arp_request_build(ts->nif, hop, f,
-										 NET_ETHER_MIN));
-		}
-		tcp_timer_arm(ts, &tc->t_rto, now_us + TCP_ARP_POLL_US);
-		return;
-	}
-	if (++tc->backoff > TCP_SYNACK_RETRIES) {
-		ts->stats.conns_timed_out++;
-		conn_destroy(tc, false);
-		return;
-	}
-	tc->rto = min_u32(TCP_RTO_MAX_US, tc->rto * 2);
-	ts->stats.retransmits++;
-	tcp_send_syn(tc, now_us);
 }
 
 struct tcp_conn *tcp_connect_local(struct tcp_stack *ts, uint32_t ip, uint16_t port, void *app,
@@ -940,7 +589,7 @@ struct tcp_conn *tcp_connect_local(struct tcp_stack *ts, uint32_t ip, uint16_t p
 void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct net_l4 *l4,
 		     uint64_t now_us)
 {
-	struct seg s;
+	struct tcp_seg s;
 	struct tcp_conn *tc;
 	uint32_t rcv_wnd;
 
@@ -952,7 +601,7 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 	 * (RFC 9293 3.10.7.4 note, as BSD and Linux do). */
 	if (tc != NULL && tc->state == TCPS_TIME_WAIT && (s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) ==
 	    TCP_SYN && seq_gt(s.seq, tc->rcv_nxt)) {
-		conn_destroy(tc, false);
+		tcp_conn_destroy(tc, false);
 		tc = NULL;
 	}
 	if (tc == NULL) {
@@ -977,7 +626,7 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 		if (s.flags & TCP_RST) {
 			if (seq_ge(s.seq, tc->rcv_nxt) && seq_lt(s.seq, tc->rcv_adv)) {
 				ts->stats.rst_received++;
-				conn_destroy(tc, true);
+				tcp_conn_destroy(tc, true);
 			} else {
 				ts->stats.rst_ignored++;
 			}
@@ -987,7 +636,7 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 			if (s.seq == tc->irs)         /* our SYN-ACK was lost */
 				tcp_send_synack(tc, now_us);
 			else
-				challenge_ack(tc, now_us);
+				tcp_challenge_ack(tc, now_us);
 			return;
 		}
 		if (!(s.flags & TCP_ACK))
@@ -1009,9 +658,9 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 		/* RFC 5961 3.2: only the exact next sequence resets. */
 		if (s.seq == tc->rcv_nxt) {
 			ts->stats.rst_received++;
-			conn_destroy(tc, true);
+			tcp_conn_destroy(tc, true);
 		} else if (seq_gt(s.seq, tc->rcv_nxt) && seq_lt(s.seq, tc->rcv_nxt + rcv_wnd)) {
-			challenge_ack(tc, now_us);
+			tcp_challenge_ack(tc, now_us);
 		} else {
 			ts->stats.rst_ignored++;
 		}
@@ -1043,28 +692,28 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 	}
 	if (s.flags & TCP_SYN) {
 		/* RFC 5961 4.2: any SYN on a synchronized flow. */
-		challenge_ack(tc, now_us);
+		tcp_challenge_ack(tc, now_us);
 		return;
 	}
 	if (!(s.flags & TCP_ACK))
 		return;
-	if (!ack_in(tc, &s, now_us))
+	if (!tcp_ack_in(tc, &s, now_us))
 		return;
 	/* Our FIN acknowledged? */
 	if (tc->fin_queued && seq_gt(s.ack, tc->fin_seq)) {
 		switch (tc->state) {
 		case TCPS_FIN_WAIT_1:
-			set_state(tc, TCPS_FIN_WAIT_2);
+			tcp_set_state(tc, TCPS_FIN_WAIT_2);
 			tc->t_rto = 0;
 			tcp_timer_arm(ts, &tc->t_wait, now_us + TCP_FIN_WAIT_2_US);
 			break;
 		case TCPS_CLOSING:
-			set_state(tc, TCPS_TIME_WAIT);
+			tcp_set_state(tc, TCPS_TIME_WAIT);
 			tc->t_rto = 0;
 			tcp_timer_arm(ts, &tc->t_wait, now_us + ts->cfg.time_wait_us);
 			break;
 		case TCPS_LAST_ACK:
-			conn_destroy(tc, false);
+			tcp_conn_destroy(tc, false);
 			return;
 		default:
 			break;
@@ -1165,15 +814,15 @@ void tcp_close(struct tcp_conn *tc)
 	 * FIN, and queued data goes with the connection (RFC 9293 3.10.4
 	 * lets SYN-SENT delete the TCB). */
 	if (tc->state == TCPS_SYN_SENT) {
-		conn_destroy(tc, false);
+		tcp_conn_destroy(tc, false);
 		return;
 	}
 	tc->fin_queued = true;
 	tc->fin_seq = tc->snd_una + tc->slen;
 	if (tc->state == TCPS_ESTABLISHED)
-		set_state(tc, TCPS_FIN_WAIT_1);
+		tcp_set_state(tc, TCPS_FIN_WAIT_1);
 	else if (tc->state == TCPS_CLOSE_WAIT)
-		set_state(tc, TCPS_LAST_ACK);
+		tcp_set_state(tc, TCPS_LAST_ACK);
 	tcp_mark(tc);
 }
 
@@ -1185,8 +834,8 @@ void tcp_abort(struct tcp_conn *tc)
 	/* In SYN-SENT the peer has nothing to reset (RFC 9293 3.10.5), and
 	 * may not even have a MAC address yet. */
 	if (tc->state != TCPS_SYN_SENT)
-		send_rst_for(tc);
-	conn_destroy(tc, true);
+		tcp_send_rst(tc);
+	tcp_conn_destroy(tc, true);
 }
 
 void tcp_flush_local(struct tcp_stack *ts, uint64_t now_us)
@@ -1209,117 +858,4 @@ void tcp_flush_local(struct tcp_stack *ts, uint64_t now_us)
 		if (tc->state == TCPS_CLOSED && !tc->marked)
 			conn_free(tc);
 	}
-}
-
-/* ---- timers ---- */
-
-static void rto_fire(struct tcp_conn *tc, uint64_t now_us)
-{
-	struct tcp_stack *ts = tc->ts;
-
-	tc->t_rto = 0;
-	if (tc->persist) {
-		/* Zero-window probe: an old sequence number makes the peer
-		 * answer with its current window (as Linux's probe0). */
-		ts->stats.zero_window_probes++;
-		tcp_emit(tc, tc->snd_una - 1, 0, NULL, 0, now_us);
-		if (tc->backoff < TCP_MAX_BACKOFF)
-			tc->backoff++;
-		tcp_timer_arm(ts, &tc->t_rto, now_us + min_u32(TCP_RTO_MAX_US,
-							    tc->rto << tc->backoff));
-		return;
-	}
-	tc->t_tlp = 0;
-	if (tc->state == TCPS_SYN_SENT) {
-		syn_sent_timer(tc, now_us);
-		return;
-	}
-	if (tc->state != TCPS_SYN_RCVD && tc->snd_una == tc->snd_max)
-		return;
-	ts->stats.rto_fired++;
-	if (tc->state == TCPS_SYN_RCVD) {
-		if (++tc->backoff > TCP_SYNACK_RETRIES) {
-			ts->stats.conns_timed_out++;
-			conn_destroy(tc, false);
-			return;
-		}
-		tc->rto = min_u32(TCP_RTO_MAX_US, tc->rto * 2);
-		ts->stats.retransmits++;
-		tcp_send_synack(tc, now_us);
-		return;
-	}
-	if (++tc->backoff > TCP_MAX_BACKOFF) {
-		ts->stats.conns_timed_out++;
-		send_rst_for(tc);
-		conn_destroy(tc, true);
-		return;
-	}
-	/* RFC 5681 (4): one segment, half the flight as threshold; RFC 6298
-	 * 5.5: back off; Karn: the resent data is not timed. Go back to snd_una. */
-	tc->ssthresh = max_u32(flight(tc) / 2, 2u * tc->mss);
-	tc->cwnd = tc->mss;
-	tc->rto = min_u32(TCP_RTO_MAX_US, tc->rto * 2);
-	tc->timing = false;
-	tc->in_recovery = false;
-	tc->recover = tc->snd_max;
-	tc->dupacks = 0;
-	tc->nsacked = 0;        /* the receiver may have reneged (RFC 2018 8) */
-	tc->t_rack = 0;
-	tc->rexmit_nxt = tc->snd_una;
-	tc->snd_nxt = tc->snd_una;
-	tcp_output(tc, now_us);
-	if (tc->t_rto == 0)
-		tcp_timer_arm(ts, &tc->t_rto, now_us + tc->rto);
-}
-
-uint64_t tcp_next_timer_local(const struct tcp_stack *ts) { return ts->next_timer; }
-
-void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us)
-{
-	uint64_t next = UINT64_MAX;
-
-	if (now_us < ts->next_timer)
-		return;
-	for (struct tcp_conn *tc = ts->all, *n; tc != NULL; tc = n) {
-		n = tc->next;
-		if (tc->t_wait && tc->t_wait <= now_us) {
-			tc->t_wait = 0;
-			conn_destroy(tc, false);   /* TIME-WAIT over, or FIN-WAIT-2 gave up */
-			continue;
-		}
-		if (tc->t_delack && tc->t_delack <= now_us) {
-			tc->t_delack = 0;
-			tc->ack_now = true;
-			tcp_mark(tc);
-		}
-		if (tc->t_rack && tc->t_rack <= now_us) {
-			tc->t_rack = 0;
-			if (tc->in_recovery && tc->snd_una != tc->snd_max) {
-				tc->rack_n++;
-				tcp_retransmit_one(tc, now_us);
-				tcp_mark(tc);
-			}
-		}
-		if (tc->t_tlp && tc->t_tlp <= now_us) {
-			tc->t_tlp = 0;
-			if (!tc->in_recovery && tc->snd_una != tc->snd_max && !tc->persist)
-				tcp_send_tlp(tc, now_us);
-		}
-		if (tc->t_rto && tc->t_rto <= now_us) {
-			rto_fire(tc, now_us);
-			if (tc->state == TCPS_CLOSED)
-				continue;
-		}
-		if (tc->t_wait && tc->t_wait < next)
-			next = tc->t_wait;
-		if (tc->t_delack && tc->t_delack < next)
-			next = tc->t_delack;
-		if (tc->t_rto && tc->t_rto < next)
-			next = tc->t_rto;
-		if (tc->t_tlp && tc->t_tlp < next)
-			next = tc->t_tlp;
-		if (tc->t_rack && tc->t_rack < next)
-			next = tc->t_rack;
-	}
-	ts->next_timer = next;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Inside the TCP stack: connection and stack layout shared by tcp.c (input,
- * state machine, timers) and tcp_output.c (segment building, transmission).
- * Not a public header.
+ * Inside the TCP stack: connection and stack layout shared by tcp.c (flow
+ * table, input, state machine, reassembly, app side), tcp_ack.c (RTT, ACK
+ * processing, congestion control, loss recovery), tcp_timer.c (timers) and
+ * tcp_output.c (segment building, transmission). Not a public header.
  */
 #ifndef SS_DATAPLANE_NET_TCP_PRIV_H
 #define SS_DATAPLANE_NET_TCP_PRIV_H
@@ -136,6 +137,33 @@ static inline void tcp_timer_arm(struct tcp_stack *ts, uint64_t *t, uint64_t whe
 	if (when < ts->next_timer)
 		ts->next_timer = when;
 }
+
+/* A parsed segment (tcp.c parses, tcp_ack.c reads the ACK side). */
+struct tcp_seg {
+	uint32_t seq, ack, len;     /* len: data bytes */
+	uint16_t sport, dport, win, mss;
+	uint8_t flags, wscale;      /* wscale 0xff: no option */
+	bool sack_ok;               /* SACK-permitted on a SYN */
+	uint8_t nsack;              /* SACK blocks on an ACK */
+	uint32_t sack[4][2];
+	const uint8_t *data;
+};
+
+static inline uint32_t tcp_flight(const struct tcp_conn *tc) { return tc->snd_max - tc->snd_una; }
+
+/* tcp.c */
+void tcp_set_state(struct tcp_conn *tc, uint8_t st);
+/* Out of the flow table now, closed() to an attached app, memory at the
+ * next flush. reset: counted as reset, not closed. */
+void tcp_conn_destroy(struct tcp_conn *tc, bool reset);
+void tcp_send_rst(struct tcp_conn *tc);
+
+/* tcp_ack.c */
+void tcp_rtt_sample(struct tcp_conn *tc, uint32_t r);
+void tcp_challenge_ack(struct tcp_conn *tc, uint64_t now_us);
+/* The ACK side of a segment on a synchronized flow. Returns false when the
+ * segment is to be dropped here. */
+bool tcp_ack_in(struct tcp_conn *tc, const struct tcp_seg *s, uint64_t now_us);
 
 /* tcp_output.c */
 /* One segment with explicit addresses (replies to unknown flows, RST). */
