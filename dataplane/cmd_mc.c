@@ -311,21 +311,24 @@ static void quit_finish(struct conn *c)
 	c->closing = true;
 }
 
+/* CMD_PIPELINED: one key, one kop, replies from the request and the
+ * result only; such requests may wait in a connection's flight (conn.c).
+ * get/gets take several keys, so they run one at a time. */
 static const struct cmd mc_cmds[] = {
 	[MC_GET] = { "get", 0, get_plan, get_emit, get_finish },
 	[MC_GETS] = { "gets", 0, get_plan, get_emit, get_finish },
 	[MC_GAT] = { "gat", 0, get_plan, get_emit, get_finish },
 	[MC_GATS] = { "gats", 0, get_plan, get_emit, get_finish },
-	[MC_SET] = { "set", 0, store_plan, store_emit, NULL },
-	[MC_ADD] = { "add", 0, store_plan, store_emit, NULL },
-	[MC_REPLACE] = { "replace", 0, store_plan, store_emit, NULL },
-	[MC_APPEND] = { "append", 0, store_plan, store_emit, NULL },
-	[MC_PREPEND] = { "prepend", 0, store_plan, store_emit, NULL },
-	[MC_CAS] = { "cas", 0, store_plan, store_emit, NULL },
-	[MC_DELETE] = { "delete", 0, delete_plan, delete_emit, NULL },
-	[MC_INCR] = { "incr", 0, arith_plan, arith_emit, NULL },
-	[MC_DECR] = { "decr", 0, arith_plan, arith_emit, NULL },
-	[MC_TOUCH] = { "touch", 0, touch_plan, touch_emit, NULL },
+	[MC_SET] = { "set", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
+	[MC_ADD] = { "add", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
+	[MC_REPLACE] = { "replace", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
+	[MC_APPEND] = { "append", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
+	[MC_PREPEND] = { "prepend", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
+	[MC_CAS] = { "cas", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
+	[MC_DELETE] = { "delete", 0, delete_plan, delete_emit, NULL, CMD_PIPELINED },
+	[MC_INCR] = { "incr", 0, arith_plan, arith_emit, NULL, CMD_PIPELINED },
+	[MC_DECR] = { "decr", 0, arith_plan, arith_emit, NULL, CMD_PIPELINED },
+	[MC_TOUCH] = { "touch", 0, touch_plan, touch_emit, NULL, CMD_PIPELINED },
 	[MC_FLUSH_ALL] = { "flush_all", 0, flush_plan, flush_emit, flush_finish },
 	[MC_VERSION] = { "version", 0, NULL, NULL, version_finish },
 	[MC_VERBOSITY] = { "verbosity", 0, NULL, NULL, verbosity_finish },

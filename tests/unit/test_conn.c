@@ -586,6 +586,22 @@ static void test_flight_multibulk(void **state)
 		"+OK\r\n+OK\r\n:30\r\n$30\r\n0123456789abcdefghijKLMNOPQRST\r\n", false);
 }
 
+/* memcached storage, arithmetic, touch and delete join the flight too;
+ * noreply stays silent in its place; a get waits for the flight. */
+static void test_flight_memcached(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"set ~ 0 0 1\r\n5\r\nset @ 0 0 1\r\n7\r\nincr ~ 10\r\n"
+		"append @ 0 0 2 noreply\r\nxy\r\ndecr ~ 100\r\nadd ~ 0 0 1\r\nz\r\n"
+		"touch ~ 100\r\nget ~ @\r\ndelete ~\r\ndelete ~\r\nreplace ~ 0 0 1\r\nq\r\n",
+		"STORED\r\nSTORED\r\n15\r\n0\r\nNOT_STORED\r\nTOUCHED\r\n"
+		/* memcached decr keeps the length: "15" becomes "0 " */
+		"VALUE ~ 0 2\r\n0 \r\nVALUE @ 0 3\r\n7xy\r\nEND\r\n"
+		"DELETED\r\nNOT_FOUND\r\nNOT_STORED\r\n", false);
+}
+
 /* The client goes while kops of its flight are away: freed when the last
  * comes back, never kicked (ASan checks the rest). */
 static void test_released_with_flight_away(void **state)
@@ -647,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_remote_read_under_rcu),
 		cmocka_unit_test(test_flight_pipeline),
 		cmocka_unit_test(test_flight_multibulk),
+		cmocka_unit_test(test_flight_memcached),
 		cmocka_unit_test(test_released_with_flight_away),
 		cmocka_unit_test(test_mc_errors_keep_connection),
 		cmocka_unit_test(test_mc_negative_exptime_and_quit),
