@@ -51,6 +51,7 @@ static const enum metric_id resettable[] = {
 	METRIC_mc_delete_misses, METRIC_mc_incr_hits, METRIC_mc_incr_misses,
 	METRIC_mc_decr_hits, METRIC_mc_decr_misses, METRIC_mc_cas_hits, METRIC_mc_cas_misses,
 	METRIC_mc_cas_badval, METRIC_mc_store_too_large, METRIC_mc_store_no_memory,
+	METRIC_evicted_keys,
 };
 
 static void stats_reset(struct conn *c)
@@ -113,8 +114,8 @@ static void stats_general(struct conn *c)
 	stat_u64(c, "bytes", storage_used_memory());
 	stat_u64(c, "curr_items", storage_keys());
 	stat_u64(c, "total_items", counter(METRIC_mc_total_items));
-	/* The engine does not evict yet (maxmemory is not enforced). */
-	stat_u64(c, "evictions", 0);
+	/* Keys the storage engine evicted to stay under maxmemory. */
+	stat_u64(c, "evictions", counter(METRIC_evicted_keys));
 }
 
 static void stats_settings(struct conn *c)
