@@ -7,7 +7,8 @@
  *                         (EXPIRE_MS -1 = none; "-" = empty value) -> FILE
  *   rdb_tool dump FILE [skip]
  *                         FILE -> stdout lines in the same form, then
- *                         "# keys=N expires=N skipped=N version=N checksum=N"
+ *                         "# keys=N expires=N skipped=N functions=N module_aux=N
+ *                         version=N checksum=N"
  *
  * Hex keeps binary keys and values on one line. Exit 0, or 1 with the
  * loader's reason on stderr.
@@ -56,8 +57,9 @@ static void hex(const void *p, size_t n)
 
 static int do_write(const char *path)
 {
-	char line[1 << 16], kh[sizeof(line)], vh[sizeof(line)];
 	struct rdb_writer *w;
+	char *line = NULL;
+	size_t cap = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), rc;
 
 	if (fd < 0) {
@@ -68,19 +70,22 @@ static int do_write(const char *path)
 		fprintf(stderr, "begin: %s\n", strerror(-rc));
 		return 1;
 	}
-	while (fgets(line, sizeof(line), stdin) != NULL) {
+	/* getline: values of any size (hex doubles them). */
+	while (getline(&line, &cap, stdin) > 0) {
 		struct rdb_key k = { 0 };
-		long long exp;
-		uint8_t *key, *val;
+		char *kh = strtok(line, " \n"), *vh = strtok(NULL, " \n");
+		char *eh = strtok(NULL, " \n"), *fh = strtok(NULL, " \n"), *ch = strtok(NULL, " \n");
+		uint8_t *key = NULL, *val = NULL;
 
-		if (sscanf(line, "%s %s %lld %" SCNu32 " %" SCNu64, kh, vh, &exp, &k.flags, &k.cas) != 5 ||
-		    unhex(kh, &key, &k.key_len) < 0 || unhex(vh, &val, &k.val_len) < 0) {
-			fprintf(stderr, "bad line: %s", line);
+		if (ch == NULL || unhex(kh, &key, &k.key_len) < 0 || unhex(vh, &val, &k.val_len) < 0) {
+			fprintf(stderr, "bad input line\n");
 			return 1;
 		}
 		k.key = key;
 		k.val = val;
-		k.expire_ms = exp;
+		k.expire_ms = strtoll(eh, NULL, 10);
+		k.flags = (uint32_t)strtoul(fh, NULL, 10);
+		k.cas = strtoull(ch, NULL, 10);
 		rc = rdb_writer_key(w, &k);
 		free(key);
 		free(val);
@@ -89,6 +94,7 @@ static int do_write(const char *path)
 			return 1;
 		}
 	}
+	free(line);
 	if ((rc = rdb_writer_end(w)) < 0 || fsync(fd) < 0 || close(fd) < 0) {
 		fprintf(stderr, "end: %s\n", strerror(rc < 0 ? -rc : errno));
 		return 1;
@@ -123,8 +129,9 @@ static int do_dump(const char *path, int skip)
 		fprintf(stderr, "load failed (%s): %s\n", strerror(-rc), info.err);
 		return 1;
 	}
-	printf("# keys=%" PRIu64 " expires=%" PRIu64 " skipped=%" PRIu64 " version=%d checksum=%d\n",
-	       info.keys, info.expires, info.skipped, info.version, info.checksum);
+	printf("# keys=%" PRIu64 " expires=%" PRIu64 " skipped=%" PRIu64 " functions=%" PRIu64
+	       " module_aux=%" PRIu64 " version=%d checksum=%d\n", info.keys, info.expires,
+	       info.skipped, info.functions, info.module_aux, info.version, info.checksum);
 	return 0;
 }
 
