@@ -77,6 +77,8 @@ static int collect(void *ctx, const struct rdb_key *k)
 	if (g->stop_at && (int)g->n + 1 == g->stop_at)
 		return -ECANCELED;
 	assert_true(g->n < MAXK);
+	assert_non_null(k->key);   /* even when empty: callers memcpy from it */
+	assert_non_null(k->val);
 	g->k[g->n].key = malloc(k->key_len + 1);
 	g->k[g->n].val = malloc(k->val_len + 1);
 	memcpy(g->k[g->n].key, k->key, k->key_len);
@@ -536,6 +538,9 @@ static void test_bad_input(void **state)
 	static const uint8_t meta_ovf[] = { RDB_OP_AUX, 7, 's', 'l', 'i', 'p', '-', 'm', 'c',
 					    12, '4', '2', '9', '4', '9', '6', '7', '2', '9', '6',
 					    ' ', '1', 0, 1, 'k', 1, 'v' };
+	/* Found by fuzz_rdb_read: an empty value must not be a NULL buffer. */
+	static const uint8_t empty_meta[] = { RDB_OP_AUX, 7, 's', 'l', 'i', 'p', '-', 'm', 'c',
+					      0, 0, 1, 'k', 1, 'v' };
 	static const uint8_t pre_ga_fn[] = { RDB_OP_FUNCTION_PRE_GA, 0 };
 	static const uint8_t mod_bad[] = { RDB_TYPE_MODULE_2, 1, 'k', 1, 9 };
 	uint8_t f[64];
@@ -557,6 +562,7 @@ static void test_bad_input(void **state)
 	expect_error(pre_ga_type, sizeof(pre_ga_type), -ENOTSUP, "value type 6");
 	expect_error(bad_meta, sizeof(bad_meta), -EINVAL, "malformed slip-mc");
 	expect_error(meta_ovf, sizeof(meta_ovf), -EINVAL, "malformed slip-mc");
+	expect_error(empty_meta, sizeof(empty_meta), -EINVAL, "malformed slip-mc");
 	expect_error(pre_ga_fn, sizeof(pre_ga_fn), -ENOTSUP, "function");
 	expect_error(mod_bad, sizeof(mod_bad), -EINVAL, "module opcode");
 
