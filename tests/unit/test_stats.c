@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "platform/cmdstat.h"
 #include "platform/fmt.h"
@@ -172,6 +173,16 @@ static void test_slowlog(void **state)
 	slowlog_free(e, n);
 	slowlog_reset();
 	assert_int_equal(slowlog_len(), 0);
+	/* A huge slowlog-max-len costs nothing until entries exist (regression:
+	 * the first entry allocated the whole ring, ~670 MB for a million). */
+	struct rusage before, after;
+	getrusage(RUSAGE_SELF, &before);
+	assert_int_equal(opt_set(OPT_slowlog_max_len, "1000000", err, sizeof(err)), 0);
+	slowlog_add(argv, len, 2, 300, "", "");
+	getrusage(RUSAGE_SELF, &after);
+	assert_int_equal(slowlog_len(), 1);
+	assert_true(after.ru_maxrss - before.ru_maxrss < 16 * 1024);   /* KiB */
+	slowlog_reset();
 	opt_teardown();
 }
 
