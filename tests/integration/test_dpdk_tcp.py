@@ -226,7 +226,7 @@ def test_clients_under_loss_reorder_duplication(dpdk):
     srv = dpdk("--test-fault-rx-drop", "5", "--test-fault-rx-reorder", "2",
                "--test-fault-rx-dup", "1", "--test-fault-tx-drop", "5",
                "--test-fault-tx-reorder", "2", "--test-fault-tx-dup", "1")
-    nconn, rounds = 200, 2
+    nconn, rounds = 1000, 2
     expect, ok, bad, nerr, secs, errs = run_load(srv, nconn, rounds, 2, timeout=600)
     assert (bad, nerr) == (0, 0), errs
     assert ok == expect
