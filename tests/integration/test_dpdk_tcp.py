@@ -42,7 +42,7 @@ def lcores(workers):
 class DpdkServer:
     """slipstream --io dpdk on its own TAP device, moved into its own netns."""
 
-    def __init__(self, tmp_path, extra=(), workers=1):
+    def __init__(self, tmp_path, extra=(), workers=1, huge_dir=None):
         if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
             pytest.fail("io=dpdk on net_tap needs root and /dev/net/tun")
         tag = f"{os.getpid() % 100000}{next(_seq)}"
@@ -53,7 +53,8 @@ class DpdkServer:
             [BIN, "--io", "dpdk", "--workers", str(workers), "--metrics-port", str(self.mport),
              "--ip", APPLIANCE_IP, "--netmask", "255.255.255.0", "--dir", str(tmp_path),
              "--port", "6379", "--memcache-port", "11211", *extra,
-             "--dpdk-args", f"--no-huge -m 256 --no-pci --vdev=net_tap0,iface={self.iface} "
+             "--dpdk-args", (f"-m 256 --huge-dir {huge_dir}" if huge_dir else "--no-huge -m 256") +
+                            f" --no-pci --vdev=net_tap0,iface={self.iface} "
                             f"--file-prefix=sst{tag} --log-level=error{lcores(workers)}"],
             stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         self.ns_made = False
@@ -110,8 +111,8 @@ class DpdkServer:
 def dpdk(tmp_path):
     servers = []
 
-    def start(*extra, workers=1):
-        servers.append(DpdkServer(tmp_path, extra, workers))
+    def start(*extra, workers=1, huge_dir=None):
+        servers.append(DpdkServer(tmp_path, extra, workers, huge_dir))
         return servers[-1]
     yield start
     for s in servers:
@@ -220,6 +221,39 @@ def test_checksums_offloaded_or_in_software(dpdk):
         assert (bad, nerr) == (0, 0) and ok == expect, errs
         assert srv.metric("tcp_bad_checksum_total") == 0
         assert srv.stop() == 0
+
+
+def meminfo(field):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_with_hugepages(dpdk, tmp_path):
+    """The same appliance on 2 MB hugepages (EAL memory from hugetlbfs) rather
+    than --no-huge: the test reserves the pages and gives them back."""
+    nr = "/proc/sys/vm/nr_hugepages"
+    old = int(open(nr).read())
+    hp = tmp_path / "hugepages"
+    hp.mkdir()
+    try:
+        with open(nr, "w") as f:
+            f.write(str(old + 160))
+        if meminfo("HugePages_Total") < old + 160:
+            pytest.fail("could not reserve 160 hugepages (memory too fragmented?)")
+        sh("mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", str(hp))
+        free_before = meminfo("HugePages_Free")
+        srv = dpdk(huge_dir=str(hp))
+        assert meminfo("HugePages_Free") < free_before     # EAL took hugepages
+        expect, ok, bad, nerr, secs, errs = run_load(srv, 20, 2, 6, timeout=300)
+        assert (bad, nerr) == (0, 0) and ok == expect, errs
+        assert srv.stop() == 0
+    finally:
+        sh("umount", str(hp), check=False)
+        with open(nr, "w") as f:
+            f.write(str(old))
 
 
 def test_clients_under_loss_reorder_duplication(dpdk):
