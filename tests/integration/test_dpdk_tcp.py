@@ -330,6 +330,18 @@ def test_pipeline_of_1000_mixed_requests_in_order(dpdk):
     assert srv.stop() == 0
 
 
+def test_linearizability_over_dpdk(dpdk):
+    """The per-key linearizability checks of test_linearizability.py, run in
+    the namespace against two workers terminating TCP themselves."""
+    srv = dpdk(workers=2)
+    with open(os.path.join(HERE, "test_linearizability.py")) as f:
+        code = f.read()
+    r = srv.run(code, APPLIANCE_IP, 6379, 11211, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), \
+        r.stdout[-1000:] + r.stderr[-3000:]
+    assert srv.stop() == 0
+
+
 def test_redis_cli_and_stalled_reader(dpdk):
     srv = dpdk()
     r = sh("ip", "netns", "exec", srv.ns, "timeout", "20", "redis-cli", "-h", APPLIANCE_IP,

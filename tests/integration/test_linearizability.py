@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Per-key linearizability under concurrency, across workers (io=kernel).
+"""Per-key linearizability under concurrency, across workers.
 
 Many connections, spread over every worker by the kernel's SO_REUSEPORT,
 hammer a few shared keys whose owners are different workers: INCR counts
 exactly, memcached cas races lose no increment, APPEND keeps every token
 once and each client's tokens in order, and SET/GET histories of single
 registers are checked for linearizability (Wing & Gong's search, memoized).
+
+io=kernel runs these here; io=dpdk runs this file as a script inside its
+network namespace (test_dpdk_tcp.py): `python3 FILE HOST RESP_PORT MC_PORT`.
 """
 import random
 import socket
@@ -16,7 +19,10 @@ import pytest
 import redis
 from pymemcache.client.base import Client as MC
 
-from conftest import Server
+try:
+    from conftest import Server
+except ImportError:      # run as a script inside a namespace: no fixtures
+    Server = None
 
 THREADS = 8
 TIMEOUT = 30
@@ -46,8 +52,12 @@ def run_threads(fn, n=THREADS):
     assert not errors, errors
 
 
+def host(srv):
+    return getattr(srv, "host", "127.0.0.1")
+
+
 def rc(srv):
-    return redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=TIMEOUT)
+    return redis.Redis(host=host(srv), port=srv.port, socket_timeout=TIMEOUT)
 
 
 def test_incr_exact(srv):
@@ -72,7 +82,7 @@ def test_memcached_cas_races_lose_nothing(srv):
     n = 150
 
     def work(i):
-        mc = MC(("127.0.0.1", srv.mc_port), timeout=TIMEOUT)
+        mc = MC((host(srv), srv.mc_port), timeout=TIMEOUT)
         done = 0
         while done < n:
             val, cas = mc.gets("cas:ctr")
@@ -83,7 +93,7 @@ def test_memcached_cas_races_lose_nothing(srv):
             if mc.cas("cas:ctr", str(int(val) + 1).encode(), cas, noreply=False):
                 done += 1
     run_threads(work)
-    mc = MC(("127.0.0.1", srv.mc_port), timeout=TIMEOUT)
+    mc = MC((host(srv), srv.mc_port), timeout=TIMEOUT)
     assert int(mc.get("cas:ctr")) == THREADS * n
 
 
@@ -176,7 +186,7 @@ def test_register_histories_linearizable(srv):
 def test_pipeline_of_1000_mixed_in_order_memcached(srv):
     """memcached: 1,000 pipelined sets and gets over keys of every worker;
     replies come back in request order."""
-    s = socket.create_connection(("127.0.0.1", srv.mc_port), timeout=TIMEOUT)
+    s = socket.create_connection((host(srv), srv.mc_port), timeout=TIMEOUT)
     req = b"".join(b"set pk%d 0 0 %d\r\n%d\r\nget pk%d\r\n" % (i, len(str(i)), i, i)
                    for i in range(500))
     s.sendall(req)
@@ -189,3 +199,23 @@ def test_pipeline_of_1000_mixed_in_order_memcached(srv):
         got += d
     assert got == want
     s.close()
+
+
+class _Target:
+    def __init__(self, h, port, mc_port):
+        self.host, self.port, self.mc_port = h, port, mc_port
+
+
+def main(argv):
+    t = _Target(argv[1], int(argv[2]), int(argv[3]))
+    for check in (test_incr_exact, test_memcached_cas_races_lose_nothing,
+                  test_append_keeps_every_token_in_client_order,
+                  test_register_histories_linearizable,
+                  test_pipeline_of_1000_mixed_in_order_memcached):
+        check(t)
+    print("ok")
+
+
+if __name__ == "__main__":
+    import sys
+    main(sys.argv)
