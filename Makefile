@@ -14,7 +14,7 @@ DEPS_BUILD := gcc g++ meson ninja-build pkg-config libdpdk-dev liburcu-dev \
               libjemalloc-dev libcmocka-dev libbenchmark-dev
 DEPS_RUN   := $(DEPS_BUILD) redis-tools
 DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache redis-server \
-              libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus
+              memcached libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus
 
 .PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare clean
 
@@ -86,10 +86,12 @@ bench: build
 	@test -x $(BUILD)/tests/bench/slipstream_bench || { echo "Google Benchmark not found"; exit 1; }
 	$(BUILD)/tests/bench/slipstream_bench $(ARGS)
 
-# Slipstream (io=kernel) beside Debian's redis-server, same workloads, one run.
+# Slipstream (io=kernel) beside Debian's memcached and redis-server, same
+# slipstream-loadgen workloads, one run (about 6 minutes); the table and the
+# plots go to docs/bench/.
 compare: build
-	$(call install_missing,redis-server redis-tools util-linux)
-	/usr/bin/python3 tests/bench/compare_redis.py $(BUILD)
+	$(call install_missing,redis-server memcached util-linux python3 python3-matplotlib)
+	/usr/bin/python3 tests/bench/compare.py $(BUILD) docs/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
