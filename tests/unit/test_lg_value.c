@@ -126,6 +126,33 @@ static void test_sizes(void **state)
 	assert_int_equal(lg_values_init(&v, 1, 0, 16, 10, 0), -EINVAL);
 }
 
+/* Under --verify each key has one writer: every key a connection may SET
+ * is its own, every key is someone's, and the mapping stays near the draw. */
+static void test_one_writer_per_key(void **state)
+{
+	static const uint64_t shapes[][2] = { { 10, 3 }, { 100, 64 }, { 5, 8 }, { 64, 64 }, { 7, 1 } };
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		uint64_t nkeys = shapes[s][0], n = shapes[s][1];
+
+		for (uint64_t conn = 0; conn < n; conn++)
+			for (uint64_t key = 0; key < nkeys; key++) {
+				uint64_t k = lg_values_own(key, conn, n, nkeys);
+
+				if (conn >= nkeys) {
+					assert_true(k == UINT64_MAX);
+					continue;
+				}
+				assert_true(k < nkeys);
+				assert_int_equal(k % n, conn);
+				assert_true(k + n > key && k < key + n);
+				if (key % n == conn)
+					assert_int_equal(k, key);
+			}
+	}
+}
+
 /* The engine: requests from lg_conn_fill(), replies written here as a
  * server would, fed to lg_conn_input() one byte at a time. */
 struct engine {
@@ -281,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_fill_and_check),
 		cmocka_unit_test(test_versions_and_other_runs),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_one_writer_per_key),
 		cmocka_unit_test(test_engine_verify),
 		cmocka_unit_test(test_engine_errors),
 		cmocka_unit_test(test_engine_schedule),

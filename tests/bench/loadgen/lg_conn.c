@@ -28,6 +28,7 @@ int lg_conn_init(struct lg_conn *c, const struct lg_shared *sh, uint64_t gidx, u
 		lg_conn_fini(c);
 		return -ENOMEM;
 	}
+	c->gidx = gidx;
 	c->next_at = t0 + (nconns ? sh->interval_ns * gidx / nconns : 0);
 	return 0;
 }
@@ -73,6 +74,16 @@ void lg_conn_fill(struct lg_conn *c, const struct lg_shared *sh, uint64_t now)
 		f = &c->q[(c->qhead + c->qn) % sh->pipeline];
 		f->op = (uint8_t)lg_next_op(wl, &c->draw);
 		f->key = lg_next_key(wl, &c->draw);
+		if (sh->verify && f->op == LG_SET && sh->nconns > 1) {
+			/* One writer per key under --verify (see lg_value.h); a
+			 * connection that owns no key reads instead. */
+			uint64_t own = lg_values_own(f->key, c->gidx, sh->nconns, wl->nkeys);
+
+			if (own == UINT64_MAX)
+				f->op = LG_GET;
+			else
+				f->key = own;
+		}
 		f->t_meant = t;
 		f->counted = (uint8_t)counted;
 		klen = lg_key_name(wl, f->key, key);

@@ -32,6 +32,7 @@ struct lg_shared {
 	struct lg_values *values;
 	int verify;
 	unsigned pipeline;
+	uint64_t nconns;        /* connections in all threads */
 	uint64_t requests;      /* per connection after warm-up; 0: until t_end */
 	uint64_t interval_ns;   /* open loop: one connection's spacing; 0: closed loop */
 	uint64_t t_measure;     /* ns: warm-up ends; requests meant from here on count */
@@ -62,6 +63,7 @@ struct lg_conn {
 	char *in;
 	size_t in_len, in_cap;
 	char *val;              /* one value, to encode SETs from */
+	uint64_t gidx;          /* this connection's index among all */
 	uint64_t counted_sent;
 	uint64_t next_at;       /* open loop: the next request's intended time */
 	int dead;

@@ -43,6 +43,18 @@ void lg_values_fini(struct lg_values *v)
 	v->issued = v->acked = NULL;
 }
 
+uint64_t lg_values_own(uint64_t key, uint64_t conn, uint64_t nconns, uint64_t nkeys)
+{
+	uint64_t k;
+
+	if (conn >= nkeys)
+		return UINT64_MAX;
+	k = key - key % nconns + conn;
+	/* Past the end only if key's group is the last, partial one: then
+	 * key >= nconns, and the group before has the key. */
+	return k < nkeys ? k : k - nconns;
+}
+
 static uint64_t seed_of(const struct lg_values *v, uint64_t key, uint32_t version)
 {
 	uint64_t x = ((uint64_t)v->nonce << 32 | version) ^ (key * 0x9e3779b97f4a7c15ull);

@@ -12,8 +12,12 @@
  * The shadow table holds, per key, the newest version issued (a SET was
  * sent) and the newest acknowledged (its STORED came back). A GET sent when
  * `acked` was F must return a version v with F <= v <= issued: older would be
- * a lost write, newer one never sent. Connections on all threads share the
- * table, so updates are atomic; this is the --verify path, not the peak one.
+ * a lost write, newer one never sent. That needs the server to apply a key's
+ * versions in the order they were issued, and servers only promise request
+ * order within one connection: so under --verify each key is written by one
+ * connection only (lg_values_own()), while any connection reads it.
+ * Connections on all threads share the table, so updates are atomic; this
+ * is the --verify path, not the peak one.
  */
 #ifndef SS_LOADGEN_VALUE_H
 #define SS_LOADGEN_VALUE_H
@@ -50,6 +54,10 @@ enum lg_check {
 int lg_values_init(struct lg_values *v, uint32_t nonce, size_t size_min, size_t size_max,
 		   uint64_t nkeys, int verify);
 void lg_values_fini(struct lg_values *v);
+
+/* --verify: the key near `key` that connection conn of nconns may SET (keys
+ * with key % nconns == conn), or UINT64_MAX if it owns none (conn >= nkeys). */
+uint64_t lg_values_own(uint64_t key, uint64_t conn, uint64_t nconns, uint64_t nkeys);
 
 /* The length of (key, version)'s value. */
 size_t lg_value_size(const struct lg_values *v, uint64_t key, uint32_t version);
