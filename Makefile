@@ -69,7 +69,7 @@ fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
 	@ninja -C $(FUZZ_BUILD) >/dev/null
-	@for t in resp_parse mc_parse net_rx; do \
+	@for t in resp_parse mc_parse net_rx lg_reply; do \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$${t%_parse} 2>$(FUZZ_BUILD)/fuzz_$$t.log \

@@ -96,11 +96,14 @@ def loadgen(lg, target, ratio, pipeline, extra=(), seconds=TEST_TIME, warmup=WAR
         argv += ["--test-time", str(seconds), "--warmup", str(warmup)]
     out = subprocess.run(argv, capture_output=True, text=True,
                          timeout=seconds + warmup + 60)
-    if out.returncode != 0:
+    if out.returncode != 0 or not out.stdout.startswith("{"):
         raise RuntimeError(f"{shlex.join(argv)}: exit {out.returncode}: {out.stderr.strip()}")
     res = json.loads(out.stdout)
     if res["errors"] or res["connection_errors"]:
-        raise RuntimeError(f"{shlex.join(argv)}: errors in the run: {res['first_error']}")
+        # Kept, and shown in the table: a busy shared machine can stall a
+        # server past the drain time; the run's numbers are still what happened.
+        print(f"  errors in the run ({res['errors']} replies, {res['connection_errors']} "
+              f"connections): {res['first_error']}", flush=True)
     return res
 
 
@@ -145,6 +148,7 @@ def summarize(runs):
             "p50_us": statistics.median(r["latency_us"]["p50"] for r in runs),
             "p99_us": statistics.median(r["latency_us"]["p99"] for r in runs),
             "hit_ratio": statistics.median(r["hits"] / max(1, r["gets"]) for r in runs),
+            "errors": sum(r["errors"] + r["connection_errors"] for r in runs),
             "runs": [{"ops_per_sec": r["ops_per_sec"], "p50_us": r["latency_us"]["p50"],
                       "p99_us": r["latency_us"]["p99"]} for r in runs]}
 
@@ -158,7 +162,8 @@ def table(cells, targets):
             base_rd = cells[(wname, pipe, "redis")]["ops_per_sec"]
             for t in targets:
                 c = cells[(wname, pipe, t.name)]
-                lines.append(f"| {wname} | {pipe} | {t.name} | {c['ops_per_sec']:,.0f} "
+                err = f" ({c['errors']} errors)" if c["errors"] else ""
+                lines.append(f"| {wname} | {pipe} | {t.name}{err} | {c['ops_per_sec']:,.0f} "
                              f"| {c['p50_us']:.0f} | {c['p99_us']:.0f} "
                              f"| {c['ops_per_sec'] / base_mc:.2f} "
                              f"| {c['ops_per_sec'] / base_rd:.2f} |")
@@ -247,7 +252,8 @@ def main():
                                       "ops_per_sec": res["ops_per_sec"],
                                       "p50_us": res["latency_us"]["p50"],
                                       "p99_us": res["latency_us"]["p99"],
-                                      "p999_us": res["latency_us"]["p99.9"]})
+                                      "p999_us": res["latency_us"]["p99.9"],
+                                      "errors": res["errors"] + res["connection_errors"]})
                 print(f"open loop {t.name:<22} {f:.0%} of peak: {res['ops_per_sec']:>10,.0f} "
                       f"ops/s  p50 {res['latency_us']['p50']:.0f} µs  p99 "
                       f"{res['latency_us']['p99']:.0f} µs", flush=True)
@@ -276,7 +282,8 @@ def main():
               "|---|---|---|---|---|---|"]
     for t in targets:
         for p in sweep[t.name]:
-            lines.append(f"| {t.name} | {p['offered']:,.0f} ({p['fraction']:.0%}) "
+            err = f" ({p['errors']} errors)" if p["errors"] else ""
+            lines.append(f"| {t.name}{err} | {p['offered']:,.0f} ({p['fraction']:.0%}) "
                          f"| {p['ops_per_sec']:,.0f} | {p['p50_us']:.0f} | {p['p99_us']:.0f} "
                          f"| {p['p999_us']:.0f} |")
     text = "\n".join(lines) + "\n"

@@ -10,8 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* After the end, replies still in flight get this long to arrive. */
-#define DRAIN_NS 2000000000ull
+/* After the end, replies still in flight get this long to arrive: long, as
+ * a server on a busy shared machine can stall for seconds, and a reply that
+ * never comes is an error. */
+#define DRAIN_NS 10000000000ull
 /* The loop looks at the clock at least this often, even with no events. */
 #define MAX_WAIT_NS 10000000ull
 #define RECV_CHUNK (64u << 10)
@@ -281,10 +283,14 @@ int lg_run(const struct lg_opts *o, const struct lg_transport *t, struct lg_resu
 				memcpy(r->first_error, th[i].sink.first_error, sizeof(r->first_error));
 			r->connected += th[i].connected;
 		}
-		/* By time: the measured window (shorter if interrupted); by count:
-		 * until the last reply. */
+		/* By count: until the last reply. By time: the measured window
+		 * (shorter if interrupted); in the open loop until the last reply
+		 * if that is later, so that a server that fell behind shows a
+		 * lower achieved rate than the one offered. */
 		if (o->requests || interrupted)
 			end = last;
+		else if (o->rate > 0)
+			end = last > sh.t_end ? last : sh.t_end;
 		else if (end > sh.t_end)
 			end = sh.t_end;
 		if (sh.t_measure != UINT64_MAX && end > sh.t_measure)
