@@ -98,6 +98,22 @@ def test_requests_and_open_loop(slip):
     assert 3400 < res["ops_per_sec"] < 4600, res
 
 
+def test_threads_share_the_shadow_table(slip):
+    # Two epoll loops writing and reading the same 50 keys through both ports
+    # of one keyspace: every GET is checked against SETs from either thread.
+    rc, res, out = loadgen(slip.port, "redis", "--verify", "--threads", "2", "--connections", "6",
+                           "--pipeline", "4", "--ratio", "1:1", "--key-count", "50",
+                           "--test-time", "1", "--key-prefix", "thr:")
+    assert rc == 0, out.stdout + out.stderr
+    check_report(res, "redis")
+    assert res["config"]["threads"] == 2
+    rc, res, out = loadgen(slip.mc_port, "memcache_text", "--verify", "--ratio", "0:1",
+                           "--key-count", "50", "--requests", "100", "--key-prefix", "thr:")
+    assert rc == 0, out.stdout + out.stderr
+    # keys another run (the one above) wrote are accepted but counted apart
+    assert res["hits"] == res["foreign_values"] > 0 and res["verify_errors"] == 0
+
+
 def test_bad_options():
     for args in (["--protocol", "memcache"], ["--ratio", "1"], ["--zipf-theta", "1"],
                  ["--requests", "5", "--test-time", "1"], ["--verify", "--data-size", "8"],
