@@ -14,7 +14,7 @@ DEPS_BUILD := gcc g++ meson ninja-build pkg-config libdpdk-dev liburcu-dev \
               libjemalloc-dev libcmocka-dev libbenchmark-dev
 DEPS_RUN   := $(DEPS_BUILD) redis-tools
 DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache redis-server \
-              memcached libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus
+              memcached libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus tmux
 
 .PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare clean
 
@@ -69,9 +69,10 @@ fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
 	@ninja -C $(FUZZ_BUILD) >/dev/null
-	@for t in resp_parse mc_parse net_rx lg_reply; do \
+	@for t in resp_parse mc_parse net_rx conn lg_reply; do \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/ \
 			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$${t%_parse} 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 			&& echo "fuzz_$$t: $$(grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz_$$t.log | awk '{print $$2}') runs, no crash" \
 			|| { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \

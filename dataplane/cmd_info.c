@@ -218,6 +218,10 @@ static void sec_stats(struct out *o)
 	    (unsigned long long)metric_total_since_reset(METRIC_net_output_bytes));
 	put(o, "instantaneous_input_kbps:%.2f\r\n", instant_rate(INSTANT_NET_IN) / 1024);
 	put(o, "instantaneous_output_kbps:%.2f\r\n", instant_rate(INSTANT_NET_OUT) / 1024);
+	put(o, "expired_keys:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_expired_keys));
+	put(o, "evicted_keys:%llu\r\n",
+	    (unsigned long long)metric_total_since_reset(METRIC_evicted_keys));
 	put(o, "keyspace_hits:%llu\r\n",
 	    (unsigned long long)metric_total_since_reset(METRIC_keyspace_hits));
 	put(o, "keyspace_misses:%llu\r\n",

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The RESP command table: Redis 7 names, arities, replies and errors. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "dataplane/cmd_resp_data.h"
 #include "dataplane/conn_priv.h"
 #include "dataplane/proto/resp_reply.h"
 #include "platform/status.h"
@@ -31,82 +33,6 @@ static void quit_finish(struct conn *c)
 	c->closing = true;
 }
 
-static int get_plan(struct conn *c, uint32_t i, struct kop *op)
-{
-	if (i > 0)
-		return 1;
-	op->fn = kop_get;
-	op->key = *ARGV(c, 1);
-	return 0;
-}
-
-static void get_emit(struct conn *c, uint32_t i, const struct kop *op,
-		     const struct kop_result *r)
-{
-	(void)i;
-	(void)op;
-	if (r->status == 1)
-		resp_bulk(&c->w, r->val.p, r->val.len);
-	else if (r->status == 0)
-		resp_null(&c->w);
-	else
-		resp_error(&c->w, "ERR out of memory");
-}
-
-static int set_plan(struct conn *c, uint32_t i, struct kop *op)
-{
-	if (i > 0 || c->resp.argc != 3)
-		return 1;
-	op->fn = kop_set;
-	op->key = *ARGV(c, 1);
-	op->val = *ARGV(c, 2);
-	op->flags = 0;
-	op->expire_ms = 0;
-	return 0;
-}
-
-static void set_emit(struct conn *c, uint32_t i, const struct kop *op,
-		     const struct kop_result *r)
-{
-	(void)i;
-	(void)op;
-	if (r->status == SS_OK)
-		resp_simple(&c->w, "OK");
-	else
-		resp_error(&c->w, "OOM command not allowed when used memory > 'maxmemory'.");
-}
-
-/* SET's options (EX, PX, NX, XX, GET, KEEPTTL ...) arrive with the protocol
- * work; until then anything after the value is a syntax error, as Redis
- * says for options it does not know. */
-static void set_finish(struct conn *c)
-{
-	if (c->resp.argc != 3)
-		resp_error(&c->w, "ERR syntax error");
-}
-
-static int del_plan(struct conn *c, uint32_t i, struct kop *op)
-{
-	if (i + 1 >= c->resp.argc)
-		return 1;
-	op->fn = kop_del;
-	op->key = *ARGV(c, i + 1);
-	return 0;
-}
-
-static void del_emit(struct conn *c, uint32_t i, const struct kop *op,
-		     const struct kop_result *r)
-{
-	(void)i;
-	(void)op;
-	c->acc += r->status == 1;
-}
-
-static void del_finish(struct conn *c)
-{
-	resp_int(&c->w, c->acc);
-}
-
 #define CONN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY)
 
 /* Metadata as Redis 7.0 reports it in COMMAND INFO and COMMAND DOCS. */
@@ -123,22 +49,293 @@ static const struct cmd resp_cmds[] = {
 	  .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY,
 	  .acl = "@fast @connection", .group = "connection", .since = "1.0.0",
 	  .summary = "Close the connection", .complexity = "O(1)" },
-	{ .name = "get", .arity = 2, .plan = get_plan, .emit = get_emit,
-	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
-	  .acl = "@read @string @fast", .key_flags = "RO access", .group = "string",
-	  .since = "1.0.0", .summary = "Get the value of a key", .complexity = "O(1)" },
-	{ .name = "set", .arity = -3, .plan = set_plan, .emit = set_emit, .finish = set_finish,
-	  .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
-	  .acl = "@write @string @slow", .key_flags = "RW access update variable_flags",
-	  .key_notes = "RW and ACCESS due to the optional `GET` argument",
-	  .group = "string", .since = "1.0.0", .summary = "Set the string value of a key",
+	/* Strings and keys (cmd_resp_string.c, cmd_resp_keys.c). RENAME and
+	 * RENAMENX have two key specs in Redis (source, target); COMMAND INFO
+	 * here shows one spec, the source's flags over both keys. */
+	{ .name = "get", .arity = 2, CMD_FNS(get),
+	  .flags = CMD_READONLY | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@read @string @fast",
+	  .key_flags = "RO access",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Get the value of a key",
 	  .complexity = "O(1)" },
-	{ .name = "del", .arity = -2, .plan = del_plan, .emit = del_emit, .finish = del_finish,
+	{ .name = "set", .arity = -3, CMD_FNS(set),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @slow",
+	  .key_flags = "RW access update variable_flags",
+	  .key_notes = "RW and ACCESS due to the optional `GET` argument",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Set the string value of a key",
+	  .complexity = "O(1)" },
+	{ .name = "setnx", .arity = 3, CMD_FNS(setnx),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "OW insert",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Set the value of a key, only if the key does not exist",
+	  .complexity = "O(1)" },
+	{ .name = "setex", .arity = 4, CMD_FNS(setex),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @slow",
+	  .key_flags = "OW update",
+	  .group = "string", .since = "2.0.0",
+	  .summary = "Set the value and expiration of a key",
+	  .complexity = "O(1)" },
+	{ .name = "psetex", .arity = 4, CMD_FNS(psetex),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @slow",
+	  .key_flags = "OW update",
+	  .group = "string", .since = "2.6.0",
+	  .summary = "Set the value and expiration in milliseconds of a key",
+	  .complexity = "O(1)" },
+	{ .name = "getset", .arity = 3, CMD_FNS(getset),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Set the string value of a key and return its old value",
+	  .complexity = "O(1)" },
+	{ .name = "getdel", .arity = 2, CMD_FNS(getdel),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access delete",
+	  .group = "string", .since = "6.2.0",
+	  .summary = "Get the value of a key and delete the key",
+	  .complexity = "O(1)" },
+	{ .name = "getex", .arity = -2, CMD_FNS(getex),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .key_notes = "RW and UPDATE because it changes the TTL",
+	  .group = "string", .since = "6.2.0",
+	  .summary = "Get the value of a key and optionally set its expiration",
+	  .complexity = "O(1)" },
+	{ .name = "mget", .arity = -2, CMD_FNS(mget),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+	  .acl = "@read @string @fast",
+	  .tips = "request_policy:multi_shard",
+	  .key_flags = "RO access",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Get the values of all the given keys",
+	  .complexity = "O(N) where N is the number of keys to retrieve." },
+	{ .name = "mset", .arity = -3, CMD_FNS(mset),
+	  .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = -1, .key_step = 2,
+	  .acl = "@write @string @slow",
+	  .tips = "request_policy:multi_shard response_policy:all_succeeded",
+	  .key_flags = "OW update",
+	  .group = "string", .since = "1.0.1",
+	  .summary = "Set multiple keys to multiple values",
+	  .complexity = "O(N) where N is the number of keys to set." },
+	{ .name = "msetnx", .arity = -3, CMD_FNS(msetnx),
+	  .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = -1, .key_step = 2,
+	  .acl = "@write @string @slow",
+	  .tips = "request_policy:multi_shard response_policy:agg_min",
+	  .key_flags = "OW insert",
+	  .group = "string", .since = "1.0.1",
+	  .summary = "Set multiple keys to multiple values, only if none of the keys exist",
+	  .complexity = "O(N) where N is the number of keys to set." },
+	{ .name = "append", .arity = 3, CMD_FNS(append),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW insert",
+	  .group = "string", .since = "2.0.0",
+	  .summary = "Append a value to a key",
+	  .complexity = "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation." },
+	{ .name = "strlen", .arity = 2, CMD_FNS(strlen),
+	  .flags = CMD_READONLY | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@read @string @fast",
+	  .key_flags = "RO",
+	  .group = "string", .since = "2.2.0",
+	  .summary = "Get the length of the value stored in a key",
+	  .complexity = "O(1)" },
+	{ .name = "incr", .arity = 2, CMD_FNS(incr),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Increment the integer value of a key by one",
+	  .complexity = "O(1)" },
+	{ .name = "decr", .arity = 2, CMD_FNS(decr),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Decrement the integer value of a key by one",
+	  .complexity = "O(1)" },
+	{ .name = "incrby", .arity = 3, CMD_FNS(incrby),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Increment the integer value of a key by the given amount",
+	  .complexity = "O(1)" },
+	{ .name = "decrby", .arity = 3, CMD_FNS(decrby),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST | CMD_PIPELINED, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .group = "string", .since = "1.0.0",
+	  .summary = "Decrement the integer value of a key by the given number",
+	  .complexity = "O(1)" },
+	{ .name = "incrbyfloat", .arity = 3, CMD_FNS(incrbyfloat),
+	  .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @fast",
+	  .key_flags = "RW access update",
+	  .group = "string", .since = "2.6.0",
+	  .summary = "Increment the float value of a key by the given amount",
+	  .complexity = "O(1)" },
+	{ .name = "getrange", .arity = 4, CMD_FNS(getrange),
+	  .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@read @string @slow",
+	  .key_flags = "RO access",
+	  .group = "string", .since = "2.4.0",
+	  .summary = "Get a substring of the string stored at a key",
+	  .complexity = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings." },
+	{ .name = "setrange", .arity = 4, CMD_FNS(setrange),
+	  .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@write @string @slow",
+	  .key_flags = "RW update",
+	  .group = "string", .since = "2.2.0",
+	  .summary = "Overwrite part of a string at key starting at the specified offset",
+	  .complexity = "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument." },
+	{ .name = "del", .arity = -2, CMD_FNS(del),
 	  .flags = CMD_WRITE, .first_key = 1, .last_key = -1, .key_step = 1,
-	  .acl = "@keyspace @write @slow", .key_flags = "RM delete", .group = "generic",
+	  .acl = "@keyspace @write @slow",
 	  .tips = "request_policy:multi_shard response_policy:agg_sum",
-	  .since = "1.0.0", .summary = "Delete a key",
+	  .key_flags = "RM delete",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Delete a key",
 	  .complexity = "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)." },
+	{ .name = "unlink", .arity = -2, CMD_FNS(unlink),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .tips = "request_policy:multi_shard response_policy:agg_sum",
+	  .key_flags = "RM delete",
+	  .group = "generic", .since = "4.0.0",
+	  .summary = "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+	  .complexity = "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of." },
+	{ .name = "exists", .arity = -2, CMD_FNS(exists),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .tips = "request_policy:multi_shard response_policy:agg_sum",
+	  .key_flags = "RO",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Determine if a key exists",
+	  .complexity = "O(N) where N is the number of keys to check." },
+	{ .name = "type", .arity = 2, CMD_FNS(type),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .key_flags = "RO",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Determine the type stored at key",
+	  .complexity = "O(1)" },
+	{ .name = "expire", .arity = -3, CMD_FNS(expire),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .key_flags = "RW update",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Set a key's time to live in seconds",
+	  .complexity = "O(1)" },
+	{ .name = "pexpire", .arity = -3, CMD_FNS(pexpire),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .key_flags = "RW update",
+	  .group = "generic", .since = "2.6.0",
+	  .summary = "Set a key's time to live in milliseconds",
+	  .complexity = "O(1)" },
+	{ .name = "expireat", .arity = -3, CMD_FNS(expireat),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .key_flags = "RW update",
+	  .group = "generic", .since = "1.2.0",
+	  .summary = "Set the expiration for a key as a UNIX timestamp",
+	  .complexity = "O(1)" },
+	{ .name = "pexpireat", .arity = -3, CMD_FNS(pexpireat),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .key_flags = "RW update",
+	  .group = "generic", .since = "2.6.0",
+	  .summary = "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+	  .complexity = "O(1)" },
+	{ .name = "ttl", .arity = 2, CMD_FNS(ttl),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .tips = "nondeterministic_output",
+	  .key_flags = "RO access",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Get the time to live for a key in seconds",
+	  .complexity = "O(1)" },
+	{ .name = "pttl", .arity = 2, CMD_FNS(pttl),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .tips = "nondeterministic_output",
+	  .key_flags = "RO access",
+	  .group = "generic", .since = "2.6.0",
+	  .summary = "Get the time to live for a key in milliseconds",
+	  .complexity = "O(1)" },
+	{ .name = "expiretime", .arity = 2, CMD_FNS(expiretime),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .key_flags = "RO access",
+	  .group = "generic", .since = "7.0.0",
+	  .summary = "Get the expiration Unix timestamp for a key",
+	  .complexity = "O(1)" },
+	{ .name = "pexpiretime", .arity = 2, CMD_FNS(pexpiretime),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .key_flags = "RO access",
+	  .group = "generic", .since = "7.0.0",
+	  .summary = "Get the expiration Unix timestamp for a key in milliseconds",
+	  .complexity = "O(1)" },
+	{ .name = "persist", .arity = 2, CMD_FNS(persist),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .key_flags = "RW update",
+	  .group = "generic", .since = "2.2.0",
+	  .summary = "Remove the expiration from a key",
+	  .complexity = "O(1)" },
+	{ .name = "rename", .arity = 3, CMD_FNS(rename),
+	  .flags = CMD_WRITE, .first_key = 1, .last_key = 2, .key_step = 1,
+	  .acl = "@keyspace @write @slow",
+	  .key_flags = "RW access delete",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Rename a key",
+	  .complexity = "O(1)" },
+	{ .name = "renamenx", .arity = 3, CMD_FNS(renamenx),
+	  .flags = CMD_WRITE | CMD_FAST, .first_key = 1, .last_key = 2, .key_step = 1,
+	  .acl = "@keyspace @write @fast",
+	  .key_flags = "RW access delete",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Rename a key, only if the new key does not exist",
+	  .complexity = "O(1)" },
+	{ .name = "keys", .arity = 2, CMD_FNS(keys),
+	  .flags = CMD_READONLY, .first_key = 0, .last_key = 0, .key_step = 0,
+	  .acl = "@keyspace @read @slow @dangerous",
+	  .tips = "request_policy:all_shards nondeterministic_output_order",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Find all keys matching the given pattern",
+	  .complexity = "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length." },
+	{ .name = "scan", .arity = -2, CMD_FNS(scan),
+	  .flags = CMD_READONLY, .first_key = 0, .last_key = 0, .key_step = 0,
+	  .acl = "@keyspace @read @slow",
+	  .tips = "nondeterministic_output request_policy:special",
+	  .group = "generic", .since = "2.8.0",
+	  .summary = "Incrementally iterate the keys space",
+	  .complexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection." },
+	{ .name = "randomkey", .arity = 1, CMD_FNS(randomkey),
+	  .flags = CMD_READONLY, .first_key = 0, .last_key = 0, .key_step = 0,
+	  .acl = "@keyspace @read @slow",
+	  .tips = "request_policy:all_shards nondeterministic_output",
+	  .group = "generic", .since = "1.0.0",
+	  .summary = "Return a random key from the keyspace",
+	  .complexity = "O(1)" },
+	{ .name = "touch", .arity = -2, CMD_FNS(touch),
+	  .flags = CMD_READONLY | CMD_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
+	  .acl = "@keyspace @read @fast",
+	  .tips = "request_policy:multi_shard response_policy:agg_sum",
+	  .key_flags = "RO",
+	  .group = "generic", .since = "3.2.1",
+	  .summary = "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+	  .complexity = "O(N) where N is the number of keys that will be touched." },
 	{ .name = "hello", .arity = -1, .finish = cmd_hello_finish, .flags = CONN_FLAGS,
 	  .acl = "@fast @connection", .group = "connection", .since = "6.0.0",
 	  .summary = "Handshake with Redis", .complexity = "O(1)" },
@@ -200,6 +397,10 @@ static const struct cmd resp_cmds[] = {
 	  .acl = "@slow", .group = "server", .since = "2.8.13",
 	  .summary = "A container for latency diagnostics commands",
 	  .complexity = "Depends on subcommand." },
+	{ .name = "debug", .arity = -2, .finish = cmd_debug_finish,
+	  .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+	  .acl = "@admin @slow @dangerous", .group = "server", .since = "1.0.0",
+	  .summary = "A container for debugging commands", .complexity = "Depends on subcommand." },
 	{ .name = "time", .arity = 1, .finish = cmd_time_finish,
 	  .flags = CMD_LOADING | CMD_STALE | CMD_FAST,
 	  .tips = "nondeterministic_output",
@@ -213,10 +414,50 @@ const struct cmd *cmd_resp_table(size_t *n)
 	return resp_cmds;
 }
 
+/*
+ * Name -> command: an open-addressing table over the lowercased name,
+ * built once (every request looks its command up; a scan of the table
+ * costs a strncasecmp per entry). Built under a pthread_once: workers may
+ * race on their first request.
+ */
+#define LOOKUP_SLOTS 256   /* a power of two, over twice the commands */
+#define NAME_MAX_LEN 32
+
+static const struct cmd *lookup_tab[LOOKUP_SLOTS];
+static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+
+static uint32_t name_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a over ASCII-lowercased bytes */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)(p[i] | ((p[i] >= 'A' && p[i] <= 'Z') ? 0x20 : 0))) * 16777619u;
+	return h;
+}
+
+static void lookup_build(void)
+{
+	_Static_assert(sizeof(resp_cmds) / sizeof(resp_cmds[0]) * 2 <= LOOKUP_SLOTS,
+		       "the command lookup table must stay under half full");
+	for (size_t i = 0; i < sizeof(resp_cmds) / sizeof(resp_cmds[0]); i++) {
+		const char *n = resp_cmds[i].name;
+		uint32_t s = name_hash(n, strlen(n)) & (LOOKUP_SLOTS - 1);
+		while (lookup_tab[s] != NULL)
+			s = (s + 1) & (LOOKUP_SLOTS - 1);
+		lookup_tab[s] = &resp_cmds[i];
+	}
+}
+
 const struct cmd *cmd_resp_lookup(const struct ss_arg *name)
 {
-	for (size_t i = 0; i < sizeof(resp_cmds) / sizeof(resp_cmds[0]); i++) {
-		const struct cmd *cmd = &resp_cmds[i];
+	uint32_t s;
+
+	if (name->len == 0 || name->len > NAME_MAX_LEN)
+		return NULL;
+	pthread_once(&lookup_once, lookup_build);
+	for (s = name_hash(name->p, name->len) & (LOOKUP_SLOTS - 1); lookup_tab[s] != NULL;
+	     s = (s + 1) & (LOOKUP_SLOTS - 1)) {
+		const struct cmd *cmd = lookup_tab[s];
 		if (strlen(cmd->name) == name->len &&
 		    strncasecmp(cmd->name, name->p, name->len) == 0)
 			return cmd;

@@ -103,7 +103,9 @@ static void list_local(struct shard *s, const struct kop *op, struct kop_result 
 	(void)s;
 	scratch.rpos = scratch.wpos = 0;
 	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next) {
-		bool match = f->type != 2;
+		/* a released connection is gone for its client; it lingers only
+		 * to finish a command in flight */
+		bool match = f->type != 2 && !x->released;
 		if (match && f->nids > 0) {
 			match = false;
 			for (unsigned i = 0; i < f->nids && !match; i++)
@@ -123,8 +125,6 @@ int cmd_client_list_plan(struct conn *c, uint32_t i, struct kop *op)
 
 	if (i >= steer_workers() || parse_list(c, &f) != NULL)
 		return 1;
-	if (i == 0)
-		c->gather.rpos = c->gather.wpos = 0;
 	op->fn = list_local;
 	op->target = (int)i;
 	op->val.p = (const char *)&f;
@@ -138,9 +138,9 @@ void cmd_client_list_emit(struct conn *c, uint32_t i, const struct kop *op,
 	(void)i;
 	(void)op;
 	if (r->status < 0)
-		c->gather.enomem = 1;
+		c->stash.enomem = 1;
 	else
-		buf_append(&c->gather, r->val.p, r->val.len);
+		buf_append(&c->stash, r->val.p, r->val.len);
 }
 
 void cmd_client_list_finish(struct conn *c)
@@ -153,11 +153,10 @@ void cmd_client_list_finish(struct conn *c)
 			   ARGV(c, 3)->p);
 	else if (err != NULL)
 		resp_error(&c->w, "%s", err);
-	else if (c->gather.enomem)
+	else if (c->stash.enomem)
 		resp_error(&c->w, "ERR out of memory");
 	else
-		resp_verbatim(&c->w, "txt", buf_rptr(&c->gather), buf_len(&c->gather));
-	buf_fini(&c->gather);
+		resp_verbatim(&c->w, "txt", buf_rptr(&c->stash), buf_len(&c->stash));
 }
 
 void cmd_client_info_finish(struct conn *c)
@@ -232,30 +231,40 @@ static const char *parse_kill(struct conn *c, struct kill_filter *f, bool *old_f
 	return NULL;
 }
 
+static bool kill_match(const struct kill_filter *f, const struct conn *x)
+{
+	return !((f->id && x->id != f->id) || f->type == 2 ||
+		 (f->addr[0] && strcmp(f->addr, x->peer) != 0) ||
+		 (f->laddr[0] && strcmp(f->laddr, x->laddr) != 0) ||
+		 (f->skipme && x->id == f->self_id) || x->closing || x->released);
+}
+
 static void kill_local(struct shard *s, const struct kop *op, struct kop_result *res,
 		       int64_t now_ms)
 {
 	const struct kill_filter *f = (const void *)op->val.p;
-	struct conn *doomed[256];
-	unsigned n = 0;
+	struct conn **doomed;
+	size_t n = 0, cap = 0;
 
 	(void)s;
 	(void)now_ms;
+	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next)
+		cap += kill_match(f, x);
+	doomed = calloc(cap ? cap : 1, sizeof(*doomed));
 	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next) {
-		if ((f->id && x->id != f->id) || f->type == 2 ||
-		    (f->addr[0] && strcmp(f->addr, x->peer) != 0) ||
-		    (f->laddr[0] && strcmp(f->laddr, x->laddr) != 0) ||
-		    (f->skipme && x->id == f->self_id) || x->closing)
+		if (!kill_match(f, x))
 			continue;
 		x->closing = true;
 		res->num++;
-		/* The caller itself closes after this reply; others are kicked
-		 * once the walk is over (a kick may close and unlink them). */
-		if (x->id != f->self_id && n < sizeof(doomed) / sizeof(doomed[0]))
+		/* The caller itself closes after this reply; the others are kicked
+		 * once the walk is over (a kick may close and unlink them). Without
+		 * memory for the list they close at their next event instead. */
+		if (x->id != f->self_id && doomed != NULL && n < cap)
 			doomed[n++] = x;
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		doomed[i]->kick(doomed[i], doomed[i]->io);
+	free(doomed);
 }
 
 int cmd_client_kill_plan(struct conn *c, uint32_t i, struct kop *op)

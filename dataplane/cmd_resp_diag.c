@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dataplane/conn_priv.h"
 #include "platform/latency_mon.h"
+#include "platform/opt.h"
 #include "platform/slowlog.h"
 
 #define ARGV(c, i) (&(c)->resp.argv[i])
@@ -205,4 +207,63 @@ const struct cmd cmd_latency_subs[] = {
 void cmd_latency_finish(struct conn *c)
 {
 	cmd_run_subcmd(c);
+}
+
+/* ---- DEBUG (only what tests and operators need: SLEEP) ---- */
+
+static const char *const debug_help[] = {
+	"SLEEP <seconds>",
+	"    Stop the server for <seconds>. Decimals allowed.",
+	NULL,
+};
+
+static bool debug_allowed(const struct conn *c)
+{
+	int mode = opt_enum(OPT_enable_debug_command);   /* no|yes|local */
+
+	if (mode == 1)
+		return true;
+	if (mode == 2)
+		return strncmp(c->peer, "127.", 4) == 0 || strncmp(c->peer, "::1:", 4) == 0;
+	return false;
+}
+
+/* Redis checks protected commands before AUTH (processCommand). */
+bool cmd_resp_protected_ok(struct conn *c)
+{
+	if (c->cmd->finish != cmd_debug_finish || debug_allowed(c))
+		return true;
+	resp_error(&c->w, "ERR DEBUG command not allowed. If the enable-debug-command option "
+		   "is set to \"local\", you can run it from a local connection, otherwise "
+		   "you need to set this option in the configuration file, and then restart "
+		   "the server.");
+	return false;
+}
+
+/* As Redis: blocks this worker for the time asked (a known delay for
+ * latency tests and for rehearsing slow-command alarms). */
+void cmd_debug_finish(struct conn *c)
+{
+	const struct ss_arg *sub = ARGV(c, 1);
+
+	if (ARGC(c) == 2 && sub->len == 4 && strncasecmp(sub->p, "help", 4) == 0) {
+		cmd_reply_help(c, debug_help);
+		return;
+	}
+	if (ARGC(c) == 3 && sub->len == 5 && strncasecmp(sub->p, "sleep", 5) == 0) {
+		char tmp[64];
+		size_t n = ARGV(c, 2)->len < sizeof(tmp) - 1 ? ARGV(c, 2)->len : sizeof(tmp) - 1;
+		memcpy(tmp, ARGV(c, 2)->p, n);
+		tmp[n] = '\0';
+		double secs = atof(tmp);   /* Redis: strtod, junk reads as 0 */
+		if (secs > 0) {
+			struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
+			while (nanosleep(&ts, &ts) != 0) {
+			}
+		}
+		resp_simple(&c->w, "OK");
+		return;
+	}
+	resp_error(&c->w, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+		   "Try DEBUG HELP.", (int)(sub->len < 128 ? sub->len : 128), sub->p);
 }

@@ -10,6 +10,7 @@
 #include "dataplane/proto/resp_reply.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
+#include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/storage.h"
 
@@ -39,8 +40,8 @@ struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void 
 	c->io = io;
 	buf_init(&c->in);
 	buf_init(&c->out);
+	buf_init(&c->stash);
 	c->w.b = &c->out;
-	buf_init(&c->gather);
 	c->created_ms = c->last_ms = clock_unix_ms();
 	c->created_tsc = clock_tsc();
 	if (worker < CONN_LISTS) {
@@ -59,7 +60,11 @@ static void conn_free(struct conn *c)
 {
 	buf_fini(&c->in);
 	buf_fini(&c->out);
-	buf_fini(&c->gather);
+	buf_fini(&c->stash);
+	if (c->fl != NULL)
+		for (unsigned i = 0; i < FLIGHT_MAX; i++)
+			free(c->fl[i].val);
+	free(c->fl);
 	if (c->worker < CONN_LISTS) {
 		if (c->prev != NULL)
 			c->prev->next = c->next;
@@ -76,10 +81,17 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* A kop of c is at another worker: its reply must come back before c is
+ * freed or closed. */
+static bool busy(const struct conn *c)
+{
+	return c->away || c->fl_away > 0;
+}
+
 void conn_release(struct conn *c)
 {
 	c->released = true;
-	if (!c->away)
+	if (!busy(c))
 		conn_free(c);
 }
 
@@ -88,6 +100,8 @@ void conn_set_addrs(struct conn *c, const char *peer, const char *local)
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	snprintf(c->laddr, sizeof(c->laddr), "%s", local);
 }
+
+void conn_note_rx(struct conn *c, uint64_t tsc) { c->rx_tsc = tsc; }
 
 struct buf *conn_in(struct conn *c) { return &c->in; }
 struct buf *conn_out(struct conn *c) { return &c->out; }
@@ -102,7 +116,7 @@ bool conn_wants_close(const struct conn *c)
 {
 	/* Not while a kop is away: the reply it completes must go out first
 	 * (CLIENT KILL of the caller itself marks it closing mid-plan). */
-	if (c->away)
+	if (busy(c))
 		return false;
 	return c->closing || c->in.enomem || c->out.enomem;
 }
@@ -114,11 +128,30 @@ enum parsed {
 	PARSED_CMD = 2,              /* c->cmd is ready to run */
 };
 
+/* proto-max-bulk-len, cached per worker until CONFIG SET changes an option
+ * (a new limit applies to the next request of every connection, as Redis). */
+static __thread unsigned bulk_gen = ~0u;
+static __thread long long bulk_max;
+
+static long long max_bulk(void)
+{
+	if (bulk_gen != opt_generation()) {
+		bulk_gen = opt_generation();
+		bulk_max = opt_int(OPT_proto_max_bulk_len);
+		if (bulk_max <= 0)   /* options not set up (unit tests): the parser's default */
+			bulk_max = RESP_BULK_MAX_DEFAULT;
+	}
+	return bulk_max;
+}
+
 /* RESP: one request into c->cmd. */
 static enum parsed parse_resp(struct conn *c, size_t *consumed)
 {
 	const char *err = NULL;
-	int rc = resp_parse(&c->resp, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
+	int rc;
+
+	c->resp.max_bulk = max_bulk();
+	rc = resp_parse(&c->resp, buf_rptr(&c->in), buf_len(&c->in), consumed, &err);
 
 	if (rc == SS_NEED_MORE) {
 		c->need = c->resp.need;
@@ -143,7 +176,7 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 		return PARSED_NONE;
 	}
 	/* Redis checks the command and its arity first, then AUTH. */
-	if (!cmd_resp_sub_ok(c)) {
+	if (!cmd_resp_sub_ok(c) || !cmd_resp_protected_ok(c)) {
 		conn_stat_reject(c, c->cmd);
 		return PARSED_NONE;
 	}
@@ -204,6 +237,31 @@ static int plan_kop(struct conn *c, uint32_t i, struct kop *op)
 	return c->cmd->plan == NULL ? 1 : c->cmd->plan(c, i, op);
 }
 
+/* steer-reads, cached per worker until CONFIG SET changes an option. */
+static __thread unsigned reads_gen = ~0u;
+static __thread bool reads_rcu;
+
+/* A read of another worker's key done here under RCU (CREW) when the
+ * option says so and the kop has an RCU form; false: send it to the owner.
+ * (QSBR: the backends keep their workers online while they process.) */
+static bool read_here(const struct kop *op, unsigned owner, struct kop_result *res)
+{
+	kop_fn fn = kop_rcu_variant(op->fn);
+	struct shard *s;
+
+	if (fn == NULL)
+		return false;
+	if (reads_gen != opt_generation()) {
+		reads_gen = opt_generation();
+		reads_rcu = opt_enum(OPT_steer_reads) == 0;
+	}
+	if (!reads_rcu || (s = storage_shard(owner)) == NULL)
+		return false;
+	memset(res, 0, sizeof(*res));
+	fn(s, op, res, clock_unix_ms());
+	return true;
+}
+
 /* Run the plan of c->cmd from c->op_next. Returns true when the request is
  * complete, false when a kop went to another worker. */
 static bool run_plan(struct conn *c)
@@ -213,6 +271,11 @@ static bool run_plan(struct conn *c)
 
 	while (plan_kop(c, c->op_next, &op) == 0) {
 		unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
+		if (owner != c->worker && read_here(&op, owner, &res)) {
+			c->cmd->emit(c, c->op_next++, &op, &res);
+			conn_stat_note(c);
+			continue;
+		}
 		if (owner != c->worker) {
 			if (steer_send(c->worker, owner, c, &op, reply_arrived) < 0) {
 				c->out.enomem = 1;   /* cannot answer in order: drop */
@@ -236,12 +299,232 @@ static enum parsed parse_one(struct conn *c, size_t *consumed)
 	return c->proto == PROTO_RESP ? parse_resp(c, consumed) : parse_mc(c, consumed);
 }
 
+/*
+ * ---- The flight ----
+ *
+ * A pipeline of independent one-key commands (CMD_PIPELINED) does not wait
+ * for each remote kop's reply before parsing the next request: each
+ * request's kop runs here (local key) or is sent to its owner, and the
+ * request joins the flight. Replies are written from the head, in request
+ * order, as results arrive. Anything else (another command, an error to
+ * reply, a full flight) waits until the flight has drained, so replies,
+ * connection state and a key's order of operations stay as without it.
+ * A GET in the flight goes to its owner as a message, never by an RCU read
+ * here, so it sees the pipeline's earlier writes to its key.
+ */
+
+static struct flight_ent *fl_at(struct conn *c, unsigned i)
+{
+	return &c->fl[(c->fl_head + i) % FLIGHT_MAX];
+}
+
+static void flight_arrived(struct conn *c, const struct kop_result *res);
+
+/* Keep a kop's result for a later reply: its bytes may live in a shard. */
+static bool keep_result(struct flight_ent *e, const struct kop_result *res)
+{
+	e->res = *res;
+	e->val = NULL;
+	if (res->val.p != NULL) {
+		e->val = malloc(res->val.len ? res->val.len : 1);
+		if (e->val == NULL)
+			return false;
+		memcpy(e->val, res->val.p, res->val.len);
+		e->res.val.p = e->val;
+	}
+	e->done = true;
+	return true;
+}
+
+/* c->cmd's request of `len` bytes (parsed into c->resp/c->mc) joins the
+ * flight: its kop runs now or goes to its owner. false: out of memory. */
+static bool flight_add(struct conn *c, size_t len, uint64_t t0, uint64_t t_rx)
+{
+	struct flight_ent *e;
+	struct kop op;
+	struct kop_result res;
+
+	if (c->fl == NULL && (c->fl = calloc(FLIGHT_MAX, sizeof(*c->fl))) == NULL)
+		goto oom;
+	e = &c->fl[c->fl_seq % FLIGHT_MAX];
+	e->len = len;
+	e->t0 = t0;
+	e->t_rx = t_rx;
+	e->done = false;
+	e->val = NULL;
+	c->op_next = 0;
+	c->acc = 0;
+	if (plan_kop(c, 0, &op) != 0) {
+		e->done = true;          /* no kop: the finish replies (an argument error) */
+		memset(&e->res, 0, sizeof(e->res));
+	} else {
+		unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
+		if (owner == c->worker) {
+			kop_exec_local(storage_shard(c->worker), &op, &res);
+			if (!keep_result(e, &res))
+				goto oom;
+		} else {
+			op.tag = c->fl_seq;
+			if (steer_send(c->worker, owner, c, &op, flight_arrived) < 0)
+				goto oom;
+			c->fl_away++;
+		}
+	}
+	c->fl_seq++;
+	c->fl_n++;
+	c->fl_bytes += len;
+	return true;
+oom:
+	c->out.enomem = 1;   /* cannot answer in order: drop the connection */
+	return false;
+}
+
+/* Write the replies of the flight's head while they are ready. */
+static void flight_drain(struct conn *c)
+{
+	while (c->fl_n > 0 && fl_at(c, 0)->done) {
+		struct flight_ent *e = fl_at(c, 0);
+		size_t consumed = 0;
+		struct kop op;
+
+		/* The head request is at the front of `in`: parse it again for
+		 * its arguments (it passed every check when it joined). */
+		if (parse_one(c, &consumed) != PARSED_CMD || consumed != e->len) {
+			c->closing = true;   /* cannot happen unless `in` was corrupted */
+			return;
+		}
+		c->op_next = 0;
+		c->acc = 0;
+		buf_consume(&c->stash, buf_len(&c->stash));
+		conn_stat_begin(c);
+		c->t0 = e->t0;
+		c->t_rx = e->t_rx;
+		if (plan_kop(c, 0, &op) == 0) {
+			c->cmd->emit(c, c->op_next++, &op, &e->res);
+			conn_stat_note(c);
+		}
+		if (c->cmd->finish != NULL)
+			c->cmd->finish(c);
+		conn_stat_end(c);
+		buf_consume(&c->in, e->len);
+		c->fl_bytes -= e->len;
+		/* `need` counts from the front of `in`, which just moved: wanting
+		 * that many more bytes could wait for bytes that never come.
+		 * 0 is always safe (it only saves a re-parse). */
+		c->need = 0;
+		free(e->val);
+		e->val = NULL;
+		c->fl_head = (c->fl_head + 1) % FLIGHT_MAX;
+		c->fl_n--;
+	}
+}
+
+enum peek { PEEK_JOIN, PEEK_NEED, PEEK_WAIT };
+
+/* The request after the flight, parsed without replying anything: may it
+ * join? (PEEK_WAIT: it must run after the flight drains, errors included.) */
+static enum peek flight_peek(struct conn *c, size_t *len)
+{
+	const char *p = buf_rptr(&c->in) + c->fl_bytes, *err = NULL;
+	size_t n = buf_len(&c->in) - c->fl_bytes;
+	const struct cmd *cmd;
+	int rc;
+
+	if (c->proto == PROTO_RESP) {
+		c->resp.max_bulk = max_bulk();
+		rc = resp_parse(&c->resp, p, n, len, &err);
+		if (rc == SS_NEED_MORE) {
+			c->need = c->resp.need ? c->fl_bytes + c->resp.need : 0;
+			return PEEK_NEED;
+		}
+		if (rc != SS_OK || c->resp.argc == 0 || !c->authed)
+			return PEEK_WAIT;
+		cmd = cmd_resp_lookup(&c->resp.argv[0]);
+		if (cmd == NULL || !(cmd->flags & CMD_PIPELINED) ||
+		    (cmd->arity > 0 && c->resp.argc != (uint32_t)cmd->arity) ||
+		    (cmd->arity < 0 && c->resp.argc < (uint32_t)-cmd->arity))
+			return PEEK_WAIT;
+	} else {
+		rc = mc_parse(&c->mc, p, n, len, &err);
+		if (rc == SS_NEED_MORE) {
+			c->need = c->mc.need ? c->fl_bytes + c->mc.need : 0;
+			return PEEK_NEED;
+		}
+		if (rc != SS_OK || (cmd = cmd_mc_lookup(c->mc.cmd)) == NULL ||
+		    !(cmd->flags & CMD_PIPELINED))
+			return PEEK_WAIT;
+	}
+	c->cmd = cmd;
+	return PEEK_JOIN;
+}
+
+/* Parse and send the request after the flight. false: stop for now. */
+static bool flight_more(struct conn *c)
+{
+	size_t len = 0;
+
+	if (c->fl_n == FLIGHT_MAX || buf_len(&c->in) <= c->fl_bytes ||
+	    buf_len(&c->in) < c->need)
+		return false;
+	c->need = 0;
+	if (flight_peek(c, &len) != PEEK_JOIN)
+		return false;
+	return flight_add(c, len, clock_tsc(), c->rx_tsc);
+}
+
+/* The request at the front (c->cmd, parsed) starts a flight when it is
+ * pipelined and its kop must go to another worker. */
+static bool flight_start(struct conn *c, size_t len)
+{
+	struct kop op;
+	struct kop_result res;
+
+	if (!(c->cmd->flags & CMD_PIPELINED) || plan_kop(c, 0, &op) != 0)
+		return false;
+	unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
+	if (owner == c->worker || kop_rcu_variant(op.fn) != NULL) {
+		(void)res;
+		return false;   /* runs now: local, or an RCU read */
+	}
+	return flight_add(c, len, c->t0, c->t_rx);
+}
+
+/* A flight kop's result is back from its owner (or NULL at shutdown). */
+static void flight_arrived(struct conn *c, const struct kop_result *res)
+{
+	c->fl_away--;
+	if (res == NULL) {
+		c->closing = true;
+	} else if (!keep_result(&c->fl[res->tag % FLIGHT_MAX], res)) {
+		c->out.enomem = 1;
+	}
+	if (c->released) {
+		if (!busy(c))
+			conn_free(c);
+		return;
+	}
+	if (res != NULL && !c->out.enomem) {
+		flight_drain(c);
+		conn_process_local(c);
+	}
+	c->kick(c, c->io);
+}
+
 void conn_process_local(struct conn *c)
 {
 	while (conn_wants_input(c) && !conn_wants_close(c)) {
-		size_t len = buf_len(&c->in), consumed = 0;
+		size_t len, consumed = 0;
 		enum parsed rc;
 
+		if (c->fl_n > 0) {
+			flight_drain(c);
+			if (c->fl_n > 0) {
+				if (!flight_more(c))
+					break;
+				continue;
+			}
+		}
+		len = buf_len(&c->in);
 		if (c->swallow > 0) {
 			size_t n = len < c->swallow ? len : c->swallow;
 			buf_consume(&c->in, n);
@@ -259,28 +542,40 @@ void conn_process_local(struct conn *c)
 			c->req_len = consumed;
 			c->op_next = 0;
 			c->acc = 0;
+			buf_consume(&c->stash, buf_len(&c->stash));
+			c->stash.enomem = 0;
 			conn_stat_begin(c);
+			if (flight_start(c, consumed))
+				continue;    /* its bytes stay until its reply is written */
 			if (!run_plan(c))
 				break;   /* resumes in reply_arrived() */
 		}
 		buf_consume(&c->in, consumed);
 	}
 	buf_shrink_if_idle(&c->in);
+	/* A finished command's stash (a big KEYS reply) is not kept around. */
+	if (!c->away) {
+		buf_consume(&c->stash, buf_len(&c->stash));
+		buf_shrink_if_idle(&c->stash);
+	}
 }
 
-/* A kop's result is back from its owner: emit it and go on with the plan. */
+/* A kop's result is back from its owner: emit it and go on with the plan.
+ * A connection the backend let go of still finishes the command in flight
+ * (as Redis runs a command whose client left): a plan that spans owners
+ * must get to its end (MSETNX's undo, RENAME's delete of the source), or
+ * a half-done command would stay half done. Its output is dropped. */
 static void reply_arrived(struct conn *c, const struct kop_result *res)
 {
 	struct kop op;
 	size_t consumed = 0;
 
 	c->away = false;
-	if (c->released) {
-		conn_free(c);
-		return;
-	}
 	if (res == NULL) {   /* dropped at shutdown */
-		c->closing = true;
+		if (c->released && !busy(c))
+			conn_free(c);
+		else
+			c->closing = true;
 		return;
 	}
 	/* The request is still at the front of `in`: parse it again to get its
@@ -288,15 +583,20 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 	if (parse_one(c, &consumed) != PARSED_CMD || consumed != c->req_len ||
 	    plan_kop(c, c->op_next, &op) != 0) {
 		c->closing = true;   /* cannot happen unless `in` was corrupted */
-		c->kick(c, c->io);
-		return;
+	} else {
+		c->out_mark = buf_len(&c->out);   /* `out` may have been sent meanwhile */
+		c->cmd->emit(c, c->op_next++, &op, res);
+		conn_stat_note(c);
+		if (run_plan(c)) {
+			buf_consume(&c->in, consumed);
+			if (!c->released)
+				conn_process_local(c);
+		}
 	}
-	c->out_mark = buf_len(&c->out);   /* `out` may have been sent meanwhile */
-	c->cmd->emit(c, c->op_next++, &op, res);
-	conn_stat_note(c);
-	if (run_plan(c)) {
-		buf_consume(&c->in, consumed);
-		conn_process_local(c);
+	if (c->released) {
+		if (!busy(c))
+			conn_free(c);
+		return;
 	}
 	c->kick(c, c->io);
 }

@@ -29,12 +29,16 @@ struct conn;
 typedef void (*conn_kick_fn)(struct conn *c, void *io);
 
 struct conn *conn_create(enum proto p, unsigned worker, conn_kick_fn kick, void *io);
-/* The backend is done with c (socket closed). Freed now, or when the kop
- * it has away comes back. */
+/* The backend is done with c (socket closed). Freed now, or, when a kop
+ * is away, once the command in flight has finished (its output dropped). */
 void conn_release(struct conn *c);
 
 /* The client's and the local "ip:port" (CLIENT LIST, SLOWLOG). */
 void conn_set_addrs(struct conn *c, const char *peer, const char *local);
+
+/* The backend received bytes at `tsc` (clock_tsc): requests they complete
+ * are timed end to end from there (receive to reply queued). */
+void conn_note_rx(struct conn *c, uint64_t tsc);
 
 struct buf *conn_in(struct conn *c);
 struct buf *conn_out(struct conn *c);

@@ -41,7 +41,24 @@ enum {
 	CMD_MOVABLE_KEYS = 1u << 17,
 	CMD_ALLOW_BUSY = 1u << 18,
 	CMD__NFLAGS = 19,
+	/* Internal, not reported by COMMAND: a request of this command is at
+	 * most one kop, and its plan, emit and finish read only the request's
+	 * bytes, the kop's result and the protocol version (no stash, no acc,
+	 * no connection state): it may wait in the flight behind others. */
+	CMD_PIPELINED = 1u << 30,
 };
+
+/* A request in the flight: its bytes are still in `in`, its kop done here
+ * (result copied) or away at its owner. */
+struct flight_ent {
+	size_t len;
+	uint64_t t0, t_rx;       /* for its statistics */
+	bool done;
+	struct kop_result res;   /* res.val points into val, when done */
+	char *val;
+};
+
+#define FLIGHT_MAX 64
 
 struct cmd {
 	const char *name;
@@ -78,6 +95,25 @@ struct conn {
 	size_t req_len;          /* its length at the front of `in` */
 	uint32_t op_next;        /* next kop of its plan */
 	long long acc;           /* a count the reply sums up (DEL) */
+	/* A multi-kop command's state, empty at each request's start: reply
+	 * parts gathered before their count is known (KEYS), a value carried
+	 * from one kop to the next (RENAME across owners), what to undo
+	 * (MSETNX across owners). plan() may be asked for the same kop again
+	 * and must answer the same: it reads what emit() wrote, and writes
+	 * only what it would write the same way again (a kop's keys grouped
+	 * by owner, MSETNX's key order). */
+	struct buf stash;
+	/*
+	 * The flight: pipelined requests (CMD_PIPELINED) whose kops went to
+	 * other workers while later ones were parsed and sent too. Replies are
+	 * written in request order from the head as results come back. Never
+	 * at the same time as `away` (the one-kop-at-a-time path).
+	 */
+	struct flight_ent *fl;   /* FLIGHT_MAX entries, allocated on first use */
+	unsigned fl_head, fl_n;  /* ring of fl_n entries from fl_head */
+	unsigned fl_away;        /* of those, kops still at their owners */
+	uint64_t fl_seq;         /* tag of the next entry (its index: seq % FLIGHT_MAX) */
+	size_t fl_bytes;         /* bytes of `in` the flight holds */
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker */
@@ -87,6 +123,8 @@ struct conn {
 	void *io;
 	/* Statistics of the request being executed (conn_stat.c). */
 	uint64_t t0;             /* TSC when it was parsed */
+	uint64_t rx_tsc;         /* TSC of the last receive (conn_note_rx), 0 = none */
+	uint64_t t_rx;           /* ... as it was when this request was parsed */
 	const struct cmd *stat_cmd;   /* the last command's cmdstat id, cached */
 	int stat_id;
 	size_t out_mark;         /* where its reply starts in `out` until seen */
@@ -99,7 +137,6 @@ struct conn {
 	int64_t last_ms;         /* Unix ms of its last command (CLIENT LIST idle) */
 	const char *last_cmd;    /* its last command's name */
 	struct conn *next, *prev;   /* the worker's list of connections */
-	struct buf gather;       /* a fan-out reply gathered from every worker */
 };
 
 /* The connections of worker w, newest first (follow ->next). Only on w. */
@@ -152,6 +189,9 @@ void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,
 void cmd_flush_finish(struct conn *c);
 void cmd_slowlog_finish(struct conn *c);              /* cmd_resp_diag.c */
 void cmd_latency_finish(struct conn *c);
+void cmd_debug_finish(struct conn *c);
+/* A protected command (DEBUG) its option forbids: replied (false), before AUTH. */
+bool cmd_resp_protected_ok(struct conn *c);
 /* The subcommands of CLIENT, COMMAND, CONFIG, SLOWLOG, LATENCY. */
 extern const struct cmd cmd_client_subs[], cmd_command_subs[], cmd_config_subs[];
 extern const struct cmd cmd_slowlog_subs[], cmd_latency_subs[];

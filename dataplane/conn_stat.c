@@ -39,6 +39,7 @@ static int stat_id(struct conn *c, const struct cmd *cmd)
 void conn_stat_begin(struct conn *c)
 {
 	c->t0 = clock_tsc();
+	c->t_rx = c->rx_tsc;
 	c->out_mark = buf_len(&c->out);
 	c->headlen = 0;
 	c->last_cmd = c->cmd->name;
@@ -124,6 +125,8 @@ void conn_stat_end(struct conn *c)
 	cfg_refresh();
 	metric_add_local(METRIC_commands_processed, 1);
 	cmdstat_call_local(stat_id(c, c->cmd), ns, failed(c), cfg.tracking);
+	if (cfg.tracking && c->t_rx != 0)
+		cmdstat_e2e_local(clock_tsc_to_ns(c->t0 - c->t_rx) + ns);
 	/* CLIENT LIST idle: coarse is enough, from the TSC we already read */
 	c->last_ms = c->created_ms + (int64_t)(clock_tsc_to_ns(c->t0 - c->created_tsc) / 1000000);
 	if (cfg.slow_us >= 0 && us >= (uint64_t)cfg.slow_us)

@@ -302,6 +302,7 @@ static void kconn_readable(struct kconn *kc)
 	n = recv(kc->src.fd, buf_wptr(in), buf_room(in) < KERNEL_READ_MAX ? buf_room(in) : KERNEL_READ_MAX, 0);
 	if (n > 0) {
 		in->wpos += (size_t)n;
+		conn_note_rx(kc->c, clock_tsc());
 		metric_add_local(METRIC_net_input_bytes, n);
 		kconn_service(kc);
 		return;
@@ -489,6 +490,7 @@ int io_kernel_worker(unsigned w, void *arg)
 		/* rings are polled every pass: their fd only fires while asleep */
 		steer_drain_local(w);
 		reap_dead(kw);
+		storage_step_local(w, clock_unix_ms());
 		rcu_quiescent_state();
 	}
 	while (kw->conns != NULL)

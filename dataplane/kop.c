@@ -30,6 +30,27 @@ void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int6
 	res->val.len = item_vlen(it);
 }
 
+void kop_get_rcu(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
+{
+	const struct item *it = shard_get_rcu(s, op->key.p, op->key.len, now_ms);
+
+	/* counted on the reading core: its own metric block */
+	metric_add_local(it != NULL ? METRIC_keyspace_hits : METRIC_keyspace_misses, 1);
+	if (it == NULL)
+		return;
+	res->status = 1;
+	res->flags = item_flags(it);
+	res->cas = item_cas(it);
+	res->expire_ms = item_expire_ms(it);
+	res->val.p = item_value(it);
+	res->val.len = item_vlen(it);
+}
+
+kop_fn kop_rcu_variant(kop_fn fn)
+{
+	return fn == kop_get ? kop_get_rcu : NULL;
+}
+
 void kop_set(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
 	/* memcached: a negative exptime stores an item that is already

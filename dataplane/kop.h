@@ -40,6 +40,7 @@ struct kop {
 	int64_t expire_ms;        /* absolute Unix ms, 0 = never, < 0 = already expired */
 	uint64_t cas;             /* compare-and-swap unique to match, 0 = none */
 	int64_t num, num2;        /* numeric arguments (a delta, a range ...) */
+	uint64_t tag;             /* the sender's, returned in the result untouched */
 };
 
 struct kop_result {
@@ -50,6 +51,7 @@ struct kop_result {
 	int64_t num;              /* a numeric result (INCR, TTL, a count ...) */
 	struct ss_arg val;        /* bytes to return, or NULL: on the owner valid until
 	                             its next write; steering hands the origin a copy */
+	uint64_t tag;             /* the kop's tag (steering sets it) */
 };
 
 /* Run op on s (op->fn). Only on s's owner core. */
@@ -60,6 +62,14 @@ void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int6
 /* Store val with flags and expire_ms (memcached: < 0 stores an expired item,
  * i.e. deletes). */
 void kop_set(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+/* GET as a reader on any core: the owner's table read under QSBR RCU
+ * (CREW), no message. Counts no access on the item (LRU/LFU clocks and
+ * lazy expiry stay the owner's). The caller must be a QSBR reader, online;
+ * res->val is valid until its next quiescent state. */
+void kop_get_rcu(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
+/* The RCU read equivalent of fn, or NULL when fn must run on the owner. */
+kop_fn kop_rcu_variant(kop_fn fn);
+
 /* status 1 if the key existed, else 0. */
 void kop_del(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 

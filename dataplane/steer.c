@@ -219,7 +219,8 @@ int steer_send(unsigned from, unsigned to, struct conn *c, const struct kop *op,
 	x->fn = fn;
 	x->from = from;
 	x->op = *op;
-	memcpy(x->data, op->key.p, op->key.len);
+	if (op->key.len > 0)   /* fan-out kops (target set) have no key */
+		memcpy(x->data, op->key.p, op->key.len);
 	if (op->val.len > 0)
 		memcpy(x->data + op->key.len, op->val.p, op->val.len);
 	x->op.key.p = x->data;
@@ -242,6 +243,7 @@ void steer_notify_ack_local(unsigned self)
 static void execute(struct shard *s, struct steer_msg *x)
 {
 	kop_exec_local(s, &x->op, &x->res);
+	x->res.tag = x->op.tag;
 	metric_add_local(METRIC_steer_executed, 1);
 	/* A result that points into the shard is only valid on the owner
 	 * until its next write: the origin gets a copy. */

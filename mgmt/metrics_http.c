@@ -164,6 +164,31 @@ static void commands_render(FILE *out)
 		fprintf(out, "slipstream_command_duration_seconds_count{cmd=\"%s\"} %llu\n", name,
 			(unsigned long long)h->count);
 	}
+	/* End to end per core: receive to reply queued (queueing behind a
+	 * pipeline included). */
+	family(out, "request_e2e_seconds", "histogram",
+	       "Time from the request's bytes received to its reply queued, per core");
+	for (unsigned c = 0; c < metric_cores(); c++) {
+		uint64_t cum = 0;
+		unsigned b = 0;
+
+		cmdstat_e2e_core(c, h);
+		if (h->count == 0)
+			continue;
+		for (size_t i = 0; i < sizeof(le_s) / sizeof(le_s[0]); i++) {
+			uint64_t bound = (uint64_t)(le_s[i] * 1e9 + 0.5);
+			for (; b < HIST_BUCKETS && hist_bucket_upper(b) <= bound; b++)
+				cum += h->b[b];
+			fprintf(out, "slipstream_request_e2e_seconds_bucket{core=\"%u\",le=\"%g\"} %llu\n",
+				c, le_s[i], (unsigned long long)cum);
+		}
+		fprintf(out, "slipstream_request_e2e_seconds_bucket{core=\"%u\",le=\"+Inf\"} %llu\n",
+			c, (unsigned long long)h->count);
+		fprintf(out, "slipstream_request_e2e_seconds_sum{core=\"%u\"} %.9f\n", c,
+			(double)cmdstat_e2e_sum_ns(c) / 1e9);
+		fprintf(out, "slipstream_request_e2e_seconds_count{core=\"%u\"} %llu\n", c,
+			(unsigned long long)h->count);
+	}
 	free(h);
 }
 

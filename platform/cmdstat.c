@@ -17,6 +17,8 @@ struct entry {
 };
 
 struct core {
+	struct hist *e2e;           /* receive to reply, every command */
+	uint64_t e2e_ns;            /* their exact sum */
 	const void *keys[MAP_SLOTS];
 	int ids[MAP_SLOTS];
 	struct entry e[CMDSTAT_MAX];
@@ -45,9 +47,11 @@ int cmdstat_setup(unsigned ncores)
 
 void cmdstat_teardown(void)
 {
-	for (unsigned c = 0; c < n_cores; c++)
+	for (unsigned c = 0; c < n_cores; c++) {
+		free(cores[c].e2e);
 		for (unsigned i = 0; i < CMDSTAT_MAX; i++)
 			free(cores[c].e[i].hist);
+	}
 	for (unsigned i = 0; i < reg_count; i++) {
 		free(reg_names[i]);
 		free(base_hist[i]);
@@ -137,6 +141,35 @@ void cmdstat_call_local(int id, uint64_t ns, int failed, int track)
 		__atomic_store_n(&e->hist, h, __ATOMIC_RELEASE);
 	}
 	hist_record_local(e->hist, ns);
+}
+
+void cmdstat_e2e_local(uint64_t ns)
+{
+	if (me == NULL)
+		return;
+	if (me->e2e == NULL) {
+		struct hist *h = calloc(1, sizeof(*h));
+		if (h == NULL)
+			return;
+		__atomic_store_n(&me->e2e, h, __ATOMIC_RELEASE);
+	}
+	hist_record_local(me->e2e, ns);
+	add(&me->e2e_ns, ns);
+}
+
+uint64_t cmdstat_e2e_sum_ns(unsigned core)
+{
+	return core < n_cores ? __atomic_load_n(&cores[core].e2e_ns, __ATOMIC_RELAXED) : 0;
+}
+
+void cmdstat_e2e_core(unsigned core, struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (core >= n_cores)
+		return;
+	const struct hist *src = __atomic_load_n(&cores[core].e2e, __ATOMIC_ACQUIRE);
+	if (src != NULL)
+		hist_merge(h, src);
 }
 
 void cmdstat_reject_local(int id)

@@ -34,6 +34,13 @@ int cmdstat_id_local(const void *key, const char *name);
 /* A call that ran: its latency in ns, whether it replied an error, and
  * whether to record the latency in its histogram (latency-tracking). */
 void cmdstat_call_local(int id, uint64_t ns, int failed, int track);
+/* End to end: from the bytes' receive to the reply queued, all commands
+ * of the core together (the backend stamps the receive). */
+void cmdstat_e2e_local(uint64_t ns);
+/* That histogram for core c (h zeroed first). */
+void cmdstat_e2e_core(unsigned core, struct hist *h);
+uint64_t cmdstat_e2e_sum_ns(unsigned core);
+
 /* A call refused before running (arity, NOAUTH, OOM ...). */
 void cmdstat_reject_local(int id);
 

@@ -2,6 +2,9 @@
 #include "platform/mem.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "platform/status.h"
@@ -32,6 +35,8 @@ void mem_thread_fini(void) {}
 void *mem_alloc_local(size_t size) { return malloc(size); }
 void mem_free_local(void *p, size_t size) { (void)size; free(p); }
 const char *mem_allocator_name(void) { return "libc"; }
+size_t mem_local_allocated(void) { return 0; }
+void mem_purge_local(void) { malloc_trim(0); }
 
 size_t mem_alloc_size(size_t size)
 {
@@ -50,11 +55,17 @@ static unsigned n_arenas;
 static __thread int local_flags = MALLOCX_TCACHE_NONE;
 static __thread unsigned local_tcache;
 static __thread int local_has_tcache;
+static __thread unsigned local_arena;
 
 int mem_setup(unsigned ncores)
 {
 	if (ncores > MEM_MAX_CORES)
 		return -EINVAL;
+	/* Background threads purge dirty pages as they decay (dirty_decay_ms),
+	 * so memory goes back to the OS after mass deletes even when a core
+	 * stops allocating. Not fatal where unsupported. */
+	bool on = true;
+	mallctl("background_thread", NULL, NULL, &on, sizeof(on));
 	for (n_arenas = 0; n_arenas < ncores; n_arenas++) {
 		size_t sz = sizeof(unsigned);
 		if (mallctl("arenas.create", &arenas[n_arenas], &sz, NULL, 0) != 0)
@@ -79,6 +90,7 @@ int mem_thread_init(unsigned lcore)
 	if (mallctl("tcache.create", &local_tcache, &sz, NULL, 0) != 0)
 		return -ENOMEM;
 	local_has_tcache = 1;
+	local_arena = arenas[lcore];
 	local_flags = MALLOCX_ARENA(arenas[lcore]) | MALLOCX_TCACHE(local_tcache);
 	return SS_OK;
 }
@@ -108,4 +120,34 @@ size_t mem_alloc_size(size_t size)
 }
 
 const char *mem_allocator_name(void) { return "jemalloc-" JEMALLOC_VERSION; }
+
+size_t mem_local_allocated(void)
+{
+	char name[64];
+	size_t small = 0, large = 0, sz = sizeof(size_t);
+	uint64_t epoch = 1;
+
+	if (!local_has_tcache)
+		return 0;
+	mallctl("tcache.flush", NULL, NULL, &local_tcache, sizeof(local_tcache));
+	mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch));
+	snprintf(name, sizeof(name), "stats.arenas.%u.small.allocated", local_arena);
+	if (mallctl(name, &small, &sz, NULL, 0) != 0)
+		return 0;
+	snprintf(name, sizeof(name), "stats.arenas.%u.large.allocated", local_arena);
+	if (mallctl(name, &large, &sz, NULL, 0) != 0)
+		return 0;
+	return small + large;
+}
+
+void mem_purge_local(void)
+{
+	char name[64];
+
+	if (!local_has_tcache)
+		return;
+	mallctl("tcache.flush", NULL, NULL, &local_tcache, sizeof(local_tcache));
+	snprintf(name, sizeof(name), "arena.%u.purge", local_arena);
+	mallctl(name, NULL, NULL, NULL, 0);
+}
 #endif

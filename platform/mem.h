@@ -32,6 +32,16 @@ void mem_free_local(void *p, size_t size);
  */
 void *mem_calloc_lines(size_t n, size_t size);
 
+/*
+ * _local: bytes the calling thread's arena has handed out and not taken
+ * back (its thread cache flushed first), from the allocator's own
+ * statistics; 0 where the allocator has none (libc builds).
+ */
+size_t mem_local_allocated(void);
+/* _local: give the calling thread's arena's unused dirty pages back to the
+ * OS now (jemalloc also does it in the background over dirty_decay_ms). */
+void mem_purge_local(void);
+
 /* Bytes an allocation of `size` really takes (for used_memory accounting). */
 size_t mem_alloc_size(size_t size);
 const char *mem_allocator_name(void);

@@ -35,6 +35,10 @@
 	X(steer_sent, "steer_sent_total", METRIC_COUNTER, \
 	  "Key operations sent to the worker owning the key") \
 	X(steer_executed, "steer_executed_total", METRIC_COUNTER, \
-	  "Key operations executed for another worker")
+	  "Key operations executed for another worker") \
+	X(evicted_keys, "evicted_keys_total", METRIC_COUNTER, \
+	  "Keys removed to stay under maxmemory (Redis evicted_keys, ElastiCache Evictions)") \
+	X(expired_keys, "expired_keys_total", METRIC_COUNTER, \
+	  "Keys removed because their expiry passed, on access or by active expiry (Redis expired_keys)")
 
 #endif

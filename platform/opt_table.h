@@ -41,6 +41,14 @@
 	  "memory limit for data, split evenly across workers; 0 = no limit") \
 	X(maxmemory_policy, "maxmemory-policy", OPT_ENUM, "noeviction", 0, 0, SS_MAXMEMORY_POLICIES, OPT_F_MUTABLE, \
 	  "what to evict when maxmemory is reached") \
+	X(maxmemory_samples, "maxmemory-samples", OPT_INT, "5", 1, 64, "", OPT_F_MUTABLE, \
+	  "keys sampled per eviction (more: closer to true LRU/LFU/TTL order, slower)") \
+	X(lfu_log_factor, "lfu-log-factor", OPT_INT, "10", 0, 1000000, "", OPT_F_MUTABLE, \
+	  "LFU counter growth: higher = more accesses to saturate the 8-bit counter") \
+	X(lfu_decay_time, "lfu-decay-time", OPT_INT, "1", 0, 1000000, "", OPT_F_MUTABLE, \
+	  "minutes of idleness per decrement of a key's LFU counter, 0 = never decay") \
+	X(active_expire_effort, "active-expire-effort", OPT_INT, "1", 1, 10, "", OPT_F_MUTABLE, \
+	  "active expiry work per loop iteration (16 buckets per unit, up to 4 rounds)") \
 	X(dir, "dir", OPT_STR, ".", 0, 0, "", 0, \
 	  "working directory: snapshots are written here") \
 	X(dbfilename, "dbfilename", OPT_FILENAME, "dump.rdb", 0, 0, "", OPT_F_MUTABLE, \
@@ -55,6 +63,12 @@
 	  "LATENCY monitor: record events of at least this many milliseconds; 0 = off") \
 	X(latency_tracking, "latency-tracking", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "per-command latency histograms (INFO latencystats, /metrics)") \
+	X(proto_max_bulk_len, "proto-max-bulk-len", OPT_BYTES, "512mb", 1024 * 1024, (long long)1 << 40, "", OPT_F_MUTABLE, \
+	  "largest RESP bulk string a client may send (and APPEND/SETRANGE may build)") \
+	X(steer_reads, "steer-reads", OPT_ENUM, "rcu", 0, 0, "rcu|message", OPT_F_MUTABLE, \
+	  "GET of a key another worker owns: read its table under RCU here (rcu), or send the request to the owner (message)") \
+	X(enable_debug_command, "enable-debug-command", OPT_ENUM, "no", 0, 0, "no|yes|local", 0, \
+	  "allow DEBUG (it can stall a worker): no, yes, or local (loopback clients only)") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \
 	  "seconds between TCP keepalive probes on client connections, 0 = off") \
 	X(dpdk_args, "dpdk-args", OPT_STR, "--no-huge -m 512 --no-pci --vdev=net_tap0,iface=slip0", 0, 0, "", 0, \

@@ -2,68 +2,579 @@
 #include "storage/shard.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <urcu-qsbr.h>
 
 #include "platform/clock.h"
 #include "platform/mem.h"
+#include "platform/metric.h"
 #include "platform/status.h"
 #include "storage/hash.h"
 
 /*
- * Item layout, one allocation:
- *   +------+------+-----+-------+------+------+-------------+-------------+
- *   | next | hash | cas | exp   | klen | vlen | flags       | key | value |
- *   +------+------+-----+-------+------+------+-------------+-------------+
+ * Item, one allocation, immutable once published except for the access
+ * clock, the LFU counter, the protocol meta bits and the expiry (each one
+ * aligned word or byte, so a reader on another core never sees it torn):
+ *
+ *   0        8        12       16     18   19   20
+ *   +--------+--------+--------+------+----+----+-------+-------+--------+-----+-------+
+ *   | cas    | atime  | vlen   | klen | mt | lf | flags | exp   | klen32 | key | value |
+ *   +--------+--------+--------+------+----+----+-------+-------+--------+-----+-------+
+ *                                               optional fields, present by mt bits:
+ *                                               flags   4 B if IT_FLAGS or IT_EXP
+ *                                               exp     8 B if IT_EXP (8-aligned at 24)
+ *                                               klen32  4 B if IT_LONGKEY (klen 0xffff)
+ *
+ * A small item without memcached flags and expiry has 20 bytes of header;
+ * the index adds about 12 bytes per item (64-byte buckets of 7 slots).
  */
 struct item {
-	struct item *next;
-	uint64_t hash;
 	uint64_t cas;
-	int64_t expire_ms;
-	uint32_t klen;
+	uint32_t atime_s;       /* Unix seconds of the last counted access */
 	uint32_t vlen;
-	uint32_t flags;
-	uint8_t meta;           /* ITEM_* protocol bits */
-	uint8_t pad_[3];
-	int64_t atime_s;
+	uint16_t klen;          /* IT_LONGKEY: the real length is in klen32 */
+	uint8_t meta;           /* low nibble: ITEM_* protocol bits; high: IT_* layout */
+	uint8_t lfu;            /* LFU log counter (Redis evict.c), decays with atime */
 	char data[];
 };
-_Static_assert(sizeof(struct item) == 56, "item header grew: per-item overhead is tracked");
+_Static_assert(offsetof(struct item, data) == 20, "item header grew: per-item overhead is tracked");
+_Static_assert(sizeof(struct item) == 24, "item alignment changed");
 
-struct shard {
-	struct item **buckets;
-	uint64_t mask;          /* buckets - 1, a power of two minus one */
-	uint64_t count;         /* written by the owner, read relaxed by others */
-	uint64_t used;          /* bytes: items plus bucket array */
-	uint64_t volatile_n;    /* items with an expiry (INFO keyspace expires=) */
-	uint64_t cas_seq;
-	int64_t flush_at_ms;    /* pending delayed flush, 0 = none */
-	unsigned owner;
+#define IT_PROTO   0x0fu
+#define IT_FLAGS   0x10u    /* a 32-bit flags word follows the header */
+#define IT_EXP     0x20u    /* flags word and a 64-bit expiry follow */
+#define IT_LONGKEY 0x40u    /* key length >= 0xffff, kept in a 32-bit word */
+#define IT_POOL    0x80u    /* in the eviction pool (so retiring it removes it) */
+#define HDR        offsetof(struct item, data)
+
+/*
+ * Bucket: one cache line. A slot is the item pointer with a 16-bit tag
+ * (the hash's top bits) in the pointer's unused top bits, so a miss costs
+ * one line and no item is touched unless the tag matches. 0 = empty.
+ *
+ *   +---------------------------------------------+--------+
+ *   | slot[0] ... slot[6]  (tag:16 | pointer:48)  | next   |  64 B
+ *   +---------------------------------------------+--------+
+ */
+#define SLOTS 7
+#define PTR_BITS 48
+#define PTR_MASK ((1ULL << PTR_BITS) - 1)
+struct bucket {
+	uint64_t slot[SLOTS];
+	struct bucket *next;    /* overflow chain, allocated when all 7 are full */
+};
+_Static_assert(sizeof(struct bucket) == 64, "a bucket is one cache line");
+
+struct table {
+	uint64_t mask;          /* buckets - 1 */
+	size_t bytes;           /* this allocation (for freeing and accounting) */
+	uint64_t pad_[6];       /* buckets start a line after the header */
+	struct bucket b[];
 };
 
-#define SHARD_MIN_BUCKETS 1024
+/*
+ * Deferred frees. Unlinked memory goes into the open batch; a closed batch
+ * is handed to call_rcu, whose callback (on liburcu's thread) only marks it
+ * done; the owner frees its pointers on its own thread and arena later.
+ * Pointers are tagged in their low bits with what they are.
+ */
+#define RT_ITEM   0u
+#define RT_BUCKET 1u
+#define RT_TABLE  2u
+struct gp_batch {
+	struct rcu_head head;
+	int done;
+	uint32_t n, cap;
+	struct gp_batch *next;  /* in flight, oldest first */
+	uintptr_t *v;
+};
+#define BATCH_CLOSE 256     /* close a batch this full even if one is in flight */
 
-static size_t item_size(size_t klen, size_t vlen)
+#define POOL_SIZE 16        /* eviction pool, as Redis's EVPOOL_SIZE */
+struct pool_entry {
+	struct item *it;
+	uint64_t score;         /* higher = better to evict */
+};
+
+struct shard {
+	/* Read by other cores (shard_get_rcu and the counters). */
+	struct table *cur;      /* inserts go here */
+	struct table *old;      /* being drained into cur during a resize, or NULL */
+	uint64_t seq;           /* odd while items move between tables */
+	int64_t flush_at_ms;    /* pending delayed flush, 0 = none */
+	uint64_t count;
+	uint64_t used;          /* bytes: items plus index */
+	uint64_t volatile_n;
+	uint64_t evicted;
+	uint64_t expired;
+	uint64_t index_bytes;
+
+	/* Owner only. */
+	uint64_t move_pos __attribute__((aligned(64)));    /* next old bucket to move */
+	uint64_t cas_seq;
+	uint64_t rng;
+	uint64_t expire_pos;
+	uint64_t vol_pos;       /* where volatile sampling walks on */
+	uint64_t used_high;     /* used_memory's high-water mark since the last purge */
+	uint64_t purge_ms;      /* monotonic ms of the last purge */
+	struct shard_limits lim;
+	unsigned owner;
+	unsigned pool_n;
+	struct pool_entry pool[POOL_SIZE];
+	struct gp_batch *open;
+	struct gp_batch *inflight, *inflight_tail;
+
+	/* A running snapshot: snap_done[i] = bucket i of cur already given. */
+	uint8_t *snap_done;
+	uint64_t snap_pos;
+	int64_t snap_now;
+	shard_visit_fn snap_fn;
+	void *snap_arg;
+};
+
+#define MIN_BUCKETS 64
+#define LFU_INIT_VAL 5
+
+static inline uint64_t ld(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void st(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline void st_relaxed(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+static inline uint64_t rnd(struct shard *s)
 {
-	return sizeof(struct item) + klen + vlen;
+	/* xorshift64*: eviction sampling needs cheap, not strong, randomness */
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return s->rng * 0x2545f4914f6cdd1dULL;
 }
+
+/* ---- item layout ---- */
+
+static inline size_t ext_size(unsigned meta)
+{
+	size_t n = (meta & IT_EXP) ? 12 : (meta & IT_FLAGS) ? 4 : 0;
+	return n + ((meta & IT_LONGKEY) ? 4 : 0);
+}
+
+static inline const char *key_of(const struct item *it)
+{
+	return it->data + ext_size(it->meta);
+}
+
+static inline size_t klen_of(const struct item *it)
+{
+	uint32_t k;
+
+	if (__builtin_expect(it->klen != 0xffff, 1))
+		return it->klen;
+	memcpy(&k, it->data + ext_size(it->meta) - 4, 4);
+	return k;
+}
+
+static inline int64_t *exp_ptr(const struct item *it)
+{
+	return (int64_t *)(uintptr_t)(it->data + 4);
+}
+
+static inline int64_t exp_of(const struct item *it)
+{
+	return (it->meta & IT_EXP) ? __atomic_load_n(exp_ptr(it), __ATOMIC_RELAXED) : 0;
+}
+
+static size_t alloc_len(size_t klen, size_t vlen, unsigned meta)
+{
+	return HDR + ext_size(meta) + klen + vlen;
+}
+
+static size_t item_len(const struct item *it)
+{
+	return alloc_len(klen_of(it), it->vlen, it->meta);
+}
+
+static inline int expired(const struct item *it, int64_t now_ms)
+{
+	int64_t e = exp_of(it);
+
+	return e != SHARD_NO_EXPIRY && e <= now_ms;
+}
+
+/* ---- accounting ---- */
 
 static void add_used(struct shard *s, int64_t delta)
 {
-	__atomic_store_n(&s->used, s->used + (uint64_t)delta, __ATOMIC_RELAXED);
+	st_relaxed(&s->used, s->used + (uint64_t)delta);
+	if (s->used > s->used_high)
+		s->used_high = s->used;
 }
 
-static void add_volatile(struct shard *s, const struct item *it, int64_t sign)
+static void add_index(struct shard *s, int64_t delta)
 {
-	if (it->expire_ms != SHARD_NO_EXPIRY)
-		__atomic_store_n(&s->volatile_n, s->volatile_n + (uint64_t)sign, __ATOMIC_RELAXED);
+	st_relaxed(&s->index_bytes, s->index_bytes + (uint64_t)delta);
+	add_used(s, delta);
 }
 
-static void set_count(struct shard *s, uint64_t n)
+static void set_count(struct shard *s, uint64_t n) { st_relaxed(&s->count, n); }
+static void add_volatile(struct shard *s, int64_t d)
 {
-	__atomic_store_n(&s->count, n, __ATOMIC_RELAXED);
+	st_relaxed(&s->volatile_n, s->volatile_n + (uint64_t)d);
 }
+
+/* ---- deferred frees ---- */
+
+static void free_now(uintptr_t p)
+{
+	void *ptr = (void *)(p & ~(uintptr_t)7);
+
+	switch (p & 7) {
+	case RT_ITEM:
+		mem_free_local(ptr, item_len(ptr));
+		break;
+	case RT_BUCKET:
+		mem_free_local(ptr, sizeof(struct bucket));
+		break;
+	case RT_TABLE:
+		mem_free_local(ptr, ((struct table *)ptr)->bytes);
+		break;
+	}
+}
+
+static void batch_done(struct rcu_head *head)
+{
+	struct gp_batch *b = caa_container_of(head, struct gp_batch, head);
+
+	/* The last access to b on this thread: the owner frees b. */
+	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
+}
+
+/* Wait out a grace period on the owner (rare: only when memory for the
+ * batch bookkeeping itself is missing, and at destroy). QSBR: an online
+ * caller must not wait for itself, so it goes offline meanwhile. */
+static void wait_grace_period(void)
+{
+	int online = rcu_read_ongoing();
+
+	if (online)
+		rcu_thread_offline();
+	synchronize_rcu();
+	if (online)
+		rcu_thread_online();
+}
+
+static struct gp_batch *batch_new(void)
+{
+	struct gp_batch *b = mem_alloc_local(sizeof(*b));
+
+	if (b != NULL)
+		memset(b, 0, sizeof(*b));
+	return b;
+}
+
+static void batch_free(struct gp_batch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		free_now(b->v[i]);
+	mem_free_local(b->v, b->cap * sizeof(*b->v));
+	mem_free_local(b, sizeof(*b));
+}
+
+/* Free every in-flight batch whose grace period has ended (oldest first). */
+static void reclaim(struct shard *s)
+{
+	while (s->inflight != NULL && __atomic_load_n(&s->inflight->done, __ATOMIC_ACQUIRE)) {
+		struct gp_batch *b = s->inflight;
+
+		s->inflight = b->next;
+		if (s->inflight == NULL)
+			s->inflight_tail = NULL;
+		batch_free(b);
+	}
+}
+
+static void batch_close(struct shard *s)
+{
+	struct gp_batch *b = s->open, *nb;
+
+	/* also here, not only in the loop's step: a long run of writes
+	 * without steps must not pile up memory that is free to go */
+	reclaim(s);
+	if (b == NULL || b->n == 0 || (nb = batch_new()) == NULL)
+		return;
+	s->open = nb;
+	if (s->inflight_tail != NULL)
+		s->inflight_tail->next = b;
+	else
+		s->inflight = b;
+	s->inflight_tail = b;
+	call_rcu(&b->head, batch_done);
+}
+
+static void retire(struct shard *s, void *p, unsigned kind)
+{
+	struct gp_batch *b = s->open;
+
+	if (b != NULL && b->n == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 64;
+		uintptr_t *v = mem_alloc_local(cap * sizeof(*v));
+
+		if (v != NULL) {
+			if (b->n)
+				memcpy(v, b->v, b->n * sizeof(*v));
+			mem_free_local(b->v, b->cap * sizeof(*v));
+			b->v = v;
+			b->cap = cap;
+		}
+	}
+	if (b == NULL || b->n == b->cap) {
+		/* No memory to remember it: wait for readers, free it now. */
+		wait_grace_period();
+		free_now((uintptr_t)p | kind);
+		return;
+	}
+	b->v[b->n++] = (uintptr_t)p | kind;
+	if (b->n >= BATCH_CLOSE * 4 || (b->n >= BATCH_CLOSE && s->inflight == NULL))
+		batch_close(s);
+}
+
+/* ---- eviction pool membership ---- */
+
+static void pool_remove(struct shard *s, struct item *it)
+{
+	for (unsigned i = 0; i < s->pool_n; i++) {
+		if (s->pool[i].it == it) {
+			memmove(&s->pool[i], &s->pool[i + 1], (s->pool_n - i - 1) * sizeof(s->pool[0]));
+			s->pool_n--;
+			break;
+		}
+	}
+	it->meta &= (uint8_t)~IT_POOL;
+}
+
+/* An item leaves the index: uncount it, free it after a grace period. */
+static void retire_item(struct shard *s, struct item *it)
+{
+	if (it->meta & IT_POOL)
+		pool_remove(s, it);
+	if (exp_of(it) != 0)
+		add_volatile(s, -1);
+	add_used(s, -(int64_t)mem_alloc_size(item_len(it)));
+	retire(s, it, RT_ITEM);
+}
+
+/* ---- tables ---- */
+
+static struct table *table_new(uint64_t nbuckets)
+{
+	size_t bytes = sizeof(struct table) + nbuckets * sizeof(struct bucket);
+	struct table *t = mem_alloc_local(bytes);
+
+	if (t == NULL)
+		return NULL;
+	/* Every lookup lands on a random bucket: on a big table a TLB miss
+	 * per lookup unless it sits on huge pages (where THP allows). */
+	if (bytes >= (8u << 20)) {
+		uintptr_t a = ((uintptr_t)t + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+		uintptr_t e = ((uintptr_t)t + bytes) & ~(uintptr_t)((2u << 20) - 1);
+		if (e > a)
+			madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
+	memset(t, 0, bytes);
+	t->mask = nbuckets - 1;
+	t->bytes = bytes;
+	return t;
+}
+
+/* The tag's low bit is always set, so an empty slot (0) never matches a
+ * tag: one well-predicted compare per slot, no separate emptiness test. */
+static inline uint64_t tag_of(uint64_t h) { return (h | (1ULL << PTR_BITS)) & ~PTR_MASK; }
+
+static inline struct item *slot_item(uint64_t v) { return (struct item *)(uintptr_t)(v & PTR_MASK); }
+
+static inline int key_eq(const struct item *it, const void *key, size_t klen)
+{
+	return klen_of(it) == klen && memcmp(key_of(it), key, klen) == 0;
+}
+
+/* The slot holding key in t, or NULL. Safe for readers (acquire loads). */
+static uint64_t *table_find(const struct table *t, uint64_t h, const void *key, size_t klen)
+{
+	const uint64_t tag = tag_of(h);
+	struct bucket *b = (struct bucket *)&t->b[h & t->mask];
+
+	do {
+		for (int i = 0; i < SLOTS; i++) {
+			uint64_t v = ld(&b->slot[i]);
+			if (__builtin_expect((v ^ tag) < (1ULL << PTR_BITS), 0) &&
+			    key_eq(slot_item(v), key, klen))
+				return &b->slot[i];
+		}
+		b = __atomic_load_n(&b->next, __ATOMIC_ACQUIRE);
+	} while (b != NULL);
+	return NULL;
+}
+
+/* Put it into a free slot of its bucket chain in t (the key is not there). */
+static int table_insert(struct shard *s, struct table *t, uint64_t h, struct item *it)
+{
+	struct bucket *b = &t->b[h & t->mask], *last;
+	uint64_t v = tag_of(h) | (uint64_t)(uintptr_t)it;
+
+	do {
+		for (int i = 0; i < SLOTS; i++) {
+			if (b->slot[i] == 0) {
+				st(&b->slot[i], v);
+				return SS_OK;
+			}
+		}
+		last = b;
+		b = b->next;
+	} while (b != NULL);
+	if ((b = mem_alloc_local(sizeof(*b))) == NULL)
+		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
+	b->slot[0] = v;
+	add_index(s, (int64_t)mem_alloc_size(sizeof(*b)));
+	/* Published whole: a reader that sees the link sees the slot. */
+	__atomic_store_n(&last->next, b, __ATOMIC_RELEASE);
+	return SS_OK;
+}
+
+/* Seqcount around moves, so a reader that misses during one retries. */
+static void seq_begin(struct shard *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void seq_end(struct shard *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+static uint64_t target_buckets(uint64_t count)
+{
+	/* about half full: 3.5 items per 7-slot bucket */
+	uint64_t n = MIN_BUCKETS;
+
+	while (n * 7 < count * 2)
+		n *= 2;
+	return n;
+}
+
+static void resize_start(struct shard *s, uint64_t n)
+{
+	size_t bytes = sizeof(struct table) + n * sizeof(struct bucket);
+	struct table *t;
+
+	if (s->old != NULL || n == s->cur->mask + 1)
+		return;
+	/* Growth that would break maxmemory is skipped: a denser table is
+	 * slower, running out of memory is an outage. */
+	if (s->lim.maxmemory != 0 && n > s->cur->mask + 1 &&
+	    s->used + mem_alloc_size(bytes) > s->lim.maxmemory)
+		return;
+	if ((t = table_new(n)) == NULL)
+		return;
+	add_index(s, (int64_t)mem_alloc_size(t->bytes));
+	seq_begin(s);
+	__atomic_store_n(&s->old, s->cur, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->cur, t, __ATOMIC_RELEASE);
+	seq_end(s);
+	s->move_pos = 0;
+}
+
+/* Move one old bucket chain into cur; its overflow buckets, unlinked but
+ * still intact for readers on them, are returned in *ov. Returns SS_OK or
+ * -ENOMEM (nothing lost: what could not move stays in the old bucket). */
+static int move_bucket(struct shard *s, struct bucket *head, struct bucket **ov)
+{
+	*ov = NULL;
+	for (struct bucket *b = head; b != NULL; b = b->next) {
+		for (int i = 0; i < SLOTS; i++) {
+			uint64_t v = b->slot[i];
+			if (v == 0)
+				continue;
+			struct item *it = slot_item(v);
+			uint64_t h = hash64(key_of(it), klen_of(it));
+			if (table_insert(s, s->cur, h, it) != SS_OK)
+				return -ENOMEM;
+			st(&b->slot[i], 0);
+		}
+	}
+	*ov = head->next;
+	__atomic_store_n(&head->next, NULL, __ATOMIC_RELEASE);
+	return SS_OK;
+}
+
+/*
+ * Move up to n old buckets; retire the old table when it is empty. At most
+ * 64 buckets per odd-sequence section, and nothing is retired inside one:
+ * retiring may (out of memory) wait for a grace period, which a reader
+ * retrying a miss on the odd sequence would never let end.
+ */
+static void resize_step(struct shard *s, unsigned n)
+{
+	struct table *o = s->old;
+	struct bucket *ov[64];
+
+	while (o != NULL && n > 0) {
+		unsigned k = 0, moved = 0;
+		int rc = SS_OK;
+
+		seq_begin(s);
+		for (; n > 0 && moved < 64 && s->move_pos <= o->mask; n--, s->move_pos++, moved++)
+			if ((rc = move_bucket(s, &o->b[s->move_pos], &ov[k])) != SS_OK)
+				break;
+			else if (ov[k] != NULL)
+				k++;
+		if (s->move_pos > o->mask)
+			__atomic_store_n(&s->old, NULL, __ATOMIC_RELEASE);
+		seq_end(s);
+		for (unsigned i = 0; i < k; i++) {
+			for (struct bucket *b = ov[i], *next; b != NULL; b = next) {
+				next = b->next;
+				add_index(s, -(int64_t)mem_alloc_size(sizeof(*b)));
+				retire(s, b, RT_BUCKET);
+			}
+		}
+		if (s->old == NULL) {
+			add_index(s, -(int64_t)mem_alloc_size(o->bytes));
+			retire(s, o, RT_TABLE);
+			break;
+		}
+		if (rc != SS_OK)
+			break;
+	}
+}
+
+static void maybe_resize(struct shard *s)
+{
+	uint64_t n = s->cur->mask + 1;
+
+	/* a snapshot's per-bucket bookkeeping holds the table's shape */
+	if (s->old != NULL || s->snap_done != NULL)
+		return;
+	if (s->count > n * 6)
+		resize_start(s, n * 2);
+	else if (n > MIN_BUCKETS && s->count * 8 < n * 7)
+		resize_start(s, target_buckets(s->count));
+}
+
+/* The slot holding key (owner: no seqcount needed), or NULL. */
+static uint64_t *find_slot(struct shard *s, uint64_t h, const void *key, size_t klen)
+{
+	uint64_t *p = table_find(s->cur, h, key, klen);
+
+	if (p == NULL && s->old != NULL)
+		p = table_find(s->old, h, key, klen);
+	return p;
+}
+
+/* ---- lifecycle ---- */
 
 struct shard *shard_create(unsigned owner)
 {
@@ -73,132 +584,255 @@ struct shard *shard_create(unsigned owner)
 		return NULL;
 	memset(s, 0, sizeof(*s));
 	s->owner = owner;
-	s->buckets = mem_alloc_local(SHARD_MIN_BUCKETS * sizeof(*s->buckets));
-	if (s->buckets == NULL) {
+	s->rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)owner + 1) * 0xbf58476d1ce4e5b9ULL ^
+		 (uint64_t)clock_mono_ns();
+	if (s->rng == 0)
+		s->rng = 1;
+	s->lim.samples = 5;
+	s->lim.lfu_log_factor = 10;
+	s->lim.lfu_decay_time = 1;
+	if ((s->cur = table_new(MIN_BUCKETS)) == NULL || (s->open = batch_new()) == NULL) {
+		if (s->cur != NULL)
+			mem_free_local(s->cur, s->cur->bytes);
 		mem_free_local(s, sizeof(*s));
 		return NULL;
 	}
-	memset(s->buckets, 0, SHARD_MIN_BUCKETS * sizeof(*s->buckets));
-	s->mask = SHARD_MIN_BUCKETS - 1;
-	s->used = mem_alloc_size(SHARD_MIN_BUCKETS * sizeof(*s->buckets));
+	add_index(s, (int64_t)mem_alloc_size(s->cur->bytes));
 	return s;
 }
 
-static void free_item(struct shard *s, struct item *it)
+/* Unlink and retire every item of t, keeping its buckets. */
+static void table_drop_items(struct shard *s, struct table *t)
 {
-	size_t sz = item_size(it->klen, it->vlen);
-
-	add_volatile(s, it, -1);
-	add_used(s, -(int64_t)mem_alloc_size(sz));
-	mem_free_local(it, sz);
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		for (struct bucket *b = &t->b[i]; b != NULL; b = b->next) {
+			for (int j = 0; j < SLOTS; j++) {
+				if (b->slot[j] != 0) {
+					struct item *it = slot_item(b->slot[j]);
+					st(&b->slot[j], 0);
+					retire_item(s, it);
+				}
+			}
+		}
+	}
 }
+
+static void snap_finish(struct shard *s);
+static void snap_end(struct shard *s);
 
 static void drop_all(struct shard *s)
 {
-	for (uint64_t b = 0; b <= s->mask; b++) {
-		for (struct item *it = s->buckets[b], *next; it != NULL; it = next) {
-			next = it->next;
-			free_item(s, it);
-		}
-		s->buckets[b] = NULL;
+	snap_finish(s);
+	if (s->old != NULL) {
+		table_drop_items(s, s->old);
+		/* moving empty buckets retires their overflow, then the table */
+		resize_step(s, UINT32_MAX);
 	}
+	table_drop_items(s, s->cur);
 	set_count(s, 0);
+	s->pool_n = 0;
+	maybe_resize(s);
+}
+
+static void table_free_now(struct shard *s, struct table *t)
+{
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		for (struct bucket *b = t->b[i].next, *next; b != NULL; b = next) {
+			next = b->next;
+			mem_free_local(b, sizeof(*b));
+		}
+	}
+	(void)s;
+	mem_free_local(t, t->bytes);
 }
 
 void shard_destroy(struct shard *s)
 {
 	if (s == NULL)
 		return;
+	if (s->snap_done != NULL)
+		snap_end(s);
 	drop_all(s);
-	mem_free_local(s->buckets, (s->mask + 1) * sizeof(*s->buckets));
+	batch_close(s);
+	/* Every reader must be done with everything retired. QSBR: an online
+	 * caller goes offline, or the grace period would wait for it. */
+	int online = rcu_read_ongoing();
+
+	if (online)
+		rcu_thread_offline();
+	while (s->inflight != NULL) {
+		reclaim(s);
+		if (s->inflight != NULL) {
+			struct timespec ts = { 0, 100 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (online)
+		rcu_thread_online();
+	if (s->old != NULL)
+		table_free_now(s, s->old);
+	table_free_now(s, s->cur);
+	if (s->open != NULL)
+		batch_free(s->open);    /* empty or its items were not readable */
 	mem_free_local(s, sizeof(*s));
 }
 
-/* Doubling rehash; on allocation failure the table just stays denser. */
-static void grow(struct shard *s)
-{
-	uint64_t n = (s->mask + 1) * 2;
-	struct item **nb = mem_alloc_local(n * sizeof(*nb));
+/* ---- snapshots (copy before write, per bucket) ---- */
 
-	if (nb == NULL)
-		return;
-	memset(nb, 0, n * sizeof(*nb));
-	for (uint64_t b = 0; b <= s->mask; b++) {
-		for (struct item *it = s->buckets[b], *next; it != NULL; it = next) {
-			next = it->next;
-			it->next = nb[it->hash & (n - 1)];
-			nb[it->hash & (n - 1)] = it;
-		}
-	}
-	add_used(s, (int64_t)mem_alloc_size(n * sizeof(*nb)) -
-		    (int64_t)mem_alloc_size((s->mask + 1) * sizeof(*nb)));
-	mem_free_local(s->buckets, (s->mask + 1) * sizeof(*nb));
-	s->buckets = nb;
-	s->mask = n - 1;
+static void visit_bucket(struct bucket *b, shard_visit_fn fn, void *arg, int64_t now_ms);
+static inline void flush_due(struct shard *s, int64_t now_ms);
+
+static void snap_emit(struct shard *s, uint64_t idx)
+{
+	s->snap_done[idx] = 1;
+	visit_bucket(&s->cur->b[idx], s->snap_fn, s->snap_arg, s->snap_now);
 }
 
-static int expired(const struct item *it, int64_t now_ms)
+/* Before any write to bucket idx of cur (the hash's bucket). */
+static inline void snap_guard(struct shard *s, uint64_t h)
 {
-	return it->expire_ms != SHARD_NO_EXPIRY && it->expire_ms <= now_ms;
+	if (__builtin_expect(s->snap_done != NULL, 0) && !s->snap_done[h & s->cur->mask])
+		snap_emit(s, h & s->cur->mask);
 }
 
-/* The link that points at key's item (or at the NULL ending its chain). */
-static struct item **find_link(struct shard *s, const void *key, size_t klen, uint64_t h)
+static void snap_end(struct shard *s)
 {
-	struct item **link = &s->buckets[h & s->mask];
-
-	for (; *link != NULL; link = &(*link)->next) {
-		struct item *it = *link;
-		if (it->hash == h && it->klen == klen && memcmp(it->data, key, klen) == 0)
-			break;
-	}
-	return link;
+	mem_free_local(s->snap_done, s->cur->mask + 1);
+	s->snap_done = NULL;
 }
 
-static void unlink_free(struct shard *s, struct item **link)
+int shard_snapshot_begin_local(struct shard *s, shard_visit_fn fn, void *arg, int64_t now_ms)
 {
-	struct item *it = *link;
-
-	*link = it->next;
-	free_item(s, it);
-	set_count(s, s->count - 1);
+	if (s->snap_done != NULL || s->old != NULL)
+		return -EBUSY;
+	flush_due(s, now_ms);
+	if ((s->snap_done = mem_alloc_local(s->cur->mask + 1)) == NULL)
+		return -ENOMEM;
+	memset(s->snap_done, 0, s->cur->mask + 1);
+	s->snap_pos = 0;
+	s->snap_now = now_ms;
+	s->snap_fn = fn;
+	s->snap_arg = arg;
+	return SS_OK;
 }
+
+int shard_snapshot_step_local(struct shard *s, unsigned budget)
+{
+	if (s->snap_done == NULL)
+		return 0;
+	for (; budget > 0 && s->snap_pos <= s->cur->mask; budget--, s->snap_pos++)
+		if (!s->snap_done[s->snap_pos])
+			snap_emit(s, s->snap_pos);
+	if (s->snap_pos <= s->cur->mask)
+		return 1;
+	snap_end(s);
+	return 0;
+}
+
+/* A running snapshot taken to its end (before everything is dropped). */
+static void snap_finish(struct shard *s)
+{
+	while (shard_snapshot_step_local(s, UINT32_MAX))
+		;
+}
+
+/* ---- flush ---- */
 
 void shard_flush_local(struct shard *s, int64_t at_ms, int64_t now_ms)
 {
 	if (at_ms <= now_ms) {
 		drop_all(s);
-		s->flush_at_ms = 0;
+		__atomic_store_n(&s->flush_at_ms, 0, __ATOMIC_RELEASE);
 	} else {
-		s->flush_at_ms = at_ms;
+		__atomic_store_n(&s->flush_at_ms, at_ms, __ATOMIC_RELEASE);
 	}
 }
 
 /* A delayed flush whose time has come. One compare on every operation. */
-static void flush_due(struct shard *s, int64_t now_ms)
+static inline void flush_due(struct shard *s, int64_t now_ms)
 {
-	if (s->flush_at_ms != 0 && now_ms >= s->flush_at_ms) {
+	if (__builtin_expect(s->flush_at_ms != 0, 0) && now_ms >= s->flush_at_ms) {
 		drop_all(s);
-		s->flush_at_ms = 0;
+		__atomic_store_n(&s->flush_at_ms, 0, __ATOMIC_RELEASE);
 	}
 }
+
+/* ---- removal ---- */
+
+static void unlink_slot(struct shard *s, uint64_t *slot)
+{
+	struct item *it = slot_item(*slot);
+
+	st(slot, 0);
+	retire_item(s, it);
+	set_count(s, s->count - 1);
+}
+
+static void expire_slot(struct shard *s, uint64_t *slot)
+{
+	unlink_slot(s, slot);
+	st_relaxed(&s->expired, s->expired + 1);
+	metric_add_local(METRIC_expired_keys, 1);
+}
+
+/* ---- LFU (Redis evict.c: logarithmic counter, decay per idle period) ---- */
+
+static unsigned lfu_decayed(const struct shard *s, const struct item *it, int64_t now_ms)
+{
+	unsigned c = it->lfu;
+	int64_t idle_min = (now_ms / 1000 - (int64_t)it->atime_s) / 60;
+
+	if (s->lim.lfu_decay_time == 0 || idle_min <= 0)
+		return c;
+	uint64_t periods = (uint64_t)idle_min / s->lim.lfu_decay_time;
+	return periods > c ? 0 : c - (unsigned)periods;
+}
+
+static unsigned lfu_incr(struct shard *s, unsigned c)
+{
+	if (c == 255)
+		return 255;
+	double r = (double)(rnd(s) >> 11) / (double)(1ULL << 53);
+	double base = c > LFU_INIT_VAL ? c - LFU_INIT_VAL : 0;
+	double p = 1.0 / (base * s->lim.lfu_log_factor + 1);
+	return r < p ? c + 1 : c;
+}
+
+static int policy_lfu(const struct shard *s)
+{
+	return s->lim.policy == SHARD_ALLKEYS_LFU || s->lim.policy == SHARD_VOLATILE_LFU;
+}
+
+/* ---- lookups ---- */
 
 struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
 	flush_due(s, now_ms);
-	struct item **link = find_link(s, key, klen, hash64(key, klen));
+	uint64_t h = hash64(key, klen);
+	uint64_t *slot = find_slot(s, h, key, klen);
 
-	if (*link != NULL && expired(*link, now_ms)) {
-		unlink_free(s, link);
+	if (slot == NULL)
+		return NULL;
+	if (expired(slot_item(*slot), now_ms)) {
+		snap_guard(s, h);
+		expire_slot(s, slot);
 		return NULL;
 	}
-	return *link;
+	return slot_item(*slot);
 }
 
 void shard_access_local(struct shard *s, struct item *it, int64_t now_ms)
 {
-	(void)s;
-	it->atime_s = now_ms / 1000;
+	uint32_t now_s = (uint32_t)(now_ms / 1000);
+
+	if (policy_lfu(s)) {
+		unsigned c = lfu_incr(s, lfu_decayed(s, it, now_ms));
+		if (c != it->lfu)
+			it->lfu = (uint8_t)c;
+	}
+	/* most reads of a hot key fall in the same second: leave its line clean */
+	if (it->atime_s != now_s)
+		__atomic_store_n(&it->atime_s, now_s, __ATOMIC_RELAXED);
 }
 
 struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
@@ -210,86 +844,400 @@ struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int6
 	return it;
 }
 
+const struct item *shard_get_rcu(const struct shard *s, const void *key, size_t klen,
+				 int64_t now_ms)
+{
+	uint64_t h = hash64(key, klen);
+
+	for (;;) {
+		uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		struct table *cur = __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+		struct table *old = __atomic_load_n(&s->old, __ATOMIC_ACQUIRE);
+		uint64_t *slot = table_find(cur, h, key, klen);
+
+		if (slot == NULL && old != NULL)
+			slot = table_find(old, h, key, klen);
+		if (slot != NULL) {
+			uint64_t v = ld(slot);
+			/* A hit is a hit even if the owner moved or replaced it
+			 * meanwhile: the item stays valid for the grace period. */
+			if (v != 0) {
+				const struct item *it = slot_item(v);
+				int64_t f = __atomic_load_n(&s->flush_at_ms, __ATOMIC_ACQUIRE);
+				if (expired(it, now_ms) || (f != 0 && now_ms >= f))
+					return NULL;
+				if (key_eq(it, key, klen))
+					return it;
+			}
+		}
+		/* A miss counts only if no move ran meanwhile. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if ((seq & 1) == 0 && __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == seq)
+			return NULL;
+		caa_cpu_relax();
+	}
+}
+
+void shard_prefetch(const struct shard *s, const void *key, size_t klen)
+{
+	const struct table *t = __atomic_load_n(&s->cur, __ATOMIC_RELAXED);
+
+	__builtin_prefetch(&t->b[hash64(key, klen) & t->mask]);
+}
+
+void shard_prefetch_item(const struct shard *s, const void *key, size_t klen)
+{
+	const struct table *t = __atomic_load_n(&s->cur, __ATOMIC_RELAXED);
+	uint64_t h = hash64(key, klen), tag = tag_of(h);
+	const struct bucket *b = &t->b[h & t->mask];
+
+	for (int i = 0; i < SLOTS; i++) {
+		uint64_t v = __atomic_load_n(&b->slot[i], __ATOMIC_RELAXED);
+		if ((v ^ tag) < (1ULL << PTR_BITS))
+			__builtin_prefetch(slot_item(v));
+	}
+}
+
 int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t expire_ms,
 		      int64_t now_ms)
 {
 	struct item *it = shard_peek_local(s, key, klen, now_ms);
+	uint64_t *slot;
 
 	if (it == NULL)
 		return 0;
-	add_volatile(s, it, -1);
-	it->expire_ms = expire_ms;
-	add_volatile(s, it, 1);
+	snap_guard(s, hash64(key, klen));
+	if (it->meta & IT_EXP) {
+		int64_t was = exp_of(it);
+		add_volatile(s, (expire_ms != 0) - (was != 0));
+		__atomic_store_n(exp_ptr(it), expire_ms, __ATOMIC_RELAXED);
+		return 1;
+	}
+	if (expire_ms == 0)
+		return 1;
+	/* No room for an expiry in this item: publish a copy that has one
+	 * (readers see the old or the new, both whole). */
+	size_t k = klen_of(it);
+	unsigned meta = (it->meta & (IT_PROTO | IT_LONGKEY)) | IT_EXP;
+	size_t len = alloc_len(k, it->vlen, meta);
+	struct item *n = mem_alloc_local(len);
+
+	if (n != NULL && ((uintptr_t)n & ~PTR_MASK)) {
+		mem_free_local(n, len);
+		n = NULL;
+	}
+	if (n == NULL)
+		return -ENOMEM;
+	memcpy(n, it, HDR);
+	n->meta = (uint8_t)meta;
+	uint32_t fl = item_flags(it);
+	memcpy(n->data, &fl, 4);
+	*exp_ptr(n) = expire_ms;
+	memcpy((char *)key_of(n) - ((meta & IT_LONGKEY) ? 4 : 0),
+	       key_of(it) - ((meta & IT_LONGKEY) ? 4 : 0),
+	       ((meta & IT_LONGKEY) ? 4 : 0) + k + it->vlen);
+	slot = find_slot(s, hash64(key, klen), key, klen);
+	add_used(s, (int64_t)mem_alloc_size(len));
+	add_volatile(s, 1);
+	st(slot, (*slot & ~PTR_MASK) | (uint64_t)(uintptr_t)n);
+	retire_item(s, it);
 	return 1;
 }
+
+/* ---- eviction ---- */
+
+static int volatile_policy(enum shard_policy p)
+{
+	return p >= SHARD_VOLATILE_LRU;
+}
+
+static uint64_t evict_score(const struct shard *s, const struct item *it, int64_t now_ms)
+{
+	uint64_t age = 0xffffffffULL - __atomic_load_n(&it->atime_s, __ATOMIC_RELAXED);
+
+	switch (s->lim.policy) {
+	case SHARD_ALLKEYS_LFU:
+	case SHARD_VOLATILE_LFU:
+		/* least frequent first; among equals the least recent */
+		return (uint64_t)(255 - lfu_decayed(s, it, now_ms)) << 32 | age;
+	case SHARD_VOLATILE_TTL:
+		return UINT64_MAX - (uint64_t)exp_of(it);
+	default:
+		return age;
+	}
+}
+
+/* Up to n items (only ones with an expiry when vol) from t's buckets
+ * start, start+1, ... visiting at most max_steps buckets; *pos is left
+ * after the last bucket visited. */
+static unsigned walk(struct table *t, uint64_t start, uint64_t max_steps, int vol,
+		     struct item **out, unsigned n, uint64_t *pos)
+{
+	unsigned got = 0;
+	uint64_t i = start;
+
+	for (uint64_t steps = 0; steps < max_steps && got < n; steps++, i++) {
+		for (struct bucket *b = &t->b[i & t->mask]; b != NULL && got < n; b = b->next) {
+			for (int j = 0; j < SLOTS && got < n; j++) {
+				if (b->slot[j] == 0)
+					continue;
+				struct item *it = slot_item(b->slot[j]);
+				if (vol && exp_of(it) == 0)
+					continue;
+				out[got++] = it;
+			}
+		}
+	}
+	*pos = i;
+	return got;
+}
+
+/*
+ * Up to n items from consecutive buckets at a random place (Redis
+ * dictGetSomeKeys), only ones with an expiry when vol: at most n * 10
+ * buckets, a few tries. With volatile keys too rare for that, a walk that
+ * goes on from where the last one stopped, up to the whole table
+ * (amortized: each walk covers new buckets). Returns how many it found.
+ */
+static unsigned sample(struct shard *s, int vol, struct item **out, unsigned n)
+{
+	unsigned got = 0;
+	uint64_t pos;
+
+	for (int tries = 0; tries < 4 && got == 0; tries++) {
+		struct table *t = s->cur;
+		uint64_t start = rnd(s);
+
+		/* the drained part of the old table is empty: skip it */
+		if (s->old != NULL && (rnd(s) & 1) && s->move_pos <= s->old->mask) {
+			t = s->old;
+			start = s->move_pos + start % (s->old->mask + 1 - s->move_pos);
+		}
+		got = walk(t, start, n * 10, vol, out, n, &pos);
+	}
+	if (got == 0 && vol) {
+		got = walk(s->cur, s->vol_pos, s->cur->mask + 1, vol, out, n, &s->vol_pos);
+		if (got == 0 && s->old != NULL)
+			got = walk(s->old, 0, s->old->mask + 1, vol, out, n, &pos);
+	}
+	return got;
+}
+
+static void pool_insert(struct shard *s, struct item *it, uint64_t score)
+{
+	unsigned k = 0;
+
+	if (it->meta & IT_POOL)
+		return;
+	while (k < s->pool_n && s->pool[k].score < score)
+		k++;
+	if (s->pool_n == POOL_SIZE) {
+		if (k == 0)
+			return;         /* worse than everything kept */
+		s->pool[0].it->meta &= (uint8_t)~IT_POOL;
+		memmove(&s->pool[0], &s->pool[1], (k - 1) * sizeof(s->pool[0]));
+		k--;
+	} else {
+		memmove(&s->pool[k + 1], &s->pool[k], (s->pool_n - k) * sizeof(s->pool[0]));
+		s->pool_n++;
+	}
+	s->pool[k].it = it;
+	s->pool[k].score = score;
+	it->meta |= IT_POOL;
+}
+
+/* Remove one key by the policy. Returns SS_OK or -ENOMEM if none fits. */
+static int evict_one(struct shard *s, int64_t now_ms)
+{
+	enum shard_policy p = s->lim.policy;
+	int vol = volatile_policy(p);
+	struct item *cand[64];
+	struct item *victim;
+	unsigned n, want = s->lim.samples;
+
+	if (p == SHARD_NOEVICTION || s->count == 0 || (vol && s->volatile_n == 0))
+		return -ENOMEM;
+	if (want > 64)
+		want = 64;
+	if (p == SHARD_ALLKEYS_RANDOM || p == SHARD_VOLATILE_RANDOM) {
+		if (sample(s, vol, cand, 1) == 0)
+			return -ENOMEM;
+		victim = cand[0];
+	} else {
+		n = sample(s, vol, cand, want);
+		for (unsigned i = 0; i < n; i++)
+			pool_insert(s, cand[i], evict_score(s, cand[i], now_ms));
+		if (s->pool_n == 0)
+			return -ENOMEM;
+		victim = s->pool[s->pool_n - 1].it;
+	}
+	uint64_t h = hash64(key_of(victim), klen_of(victim));
+	uint64_t *slot = find_slot(s, h, key_of(victim), klen_of(victim));
+
+	/* Pool members are always indexed (retiring removes them). */
+	if (slot == NULL)
+		return -ENOMEM;
+	snap_guard(s, h);
+	unlink_slot(s, slot);
+	st_relaxed(&s->evicted, s->evicted + 1);
+	metric_add_local(METRIC_evicted_keys, 1);
+	return SS_OK;
+}
+
+/* Evict until `need` more bytes fit under maxmemory. */
+static int make_room(struct shard *s, size_t need, int64_t now_ms)
+{
+	if (s->lim.maxmemory == 0)
+		return SS_OK;
+	/* and an overflow bucket the insert may need: never above the limit */
+	need += sizeof(struct bucket);
+	while (s->used + need > s->lim.maxmemory)
+		if (evict_one(s, now_ms) != SS_OK)
+			return -ENOMEM;
+	return SS_OK;
+}
+
+void shard_set_limits_local(struct shard *s, const struct shard_limits *l)
+{
+	if (l->policy != s->lim.policy) {
+		/* scores of another policy mean nothing */
+		for (unsigned i = 0; i < s->pool_n; i++)
+			s->pool[i].it->meta &= (uint8_t)~IT_POOL;
+		s->pool_n = 0;
+	}
+	s->lim = *l;
+	if (s->lim.samples == 0)
+		s->lim.samples = 1;
+}
+
+/* ---- set / delete ---- */
 
 int shard_set_local(struct shard *s, const void *key, size_t klen,
 		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms)
 {
 	uint64_t h = hash64(key, klen);
-	size_t sz = item_size(klen, vlen);
-	struct item *it, **link;
+	unsigned meta = 0;
+	int64_t now_ms = clock_unix_ms();
+	struct item *it, *was = NULL;
+	uint64_t *slot;
 
 	if (klen > UINT32_MAX || vlen > UINT32_MAX)
 		return -EINVAL;
 	/* A due flush goes first, or it would drop this newer item later. */
-	if (s->flush_at_ms != 0)
-		flush_due(s, clock_unix_ms());
-	if ((it = mem_alloc_local(sz)) == NULL)
+	flush_due(s, now_ms);
+	if (expire_ms != SHARD_NO_EXPIRY)
+		meta = IT_EXP;
+	else if (flags != 0)
+		meta = IT_FLAGS;
+	if (klen >= 0xffff)
+		meta |= IT_LONGKEY;
+	size_t len = alloc_len(klen, vlen, meta);
+	size_t bytes = mem_alloc_size(len);
+
+	resize_step(s, 2);
+	slot = find_slot(s, h, key, klen);
+	if (s->lim.maxmemory != 0) {
+		size_t old = slot ? mem_alloc_size(item_len(slot_item(*slot))) : 0;
+		if (bytes > old) {
+			uint64_t c = s->evicted;
+			if (make_room(s, bytes - old, now_ms) != SS_OK)
+				return -ENOMEM;
+			if (s->evicted != c)            /* the old item may be gone */
+				slot = find_slot(s, h, key, klen);
+		}
+	}
+	if ((it = mem_alloc_local(len)) == NULL)
 		return -ENOMEM;
-	it->hash = h;
+	/* A slot keeps 48 bits of pointer (x86-64 and arm64 user space, unless
+	 * an mmap hint asked for 5-level addresses): refuse what cannot fit. */
+	if ((uintptr_t)it & ~PTR_MASK) {
+		mem_free_local(it, len);
+		return -ENOMEM;
+	}
 	/* CAS values are unique across shards: the owner id in the low bits. */
 	it->cas = (++s->cas_seq << 7) | (s->owner & 0x7f);
-	it->expire_ms = expire_ms;
-	it->klen = (uint32_t)klen;
+	it->atime_s = (uint32_t)(now_ms / 1000);
 	it->vlen = (uint32_t)vlen;
-	it->flags = flags;
-	it->meta = 0;
-	it->atime_s = clock_unix_ms() / 1000;
-	memcpy(it->data, key, klen);
-	memcpy(it->data + klen, val, vlen);
-	add_used(s, (int64_t)mem_alloc_size(sz));
-	add_volatile(s, it, 1);
+	it->klen = klen >= 0xffff ? 0xffff : (uint16_t)klen;
+	it->meta = (uint8_t)meta;
+	it->lfu = LFU_INIT_VAL;
+	if (meta & (IT_FLAGS | IT_EXP))
+		memcpy(it->data, &flags, 4);
+	if (meta & IT_EXP)
+		*exp_ptr(it) = expire_ms;
+	if (meta & IT_LONGKEY) {
+		uint32_t k32 = (uint32_t)klen;
+		memcpy(it->data + ext_size(meta) - 4, &k32, 4);
+	}
+	memcpy((char *)key_of(it), key, klen);
+	memcpy((char *)key_of(it) + klen, val, vlen);
+	add_used(s, (int64_t)bytes);
+	if (expire_ms != SHARD_NO_EXPIRY)
+		add_volatile(s, 1);
+	snap_guard(s, h);
 
-	link = find_link(s, key, klen, h);
-	if (*link != NULL) {
-		it->next = (*link)->next;
-		free_item(s, *link);
-		*link = it;
+	if (slot != NULL) {
+		was = slot_item(*slot);
+		/* Redis keeps the frequency of a key across overwrites. */
+		it->lfu = was->lfu;
+		st(slot, (*slot & ~PTR_MASK) | (uint64_t)(uintptr_t)it);
+		retire_item(s, was);
 		return SS_OK;
 	}
-	it->next = NULL;
-	*link = it;
+	if (table_insert(s, s->cur, h, it) != SS_OK) {
+		add_used(s, -(int64_t)bytes);
+		if (expire_ms != SHARD_NO_EXPIRY)
+			add_volatile(s, -1);
+		mem_free_local(it, len);
+		return -ENOMEM;
+	}
 	set_count(s, s->count + 1);
-	if (s->count > s->mask + 1)
-		grow(s);
+	maybe_resize(s);
 	return SS_OK;
 }
 
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
 {
 	flush_due(s, now_ms);
-	struct item **link = find_link(s, key, klen, hash64(key, klen));
+	uint64_t h = hash64(key, klen);
+	uint64_t *slot = find_slot(s, h, key, klen);
 	int existed;
 
-	if (*link == NULL)
+	if (slot == NULL)
 		return 0;
-	existed = !expired(*link, now_ms);
-	unlink_free(s, link);
+	snap_guard(s, h);
+	existed = !expired(slot_item(*slot), now_ms);
+	if (existed)
+		unlink_slot(s, slot);
+	else
+		expire_slot(s, slot);
+	resize_step(s, 2);
+	maybe_resize(s);
 	return existed;
 }
 
+/* ---- iteration ---- */
+
 /* Redis's reverse-binary cursor increment (dict.c rev()): a cursor that
- * walks bucket indexes high bit first keeps its place across a doubling. */
+ * walks bucket indexes high bit first keeps its place across a resize. */
 static uint64_t rev64(uint64_t v)
 {
-	uint64_t r = 0;
-
-	for (int i = 0; i < 64; i++, v >>= 1)
-		r = (r << 1) | (v & 1);
-	return r;
+	v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+	v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+	v = ((v >> 4) & 0x0f0f0f0f0f0f0f0fULL) | ((v & 0x0f0f0f0f0f0f0f0fULL) << 4);
+	return __builtin_bswap64(v);
 }
 
+static void visit_bucket(struct bucket *b, shard_visit_fn fn, void *arg, int64_t now_ms)
+{
+	for (; b != NULL; b = b->next)
+		for (int j = 0; j < SLOTS; j++)
+			if (b->slot[j] != 0 && !expired(slot_item(b->slot[j]), now_ms))
+				fn(slot_item(b->slot[j]), arg);
+}
+
+/* During a resize the key of small-table bucket v lives either there or in
+ * one of its expansions in the large table: visit all (Redis dictScan). */
 uint64_t shard_scan_local(struct shard *s, uint64_t cursor, unsigned count,
 			  shard_visit_fn fn, void *arg, int64_t now_ms)
 {
@@ -297,11 +1245,27 @@ uint64_t shard_scan_local(struct shard *s, uint64_t cursor, unsigned count,
 	if (count == 0)
 		count = 1;
 	do {
-		for (struct item *it = s->buckets[cursor & s->mask]; it != NULL; it = it->next)
-			if (!expired(it, now_ms))
-				fn(it, arg);
-		cursor |= ~s->mask;
-		cursor = rev64(rev64(cursor) + 1);
+		if (s->old == NULL) {
+			uint64_t m0 = s->cur->mask;
+			visit_bucket(&s->cur->b[cursor & m0], fn, arg, now_ms);
+			cursor |= ~m0;
+			cursor = rev64(rev64(cursor) + 1);
+		} else {
+			struct table *t0 = s->cur, *t1 = s->old;
+			if (t0->mask > t1->mask) {
+				t0 = s->old;
+				t1 = s->cur;
+			}
+			uint64_t m0 = t0->mask, m1 = t1->mask;
+			visit_bucket(&t0->b[cursor & m0], fn, arg, now_ms);
+			do {
+				visit_bucket(&t1->b[cursor & m1], fn, arg, now_ms);
+				cursor |= ~m1;
+				cursor = rev64(rev64(cursor) + 1);
+			} while (cursor & (m0 ^ m1));
+			/* the carry out of the expansion bits advanced the
+			 * small-table part already */
+		}
 	} while (cursor != 0 && --count > 0);
 	return cursor;
 }
@@ -309,50 +1273,123 @@ uint64_t shard_scan_local(struct shard *s, uint64_t cursor, unsigned count,
 struct item *shard_random_local(struct shard *s, int64_t now_ms)
 {
 	flush_due(s, now_ms);
-	if (s->count == 0)
-		return NULL;
-	/* Random buckets until a non-empty one (the table is kept at most
-	 * 1 item per bucket on average, so this ends quickly), then a random
-	 * item of its chain; expired items found on the way are skipped. */
-	for (unsigned tries = 0; tries < 1u << 20; tries++) {
-		struct item *it = s->buckets[(uint64_t)random() & s->mask];
+	/* Random buckets until one holds a live item, then a random one of
+	 * its chain (the table is kept about half full, so this ends fast). */
+	for (unsigned tries = 0; s->count > 0 && tries < 1u << 20; tries++) {
+		struct table *t = (s->old != NULL && (rnd(s) & 1)) ? s->old : s->cur;
+		struct item *live[64];
 		unsigned n = 0;
 
-		for (struct item *x = it; x != NULL; x = x->next)
-			n++;
-		if (n == 0)
-			continue;
-		n = (unsigned)random() % n;
-		while (n-- > 0)
-			it = it->next;
-		if (!expired(it, now_ms))
-			return it;
+		for (struct bucket *b = &t->b[rnd(s) & t->mask]; b != NULL; b = b->next)
+			for (int j = 0; j < SLOTS && n < 64; j++)
+				if (b->slot[j] != 0 && !expired(slot_item(b->slot[j]), now_ms))
+					live[n++] = slot_item(b->slot[j]);
+		if (n > 0)
+			return live[rnd(s) % n];
 	}
 	return NULL;
 }
 
-uint64_t shard_count(const struct shard *s)
+/* ---- housekeeping ---- */
+
+/* Expired items of one bucket chain removed; *seen counts items looked at. */
+static unsigned expire_bucket(struct shard *s, struct bucket *b, int64_t now_ms, unsigned *seen)
 {
-	return __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+	unsigned n = 0;
+
+	for (; b != NULL; b = b->next) {
+		for (int j = 0; j < SLOTS; j++) {
+			if (b->slot[j] == 0)
+				continue;
+			(*seen)++;
+			if (expired(slot_item(b->slot[j]), now_ms)) {
+				expire_slot(s, &b->slot[j]);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
-uint64_t shard_volatile_count(const struct shard *s)
+unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budget)
 {
-	return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED);
+	unsigned expired_n = 0;
+
+	flush_due(s, now_ms);
+	reclaim(s);
+	resize_step(s, budget ? budget : 1);
+	/* Like Redis's active expire cycle: keep going while more than a
+	 * quarter of what was looked at had expired, within 4 rounds. */
+	for (unsigned round = 0; round < 4 && s->volatile_n > 0; round++) {
+		unsigned seen = 0, found = 0;
+		struct table *t = s->cur;
+
+		for (unsigned i = 0; i < budget; i++, s->expire_pos++) {
+			snap_guard(s, s->expire_pos);
+			found += expire_bucket(s, &t->b[s->expire_pos & t->mask], now_ms, &seen);
+		}
+		if (s->old != NULL)
+			for (unsigned i = 0; i < budget; i++)
+				found += expire_bucket(s, &s->old->b[(s->expire_pos + i) & s->old->mask],
+						       now_ms, &seen);
+		expired_n += found;
+		if (found * 4 <= seen)
+			break;
+	}
+	/* A lowered maxmemory: evict towards it, a bounded number at a time. */
+	for (unsigned i = 0; i < 64 && s->lim.maxmemory != 0 && s->used > s->lim.maxmemory; i++)
+		if (evict_one(s, now_ms) != SS_OK)
+			break;
+	maybe_resize(s);
+	/* Hand what was retired to a grace period, one batch in flight. */
+	if (s->inflight == NULL)
+		batch_close(s);
+	/* After a mass delete, give the freed pages back to the OS now rather
+	 * than when jemalloc's decay gets to them: when used_memory fell by a
+	 * quarter and 16 MB from its high-water mark, at most once a second,
+	 * once nothing is waiting for a grace period. */
+	if (s->used_high - s->used > (16u << 20) && s->used < s->used_high / 4 * 3 &&
+	    s->inflight == NULL && (s->open == NULL || s->open->n == 0)) {
+		uint64_t t = clock_mono_ms();
+		if (t >= s->purge_ms + 1000) {
+			mem_purge_local();
+			s->purge_ms = t;
+			s->used_high = s->used;
+		}
+	}
+	return expired_n;
 }
 
-uint64_t shard_used_memory(const struct shard *s)
-{
-	return __atomic_load_n(&s->used, __ATOMIC_RELAXED);
-}
+/* ---- counters and accessors ---- */
 
-const void *item_key(const struct item *it) { return it->data; }
-size_t item_klen(const struct item *it) { return it->klen; }
-const void *item_value(const struct item *it) { return it->data + it->klen; }
+uint64_t shard_count(const struct shard *s) { return __atomic_load_n(&s->count, __ATOMIC_RELAXED); }
+uint64_t shard_used_memory(const struct shard *s) { return __atomic_load_n(&s->used, __ATOMIC_RELAXED); }
+uint64_t shard_volatile_count(const struct shard *s) { return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED); }
+uint64_t shard_evicted(const struct shard *s) { return __atomic_load_n(&s->evicted, __ATOMIC_RELAXED); }
+uint64_t shard_expired(const struct shard *s) { return __atomic_load_n(&s->expired, __ATOMIC_RELAXED); }
+uint64_t shard_index_memory(const struct shard *s) { return __atomic_load_n(&s->index_bytes, __ATOMIC_RELAXED); }
+
+size_t shard_item_bytes(const struct item *it) { return mem_alloc_size(item_len(it)); }
+
+const void *item_key(const struct item *it) { return key_of(it); }
+size_t item_klen(const struct item *it) { return klen_of(it); }
+const void *item_value(const struct item *it) { return key_of(it) + klen_of(it); }
 size_t item_vlen(const struct item *it) { return it->vlen; }
-uint32_t item_flags(const struct item *it) { return it->flags; }
 uint64_t item_cas(const struct item *it) { return it->cas; }
-int64_t item_expire_ms(const struct item *it) { return it->expire_ms; }
-int64_t item_atime_s(const struct item *it) { return it->atime_s; }
-unsigned item_meta(const struct item *it) { return it->meta; }
-void item_meta_set_local(struct item *it, unsigned bits) { it->meta = (uint8_t)bits; }
+int64_t item_expire_ms(const struct item *it) { return exp_of(it); }
+int64_t item_atime_s(const struct item *it) { return __atomic_load_n(&it->atime_s, __ATOMIC_RELAXED); }
+unsigned item_meta(const struct item *it) { return it->meta & IT_PROTO; }
+
+uint32_t item_flags(const struct item *it)
+{
+	uint32_t f = 0;
+
+	if (it->meta & (IT_FLAGS | IT_EXP))
+		memcpy(&f, it->data, 4);
+	return f;
+}
+
+void item_meta_set_local(struct item *it, unsigned bits)
+{
+	it->meta = (uint8_t)((it->meta & ~IT_PROTO) | (bits & IT_PROTO));
+}

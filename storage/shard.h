@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A shard: the part of the keyspace one worker core owns. Written and read
- * only by its owner (functions marked _local); other cores reach it through
- * the owner (dataplane steering). Items are allocated on the owner's arena.
+ * A shard: the part of the keyspace one worker core owns. Written only by
+ * its owner (functions marked _local); other cores read it under QSBR
+ * (shard_get_rcu) or reach it through the owner (dataplane steering). Items
+ * are allocated on the owner's arena.
  *
- * This is the foundation's table (chained buckets, grown by a full rehash);
- * the storage engine with RCU-protected buckets replaces it behind the same
- * calls.
+ * The index is a table of 64-byte buckets (7 tagged item pointers and an
+ * overflow link), resized online in bounded steps; an item unlinked by the
+ * owner is freed only after an RCU (QSBR) grace period, so an item pointer
+ * stays readable until the reading thread's next quiescent state.
+ * Eviction (maxmemory, the 8 Redis policies) and active expiry live here
+ * too; see shard.c for the layouts.
  */
 #ifndef SS_STORAGE_SHARD_H
 #define SS_STORAGE_SHARD_H
@@ -38,11 +42,14 @@ struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int
 void shard_access_local(struct shard *s, struct item *it, int64_t now_ms);
 
 /* Set key's expiry (0 = persist) without changing its value or CAS.
- * Returns 1 if the key exists, 0 if not. */
+ * Returns 1 if the key exists, 0 if not (-ENOMEM in the rare case that
+ * giving an item its first expiry needs memory there is none of). */
 int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t expire_ms,
 		      int64_t now_ms);
 
-/* Insert or replace. Returns SS_OK or -ENOMEM. */
+/* Insert or replace. Returns SS_OK or -ENOMEM (out of memory, or
+ * maxmemory reached and the policy finds nothing to evict: noeviction, or
+ * a volatile-* policy with no key that has an expiry). */
 int shard_set_local(struct shard *s, const void *key, size_t klen,
 		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms);
 
@@ -73,8 +80,82 @@ struct item *shard_random_local(struct shard *s, int64_t now_ms);
 /* Readable from any core (relaxed loads of owner-written counters). */
 uint64_t shard_count(const struct shard *s);
 uint64_t shard_used_memory(const struct shard *s);
-/* Items with an expiry set. */
+/* Keys that carry an expiry; keys removed by eviction / by expiry (lazy
+ * and active) since creation. */
 uint64_t shard_volatile_count(const struct shard *s);
+uint64_t shard_evicted(const struct shard *s);
+uint64_t shard_expired(const struct shard *s);
+/* Bytes of the index (bucket arrays, overflow buckets): the part of
+ * used_memory that is not items. */
+uint64_t shard_index_memory(const struct shard *s);
+
+/*
+ * Any core; the calling thread must be a registered QSBR reader and online
+ * (rcu_register_thread, not between rcu_thread_offline/online). The item
+ * and its bytes stay valid until the caller's next rcu_quiescent_state() or
+ * rcu_thread_offline(). Counts no access, removes nothing: an expired item
+ * (or one a due delayed flush covers) reads as missing. Never misses a key
+ * that is present for the whole call, even while the owner resizes.
+ */
+const struct item *shard_get_rcu(const struct shard *s, const void *key, size_t klen,
+				 int64_t now_ms);
+
+/* The owner, or a core in QSBR online state as for shard_get_rcu (it
+ * reads the table's size): starts loading the bucket key would be looked
+ * up in, nothing else. A pipeline of requests prefetches the next keys'
+ * buckets before running the current one, hiding a DRAM miss each. */
+void shard_prefetch(const struct shard *s, const void *key, size_t klen);
+/* The second stage, a few requests later (the bucket is loaded by then):
+ * starts loading the items whose tag matches key's. Same rules. */
+void shard_prefetch_item(const struct shard *s, const void *key, size_t klen);
+
+/* Eviction policies, in the order of SS_MAXMEMORY_POLICIES (opt_table.h). */
+enum shard_policy {
+	SHARD_NOEVICTION, SHARD_ALLKEYS_LRU, SHARD_ALLKEYS_LFU, SHARD_ALLKEYS_RANDOM,
+	SHARD_VOLATILE_LRU, SHARD_VOLATILE_LFU, SHARD_VOLATILE_RANDOM, SHARD_VOLATILE_TTL,
+};
+
+struct shard_limits {
+	uint64_t maxmemory;         /* bytes for this shard, 0 = no limit */
+	enum shard_policy policy;
+	unsigned samples;           /* maxmemory-samples, keys sampled per eviction */
+	unsigned lfu_log_factor;    /* lfu-log-factor */
+	unsigned lfu_decay_time;    /* lfu-decay-time, minutes, 0 = never decay */
+};
+
+/* Only on the owner core. A lower maxmemory is enforced by the next
+ * writes and shard_expire_step_local calls (bounded work each). */
+void shard_set_limits_local(struct shard *s, const struct shard_limits *l);
+
+/*
+ * Housekeeping, bounded: call from the owner's loop every iteration.
+ * Examines about `budget` buckets for expired keys (more rounds while many
+ * are found, at most 4 x budget), advances a resize in progress, evicts
+ * down to a lowered maxmemory (at most 64 keys), and frees memory whose
+ * grace period ended. Returns the number of keys expired.
+ */
+unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budget);
+
+/*
+ * Point-in-time snapshots without fork (for persistence), owner core only.
+ * After shard_snapshot_begin_local every item live at that moment is given
+ * to fn exactly once, as it was at that moment, and no item written later
+ * is: shard_snapshot_step_local walks the buckets in order, and a write to
+ * a bucket the walk has not reached first hands that bucket's items to fn
+ * (copy before write, one "done" byte per bucket while a snapshot runs).
+ * No resize starts while a snapshot runs. fn runs on the owner, inside the
+ * writing call; it copies what it keeps.
+ * begin returns SS_OK, -EBUSY (a snapshot runs, or a resize is finishing:
+ * call shard_expire_step_local and retry) or -ENOMEM.
+ */
+int shard_snapshot_begin_local(struct shard *s, shard_visit_fn fn, void *arg, int64_t now_ms);
+/* Walks up to budget buckets. Returns 1 while more remains, 0 when the
+ * snapshot is complete (fn is not called again). */
+int shard_snapshot_step_local(struct shard *s, unsigned budget);
+
+/* Bytes an item takes in used_memory (its allocation, with the
+ * allocator's size-class rounding). */
+size_t shard_item_bytes(const struct item *it);
 
 const void *item_key(const struct item *it);
 size_t item_klen(const struct item *it);
@@ -86,7 +167,8 @@ int64_t item_expire_ms(const struct item *it);
 /* Unix seconds of the last counted access (coarse) */
 int64_t item_atime_s(const struct item *it);
 
-/* Protocol-owned bits on an item (memcached meta state), 0 on a new item. */
+/* Protocol-owned bits on an item (memcached meta state), 0 on a new item.
+ * Four bits are the protocol's (0x0f); the storage keeps the rest. */
 #define ITEM_FETCHED 0x01u   /* read at least once (mg h flag) */
 #define ITEM_STALE   0x02u   /* marked stale by md/mg invalidation (mg X flag) */
 #define ITEM_WIN     0x04u   /* a client already holds the recache token (mg Z flag) */

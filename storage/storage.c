@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <urcu-qsbr.h>
+
 #include "platform/mem.h"
+#include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/shard.h"
 
@@ -34,14 +37,43 @@ void storage_teardown(void)
 
 unsigned storage_shards(void) { return n_slots; }
 
+/* The maxmemory-* options as one shard's limits: maxmemory is split evenly
+ * across the shards (keys spread evenly over the CRC16 slots). */
+static void limits_from_options(struct shard_limits *l)
+{
+	l->maxmemory = (uint64_t)opt_int(OPT_maxmemory) / (n_slots ? n_slots : 1);
+	if (opt_int(OPT_maxmemory) != 0 && l->maxmemory == 0)
+		l->maxmemory = 1;
+	l->policy = (enum shard_policy)opt_enum(OPT_maxmemory_policy);
+	l->samples = (unsigned)opt_int(OPT_maxmemory_samples);
+	l->lfu_log_factor = (unsigned)opt_int(OPT_lfu_log_factor);
+	l->lfu_decay_time = (unsigned)opt_int(OPT_lfu_decay_time);
+}
+
 int storage_start_local(unsigned w)
 {
 	struct shard *s = shard_create(w);
+	struct shard_limits l;
 
 	if (s == NULL)
 		return -ENOMEM;
+	limits_from_options(&l);
+	shard_set_limits_local(s, &l);
 	__atomic_store_n(&slots[w].shard, s, __ATOMIC_RELEASE);
 	return SS_OK;
+}
+
+void storage_step_local(unsigned w, int64_t now_ms)
+{
+	struct shard *s = slots[w].shard;
+	struct shard_limits l;
+
+	if (s == NULL)
+		return;
+	/* Options may change at run time (CONFIG SET): a few loads a loop. */
+	limits_from_options(&l);
+	shard_set_limits_local(s, &l);
+	shard_expire_step_local(s, now_ms, 16 * (unsigned)opt_int(OPT_active_expire_effort));
 }
 
 void storage_stop_local(unsigned w)
@@ -49,6 +81,15 @@ void storage_stop_local(unsigned w)
 	struct shard *s = slots[w].shard;
 
 	__atomic_store_n(&slots[w].shard, NULL, __ATOMIC_RELEASE);
+	/* Readers on other cores (shard_get_rcu) may still hold s: wait for
+	 * them. QSBR: an online caller goes offline, or it waits for itself. */
+	int online = rcu_read_ongoing();
+
+	if (online)
+		rcu_thread_offline();
+	synchronize_rcu();
+	if (online)
+		rcu_thread_online();
 	shard_destroy(s);
 }
 

@@ -23,6 +23,14 @@ unsigned storage_shards(void);
 int storage_start_local(unsigned w);
 /* On worker w, after it stopped serving: free w's shard. */
 void storage_stop_local(unsigned w);
+/*
+ * On worker w, once per loop iteration (QSBR online): picks up changed
+ * maxmemory-* options, active expiry (16 x active-expire-effort buckets,
+ * bounded), resize steps, eviction towards a lowered maxmemory, and frees
+ * memory whose grace period ended. Bounded work.
+ */
+void storage_step_local(unsigned w, int64_t now_ms);
+
 /* w's shard, or NULL before it is published. */
 struct shard *storage_shard(unsigned w);
 

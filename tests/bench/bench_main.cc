@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -60,51 +61,252 @@ void BM_slot_of_key(benchmark::State &state)
 }
 BENCHMARK(BM_slot_of_key);
 
-// Shard get/set over `range(0)` keys of 10 bytes with 32-byte values.
-struct ShardFixture {
-	shard *s;
-	std::vector<std::string> keys;
-	explicit ShardFixture(size_t n)
-	{
-		mem_setup(1);
-		mem_thread_init(0);
-		s = shard_create(0);
-		char k[32];
-		for (size_t i = 0; i < n; i++) {
-			snprintf(k, sizeof(k), "key:%06zu", i);
-			keys.emplace_back(k);
-			shard_set_local(s, k, strlen(k), "0123456789abcdef0123456789abcdef", 32, 0, 0);
-		}
-	}
-	~ShardFixture()
-	{
-		shard_destroy(s);
-		mem_thread_fini();
-	}
+// Shard operations at 1M and 10M keys: 14-byte keys ("key:" + 10 digits),
+// 32-byte values, keys visited in a scattered order (i * 1000003 mod n) so
+// neither the index nor the items are walked in allocation order. One
+// shard per size, built once and kept for all repetitions.
+//   make bench ARGS="--benchmark_filter=shard --benchmark_repetitions=5
+//                    --benchmark_report_aggregates_only=true"
+constexpr size_t KLEN = 14, VLEN = 32;
+const char VAL[] = "0123456789abcdef0123456789abcdef";
+
+inline void make_key(char *k, char p, uint64_t i)
+{
+	k[0] = p; k[1] = 'e'; k[2] = 'y'; k[3] = ':';
+	for (int d = 13; d >= 4; d--, i /= 10)
+		k[d] = char('0' + i % 10);
+}
+
+inline uint64_t scatter(uint64_t i, uint64_t n) { return i * 1000003ULL % n; }
+
+struct BigShard {
+	shard *s = nullptr;
+	size_t n = 0;
+	std::vector<char> keys;           // n keys of KLEN bytes, in scattered order
+	size_t added = 0;                 // keys n.. set by BM_shard_set_new
+	std::vector<uint64_t> deleted;    // keys removed by BM_shard_del
+	double overhead = 0, item_overhead = 0;
 };
 
-void BM_shard_get(benchmark::State &state)
+BigShard *big_shard(size_t n)
 {
-	ShardFixture f(size_t(state.range(0)));
-	size_t i = 0;
-	for (auto _ : state) {
-		const std::string &k = f.keys[i++ % f.keys.size()];
-		benchmark::DoNotOptimize(shard_get_local(f.s, k.data(), k.size(), 0));
+	static std::vector<BigShard *> all;
+	for (BigShard *b : all)
+		if (b->n == n)
+			return b;
+	static bool once = [] { mem_setup(1); mem_thread_init(0); return true; }();
+	(void)once;
+	BigShard *b = new BigShard;
+	char k[KLEN];
+	b->s = shard_create(0);
+	b->n = n;
+	for (size_t i = 0; i < n; i++) {
+		make_key(k, 'k', i);
+		shard_set_local(b->s, k, KLEN, VAL, VLEN, 0, 0);
 	}
+	// The timed loops read keys from here sequentially: generating them
+	// in the loop would cost as much as a cached lookup.
+	b->keys.resize(n * KLEN);
+	for (size_t i = 0; i < n; i++)
+		make_key(&b->keys[i * KLEN], 'k', scatter(i, n));
+	// finish any resize in progress so every size starts alike
+	for (int i = 0; i < 100000; i++)
+		shard_expire_step_local(b->s, 0, 1024);
+	double payload = double(n) * (KLEN + VLEN);
+	b->overhead = (double(shard_used_memory(b->s)) - payload) / double(n);
+	b->item_overhead = (double(shard_used_memory(b->s) - shard_index_memory(b->s)) - payload) /
+			   double(n);
+	all.push_back(b);
+	return b;
 }
-BENCHMARK(BM_shard_get)->Arg(1000)->Arg(1000000);
 
-void BM_shard_set(benchmark::State &state)
+// Undo what the write benchmarks did, outside the timed loop.
+void restore(BigShard *b)
 {
-	ShardFixture f(size_t(state.range(0)));
+	char k[KLEN];
+	for (; b->added > 0; b->added--) {
+		make_key(k, 'k', b->n + b->added - 1);
+		shard_del_local(b->s, k, KLEN, 0);
+	}
+	for (uint64_t i : b->deleted)
+		shard_set_local(b->s, &b->keys[i * KLEN], KLEN, VAL, VLEN, 0, 0);
+	b->deleted.clear();
+}
+
+void report(benchmark::State &state, BigShard *b)
+{
+	state.counters["overhead_B"] = b->overhead;
+	state.counters["item_hdr_B"] = b->item_overhead;
+}
+
+void BM_shard_get_hit(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	const char *keys = b->keys.data();
 	size_t i = 0;
+	restore(b);
 	for (auto _ : state) {
-		const std::string &k = f.keys[i++ % f.keys.size()];
-		benchmark::DoNotOptimize(shard_set_local(f.s, k.data(), k.size(),
-			"0123456789abcdef0123456789abcdef", 32, 0, 0));
+		const char *k = keys + i * KLEN;
+		i = i + 1 == b->n ? 0 : i + 1;
+		benchmark::DoNotOptimize(shard_get_local(b->s, k, KLEN, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_get_hit)->Arg(1000)->Arg(1000000)->Arg(10000000);
+
+// A pipeline: before each GET, the bucket of the key 16 requests ahead
+// and the item of the key 8 ahead are prefetched, so the misses overlap.
+void BM_shard_get_hit_prefetch(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	const char *keys = b->keys.data();
+	size_t i = 0, ahead = 16 % b->n, mid = 8 % b->n;
+	restore(b);
+	for (auto _ : state) {
+		shard_prefetch(b->s, keys + ahead * KLEN, KLEN);
+		shard_prefetch_item(b->s, keys + mid * KLEN, KLEN);
+		ahead = ahead + 1 == b->n ? 0 : ahead + 1;
+		mid = mid + 1 == b->n ? 0 : mid + 1;
+		const char *k = keys + i * KLEN;
+		i = i + 1 == b->n ? 0 : i + 1;
+		benchmark::DoNotOptimize(shard_get_local(b->s, k, KLEN, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_get_hit_prefetch)->Arg(1000000)->Arg(10000000);
+
+void BM_shard_get_miss(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	char k[KLEN];
+	const char *keys = b->keys.data();
+	size_t i = 0;
+	restore(b);
+	for (auto _ : state) {
+		memcpy(k, keys + i * KLEN, KLEN);
+		k[0] = 'm';
+		i = i + 1 == b->n ? 0 : i + 1;
+		benchmark::DoNotOptimize(shard_get_local(b->s, k, KLEN, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_get_miss)->Arg(1000)->Arg(1000000)->Arg(10000000);
+
+// The read path other cores use (no access counted).
+void BM_shard_get_rcu_hit(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	const char *keys = b->keys.data();
+	size_t i = 0;
+	restore(b);
+	for (auto _ : state) {
+		const char *k = keys + i * KLEN;
+		i = i + 1 == b->n ? 0 : i + 1;
+		benchmark::DoNotOptimize(shard_get_rcu(b->s, k, KLEN, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_get_rcu_hit)->Arg(1000000)->Arg(10000000);
+
+void BM_shard_set_overwrite(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	const char *keys = b->keys.data();
+	size_t i = 0;
+	restore(b);
+	for (auto _ : state) {
+		const char *k = keys + i * KLEN;
+		i = i + 1 == b->n ? 0 : i + 1;
+		benchmark::DoNotOptimize(shard_set_local(b->s, k, KLEN, VAL, VLEN, 0, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_set_overwrite)->Arg(1000000)->Arg(10000000);
+
+void BM_shard_set_new(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	char k[KLEN];
+	restore(b);
+	for (auto _ : state) {
+		make_key(k, 'k', b->n + b->added++);
+		benchmark::DoNotOptimize(shard_set_local(b->s, k, KLEN, VAL, VLEN, 0, 0));
+	}
+	report(state, b);
+}
+BENCHMARK(BM_shard_set_new)->Arg(1000000)->Arg(10000000);
+
+void BM_shard_del(benchmark::State &state)
+{
+	BigShard *b = big_shard(size_t(state.range(0)));
+	size_t i = 0;
+	restore(b);
+	b->deleted.reserve(size_t(state.max_iterations));
+	for (auto _ : state) {
+		const char *k = &b->keys[i++ * KLEN];
+		benchmark::DoNotOptimize(shard_del_local(b->s, k, KLEN, 0));
+		b->deleted.push_back(i - 1);
+	}
+	report(state, b);
+}
+// a fixed count, at most a fifth of the keys, so every delete hits
+BENCHMARK(BM_shard_del)->Arg(1000000)->Iterations(200000);
+BENCHMARK(BM_shard_del)->Arg(10000000)->Iterations(2000000);
+
+// Memory back to the OS: resident size with 1M items, right after deleting
+// them all, after the housekeeping steps that follow (which purge the arena
+// after a mass delete, up to 2 s), and after an explicit purge. Run it
+// alone: other benchmarks' shards stay resident.
+long rss_bytes()
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f != nullptr) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * 4096;
+}
+
+void BM_shard_rss_after_delete(benchmark::State &state)
+{
+	static bool once = [] { mem_setup(1); mem_thread_init(0); return true; }();
+	(void)once;
+	char k[KLEN];
+	for (auto _ : state) {
+		long before = rss_bytes();
+		shard *s = shard_create(0);
+		for (uint64_t i = 0; i < 1000000; i++) {
+			make_key(k, 'r', i);
+			shard_set_local(s, k, KLEN, VAL, VLEN, 0, 0);
+		}
+		long full = rss_bytes();
+		for (uint64_t i = 0; i < 1000000; i++) {
+			make_key(k, 'r', i);
+			shard_del_local(s, k, KLEN, 0);
+		}
+		for (int i = 0; i < 20000; i++)
+			shard_expire_step_local(s, 0, 1024);
+		long deleted = rss_bytes();
+		// the housekeeping steps purge once retired memory is freed
+		for (int i = 0; i < 2000 && rss_bytes() > before + (32 << 20); i++) {
+			shard_expire_step_local(s, 0, 1024);
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, nullptr);
+		}
+		long stepped = rss_bytes();
+		mem_purge_local();
+		long purged = rss_bytes();
+		shard_destroy(s);
+		state.counters["rss_before_MB"] = double(before) / 1e6;
+		state.counters["rss_full_MB"] = double(full) / 1e6;
+		state.counters["rss_deleted_MB"] = double(deleted) / 1e6;
+		state.counters["rss_after_steps_MB"] = double(stepped) / 1e6;
+		state.counters["rss_purged_MB"] = double(purged) / 1e6;
 	}
 }
-BENCHMARK(BM_shard_set)->Arg(1000)->Arg(1000000);
+BENCHMARK(BM_shard_rss_after_delete)->Iterations(1);
 
 void kick(conn *, void *) {}
 

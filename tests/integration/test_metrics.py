@@ -194,3 +194,21 @@ def test_steer_ring_metrics(mserver):
     assert sum(int(n) for _, _, n in sent) >= 2 * (500 * 2 // 3) * 0.8
     depth = re.findall(r'^slipstream_steer_ring_depth\{from="\d",to="\d"\} (\d+)$', text, re.M)
     assert len(depth) == 6 and all(d == "0" for d in depth)
+
+
+def test_request_e2e_histogram(mserver):
+    """Receive-to-reply time per core: present for the cores that served,
+    and never below the command's own parse-to-reply time."""
+    r = redis.Redis(host="127.0.0.1", port=mserver.port, socket_timeout=TIMEOUT)
+    pipe = r.pipeline(transaction=False)
+    for i in range(1000):
+        pipe.get(f"e2e{i}")
+    pipe.execute()
+    text = scrape(mserver.metrics_port)
+    counts = re.findall(r'^slipstream_request_e2e_seconds_count\{core="(\d+)"\} (\d+)$', text, re.M)
+    assert counts and sum(int(n) for _, n in counts) >= 1000
+    e2e_sum = sum(float(v) for v in re.findall(
+        r'^slipstream_request_e2e_seconds_sum\{core="\d+"\} (\S+)$', text, re.M))
+    cmd_sum = float(re.search(r'^slipstream_command_duration_seconds_sum\{cmd="get"\} (\S+)$',
+                              text, re.M).group(1))
+    assert e2e_sum >= cmd_sum > 0

@@ -298,3 +298,72 @@ def test_slipstream_top(srv):
     finally:
         c = client(srv, password="pw")
         c.config_set("requirepass", "")
+
+
+@pytest.fixture
+def dbg(tmp_path):
+    s = Server(tmp_path, workers=2, extra=("--enable-debug-command", "local",
+                                           "--latency-monitor-threshold", "10"))
+    yield s
+    s.stop()
+
+
+def test_known_delay_in_histogram_slowlog_and_latency_monitor(dbg):
+    """DEBUG SLEEP 0.05 is a command of a known 50 ms: the histogram's
+    percentiles, the slow log and the latency monitor all see it."""
+    r = client(dbg)
+    r.slowlog_reset()
+    for _ in range(5):
+        assert r.execute_command("DEBUG", "SLEEP", "0.05") in (b"OK", True)
+    p = info(r, "latencystats")["latency_percentiles_usec_debug"]
+    # a bucket is at most 1/16 wide; scheduling may add a little on a busy box
+    for q in ("p50", "p99", "p99.9"):
+        assert 50000 <= p[q] <= 50000 * 1.0625 + 20000, p
+    slow = r.execute_command("SLOWLOG", "GET", "10")
+    sleeps = [e for e in slow if e[3][:1] == [b"DEBUG"]]
+    assert len(sleeps) == 5 and all(e[2] >= 50000 for e in sleeps)
+    latest = r.execute_command("LATENCY", "LATEST")
+    ev = {e[0]: e for e in latest}
+    assert b"command" in ev and ev[b"command"][2] >= 50 and ev[b"command"][3] >= 50
+    hist = r.execute_command("LATENCY", "HISTORY", "command")
+    assert hist and all(ms >= 50 for _, ms in hist)
+    assert r.execute_command("LATENCY", "RESET", "command") == 1
+    assert r.execute_command("LATENCY", "LATEST") == []
+    with pytest.raises(redis.ResponseError, match="unknown subcommand or wrong number"):
+        r.execute_command("DEBUG", "NOPE")
+
+
+def test_slipstream_top_in_tmux(srv):
+    """The live view on a terminal: tmux runs it, its screen is read back."""
+    import os
+    import shutil
+    import subprocess
+    tmux = shutil.which("tmux")
+    assert tmux, "tmux missing (make deps-test)"
+    top = os.path.join(os.path.dirname(os.environ.get("SLIPSTREAM_BIN", "build/slipstream")),
+                       "slipstream-top")
+    r = client(srv)
+    for i in range(100):
+        r.set(f"tm{i}", "v")
+    name = f"sstop{os.getpid()}"
+    sock = f"/tmp/tmux-{name}"
+    subprocess.run([tmux, "-S", sock, "new-session", "-d", "-s", name, "-x", "120", "-y", "30",
+                    f"{top} -i 0.3 127.0.0.1 {srv.port}"], check=True, timeout=10)
+    try:
+        screen = ""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            r.get("tm1")
+            screen = subprocess.run([tmux, "-S", sock, "capture-pane", "-p", "-t", name],
+                                    capture_output=True, text=True, timeout=10).stdout
+            if "ops/s" in screen and screen.count("slipstream-top") == 1 and "total" in screen:
+                break
+            time.sleep(0.2)
+        lines = screen.splitlines()
+        # cleared between frames: one frame on screen, header first
+        assert lines[0].startswith("slipstream-top 127.0.0.1:"), screen
+        assert lines[1].split()[:4] == ["core", "ops/s", "busy%", "hit%"], screen
+        assert [l.split()[0] for l in lines[2:5]] == ["0", "1", "2"], screen
+        assert "keys" in lines[1] and screen.count("slipstream-top") == 1
+    finally:
+        subprocess.run([tmux, "-S", sock, "kill-server"], timeout=10)

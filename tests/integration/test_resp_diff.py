@@ -168,6 +168,13 @@ def norm_time(raw):
 
 SERVED = ["get", "set", "del", "ping", "echo", "quit", "hello", "auth", "select",
           "reset", "dbsize", "time", "info", "flushdb", "flushall"]
+# The string and key commands; test_resp_keyspace_diff.py compares them.
+KEYSPACE_COMMANDS = [
+    "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx",
+    "append", "strlen", "incr", "decr", "incrby", "decrby", "incrbyfloat", "getrange",
+    "setrange", "unlink", "exists", "type", "expire", "pexpire", "expireat", "pexpireat",
+    "ttl", "pttl", "expiretime", "pexpiretime", "persist", "rename", "renamenx", "keys",
+    "scan", "randomkey", "touch"]
 SUBCOMMANDS = ["client|id", "client|setname", "client|getname", "client|no-evict",
                "client|list", "client|info", "client|kill", "client|help",
                "command|count", "command|list", "command|info", "command|docs", "command|help",
@@ -216,6 +223,8 @@ SCRIPT = [
     (["CLIENT", "LIST", "FOO"], None),
     (["INFO", "nosuchsection"], None),
     (["CONFIG", "RESETSTAT"], None),
+    # DEBUG is refused by default on both (enable-debug-command no)
+    (["DEBUG", "SLEEP", "0"], None),
     (["PING", "hi"], None),
     (["ECHO", "x y"], None),
     (["HELLO"], norm_hello),
@@ -279,6 +288,8 @@ SCRIPT = [
     (["CONFIG", "GET"], None),
     (["CONFIG", "GET", "nosuch*"], None),
     (["CONFIG", "RESETSTAT"], None),
+    # DEBUG is refused by default on both (enable-debug-command no)
+    (["DEBUG", "SLEEP", "0"], None),
     (["CONFIG", "RESETSTAT", "x"], None),
     (["CONFIG", "BOGUS"], None),
     (["DBSIZE"], None),
@@ -335,6 +346,8 @@ AUTH_SCRIPT = [
     (["CLIENT", "LIST", "FOO"], None),
     (["INFO", "nosuchsection"], None),
     (["CONFIG", "RESETSTAT"], None),
+    # DEBUG is refused by default on both (enable-debug-command no)
+    (["DEBUG", "SLEEP", "0"], None),
     (["GET", "k"], None),
     (["FOO"], None),                 # unknown command comes before NOAUTH
     (["GET"], None),                 # so does arity
@@ -426,8 +439,8 @@ def test_command_docs_entries(pair):
         _, names_ss = got.call("COMMAND", "LIST")
         _, count = got.call("COMMAND", "COUNT")
         assert count == len([n for n in names_ss if "|" not in n])
-        assert set(names_ss) - set(SERVED) - set(SUBCOMMANDS) == {
-            "command", "client", "config", "slowlog", "latency", "client|setinfo"}
+        assert set(names_ss) - set(SERVED) - set(SUBCOMMANDS) - set(KEYSPACE_COMMANDS) == {
+            "command", "client", "config", "slowlog", "latency", "client|setinfo", "debug"}
         # Filters pick from what Slipstream serves what Redis picks from all.
         for how, arg in (("pattern", "c*"), ("aclcat", "connection"), ("ACLCAT", "Dangerous")):
             _, w = want.call("COMMAND", "LIST", "FILTERBY", how, arg)
@@ -506,7 +519,8 @@ def test_python_redis(tmp_path):
         assert r.client_setname("py2") is True
         assert r.client_getname() == "py2"
         assert r.config_get("maxmemory*") == {"maxmemory": "0",
-                                              "maxmemory-policy": "noeviction"}
+                                              "maxmemory-policy": "noeviction",
+                                              "maxmemory-samples": "5"}
         assert r.config_set("maxmemory-policy", "allkeys-lru") is True
         assert r.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
         with pytest.raises(redis.exceptions.ResponseError, match="immutable"):

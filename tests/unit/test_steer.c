@@ -151,11 +151,43 @@ static void test_two_threads_in_order(void **state)
 	mem_thread_fini();
 }
 
+static void count_fn(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now)
+{
+	(void)s;
+	(void)now;
+	res->num = op->target;
+}
+
+static int64_t fanout_sum;
+
+static void fanout_reply(struct conn *c, const struct kop_result *res)
+{
+	(void)c;
+	fanout_sum += res ? res->num + 1 : -1000;
+}
+
+/* A kop with no key (a fan-out to a worker: FLUSHALL, CLIENT LIST) crosses
+ * the ring too (regression: its NULL key was memcpy'd, which UBSan flags). */
+static void test_fanout_without_key(void **state)
+{
+	(void)state;
+	struct kop op = { 0 };
+
+	op.fn = count_fn;
+	op.target = 1;
+	fanout_sum = 0;
+	assert_int_equal(steer_send(0, 1, NULL, &op, fanout_reply), SS_OK);
+	while (steer_drain_local(1) + steer_drain_local(0) > 0)
+		;
+	assert_int_equal(fanout_sum, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_ring_delays_never_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_threads_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fanout_without_key, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
