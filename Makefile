@@ -13,8 +13,8 @@ ARGS       ?=
 DEPS_BUILD := gcc g++ meson ninja-build pkg-config libdpdk-dev liburcu-dev \
               libjemalloc-dev libcmocka-dev libbenchmark-dev
 DEPS_RUN   := $(DEPS_BUILD) redis-tools
-DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache redis-server \
-              memcached libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus tmux
+DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache redis-server memcached \
+              libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus tmux python3-scapy
 
 .PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare clean
 
@@ -38,6 +38,12 @@ deps:
 
 deps-test:
 	$(call install_missing,$(DEPS_TEST))
+	@# Debian's memcached package (the differential tests run their own) starts
+	@# a system memcached on 11211, the port Slipstream's defaults use.
+	@if command -v systemctl >/dev/null && systemctl is-active --quiet memcached 2>/dev/null; then \
+		echo "stopping and disabling the system memcached service (port 11211)"; \
+		systemctl disable --now memcached >/dev/null 2>&1 || true; \
+	fi
 
 # configure DIR OPTIONS: set up once, then keep options in step.
 define configure
@@ -69,7 +75,7 @@ fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
 	@ninja -C $(FUZZ_BUILD) >/dev/null
-	@for t in resp_parse mc_parse net_rx conn lg_reply; do \
+	@for t in resp_parse mc_parse net_rx tcp_input conn lg_reply; do \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_BUILD)/ \

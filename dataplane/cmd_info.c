@@ -346,8 +346,8 @@ static void sec_keyspace(struct out *o)
 
 	put(o, "# Keyspace\r\n");
 	if (keys > 0)
-		put(o, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n", (unsigned long long)keys,
-		    (unsigned long long)storage_volatile_keys());
+		put(o, "db0:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", (unsigned long long)keys,
+		    (unsigned long long)storage_volatile_keys(), (long long)storage_avg_ttl_ms());
 }
 
 /* Per worker core (Slipstream's own section; slipstream-top reads it):

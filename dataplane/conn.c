@@ -212,14 +212,15 @@ static enum parsed parse_mc(struct conn *c, size_t *consumed)
 		c->cmd = cmd_mc_too_large();
 		return PARSED_CMD;
 	case -EINVAL:
+		/* A meta set with bad flags: its data block is discarded unread. */
+		c->swallow = c->mc.swallow;
 		/* memcached mutes even its error replies under noreply. */
 		if (!c->mc.noreply)
 			buf_appendf(&c->out, "%s\r\n", err);
 		return PARSED_NONE;
 	case -EPROTO:
-		buf_appendf(&c->out, "%s\r\n", err);
-		c->closing = true;
-		return PARSED_NONE;
+		/* A line too long to be a command: memcached closes without a
+		 * word (err only names the reason). */
 	default:
 		c->closing = true;
 		return PARSED_NONE;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * io=dpdk: one DPDK port, one RX/TX queue pair per worker lcore, a
- * run-to-completion poll loop per worker. Today the loop answers ARP and
- * ICMP echo on the option `ip` (dataplane/net); TCP segments are counted and
- * dropped until the TCP stack lands.
+ * run-to-completion poll loop per worker. The loop answers ARP and ICMP
+ * echo on the option `ip` (dataplane/net) and terminates TCP on `port`
+ * (RESP) and `memcache-port` (memcached) with its own per-core stack
+ * (dataplane/net/tcp.h), feeding the same conn engine as io=kernel.
  */
 #ifndef SS_DATAPLANE_IO_DPDK_H
 #define SS_DATAPLANE_IO_DPDK_H

@@ -160,7 +160,14 @@ int io_kernel_setup(unsigned nworkers, char *err, size_t errlen)
 	}
 	if (opt_int(OPT_port) != 0)
 		rc = listen_port((int)opt_int(OPT_port), PROTO_RESP, err, errlen);
-	if (rc == SS_OK && opt_int(OPT_memcache_port) != 0)
+	/* memcached's text protocol has no password: with requirepass set, its
+	 * port would be a way around it, so it stays closed unless asked for. */
+	if (rc == SS_OK && opt_int(OPT_memcache_port) != 0 && opt_str(OPT_requirepass)[0] != '\0' &&
+	    !opt_bool(OPT_memcache_with_requirepass))
+		log_notice("memcache-port %lld stays closed: requirepass is set and the memcached "
+			   "protocol has no password (memcache-with-requirepass yes opens it)",
+			   opt_int(OPT_memcache_port));
+	else if (rc == SS_OK && opt_int(OPT_memcache_port) != 0)
 		rc = listen_port((int)opt_int(OPT_memcache_port), PROTO_MEMCACHE, err, errlen);
 	if (rc < 0)
 		io_kernel_teardown();

@@ -101,8 +101,12 @@ static void announce(const struct backend *be, unsigned workers)
 		   workers, workers == 1 ? "" : "s", mem_allocator_name());
 	if (opt_enum(OPT_io) == 1) {
 		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
-		log_notice("io=dpdk: answering ARP and ping on %s; Redis and memcached clients "
-			   "are served with io=kernel until the dataplane's TCP stack lands", ip);
+		log_notice("io=dpdk: ARP and ping answered on %s", ip);
+		if (opt_int(OPT_port) != 0)
+			log_notice("Redis (RESP) clients:   redis-cli -h %s -p %lld", ip,
+				   opt_int(OPT_port));
+		if (opt_int(OPT_memcache_port) != 0)
+			log_notice("memcached clients:      %s:%lld", ip, opt_int(OPT_memcache_port));
 	} else {
 		if (opt_int(OPT_port) != 0)
 			log_notice("Redis (RESP) clients:   redis-cli -h %s -p %lld",

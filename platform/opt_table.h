@@ -69,6 +69,8 @@
 	  "GET of a key another worker owns: read its table under RCU here (rcu), or send the request to the owner (message)") \
 	X(enable_debug_command, "enable-debug-command", OPT_ENUM, "no", 0, 0, "no|yes|local", 0, \
 	  "allow DEBUG (it can stall a worker): no, yes, or local (loopback clients only)") \
+	X(memcache_with_requirepass, "memcache-with-requirepass", OPT_BOOL, "no", 0, 0, "", 0, \
+	  "open memcache-port even when requirepass is set; memcached's text protocol has no password, so by default it stays closed") \
 	X(tcp_keepalive, "tcp-keepalive", OPT_INT, "300", 0, 2147483647, "", 0, \
 	  "seconds between TCP keepalive probes on client connections, 0 = off") \
 	X(dpdk_args, "dpdk-args", OPT_STR, "--no-huge -m 512 --no-pci --vdev=net_tap0,iface=slip0", 0, 0, "", 0, \
@@ -79,6 +81,22 @@
 	  "dataplane netmask (io=dpdk)") \
 	X(gateway, "gateway", OPT_IPV4, "0.0.0.0", 0, 0, "", 0, \
 	  "dataplane next hop for off-subnet peers (io=dpdk), 0.0.0.0 = none") \
+	X(tcp_max_conns, "tcp-max-conns", OPT_INT, "16384", 1, 1000000, "", 0, \
+	  "TCP connections per worker core in any state (io=dpdk); SYNs beyond it are dropped and counted") \
+	X(tcp_syn_backlog, "tcp-syn-backlog", OPT_INT, "512", 1, 1000000, "", 0, \
+	  "half-open (SYN-RECEIVED) TCP connections per worker core (io=dpdk); SYNs beyond it are dropped and counted") \
+	X(test_fault_rx_drop, "test-fault-rx-drop", OPT_INT, "0", 0, 100, "", 0, \
+	  "TEST ONLY (io=dpdk): percent of received packets dropped at the port") \
+	X(test_fault_rx_dup, "test-fault-rx-dup", OPT_INT, "0", 0, 100, "", 0, \
+	  "TEST ONLY (io=dpdk): percent of received packets processed twice") \
+	X(test_fault_rx_reorder, "test-fault-rx-reorder", OPT_INT, "0", 0, 100, "", 0, \
+	  "TEST ONLY (io=dpdk): percent of received packets held back behind the next one") \
+	X(test_fault_tx_drop, "test-fault-tx-drop", OPT_INT, "0", 0, 100, "", 0, \
+	  "TEST ONLY (io=dpdk): percent of sent packets dropped at the port") \
+	X(test_fault_tx_dup, "test-fault-tx-dup", OPT_INT, "0", 0, 100, "", 0, \
+	  "TEST ONLY (io=dpdk): percent of sent packets sent twice") \
+	X(test_fault_tx_reorder, "test-fault-tx-reorder", OPT_INT, "0", 0, 100, "", 0, \
+	  "TEST ONLY (io=dpdk): percent of sent packets held back behind the next one") \
 	X(idle_sleep_us, "idle-sleep-us", OPT_INT, "100", 0, 1000000, "", OPT_F_MUTABLE, \
 	  "microseconds a polling loop sleeps after a run of empty polls, 0 = always busy-poll") \
 	X(loglevel, "loglevel", OPT_ENUM, "notice", 0, 0, "debug|verbose|notice|warning|nothing", OPT_F_MUTABLE, \

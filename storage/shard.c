@@ -110,6 +110,7 @@ struct shard {
 	uint64_t count;
 	uint64_t used;          /* bytes: items plus index */
 	uint64_t volatile_n;
+	int64_t avg_ttl_ms;       /* Redis's avg_ttl: an average of TTLs the expiry walk sees */
 	uint64_t evicted;
 	uint64_t expired;
 	uint64_t index_bytes;
@@ -1293,7 +1294,14 @@ struct item *shard_random_local(struct shard *s, int64_t now_ms)
 /* ---- housekeeping ---- */
 
 /* Expired items of one bucket chain removed; *seen counts items looked at. */
-static unsigned expire_bucket(struct shard *s, struct bucket *b, int64_t now_ms, unsigned *seen)
+/* TTLs of the live volatile items an expiry round saw (INFO avg_ttl). */
+struct ttl_sample {
+	int64_t sum_ms;
+	unsigned n;
+};
+
+static unsigned expire_bucket(struct shard *s, struct bucket *b, int64_t now_ms, unsigned *seen,
+			      struct ttl_sample *ts)
 {
 	unsigned n = 0;
 
@@ -1302,9 +1310,13 @@ static unsigned expire_bucket(struct shard *s, struct bucket *b, int64_t now_ms,
 			if (b->slot[j] == 0)
 				continue;
 			(*seen)++;
-			if (expired(slot_item(b->slot[j]), now_ms)) {
+			const struct item *it = slot_item(b->slot[j]);
+			if (expired(it, now_ms)) {
 				expire_slot(s, &b->slot[j]);
 				n++;
+			} else if (item_expire_ms(it) != SHARD_NO_EXPIRY) {
+				ts->sum_ms += item_expire_ms(it) - now_ms;
+				ts->n++;
 			}
 		}
 	}
@@ -1323,16 +1335,23 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 	for (unsigned round = 0; round < 4 && s->volatile_n > 0; round++) {
 		unsigned seen = 0, found = 0;
 		struct table *t = s->cur;
+		struct ttl_sample ts = { 0, 0 };
 
 		for (unsigned i = 0; i < budget; i++, s->expire_pos++) {
 			snap_guard(s, s->expire_pos);
-			found += expire_bucket(s, &t->b[s->expire_pos & t->mask], now_ms, &seen);
+			found += expire_bucket(s, &t->b[s->expire_pos & t->mask], now_ms, &seen, &ts);
 		}
 		if (s->old != NULL)
 			for (unsigned i = 0; i < budget; i++)
 				found += expire_bucket(s, &s->old->b[(s->expire_pos + i) & s->old->mask],
-						       now_ms, &seen);
+						       now_ms, &seen, &ts);
 		expired_n += found;
+		if (ts.n > 0) {
+			/* Redis's running estimate: avg = avg/50*49 + sample/50 */
+			int64_t sample = ts.sum_ms / ts.n, avg = s->avg_ttl_ms;
+			__atomic_store_n(&s->avg_ttl_ms, avg ? avg / 50 * 49 + sample / 50 : sample,
+					 __ATOMIC_RELAXED);
+		}
 		if (found * 4 <= seen)
 			break;
 	}
@@ -1365,6 +1384,11 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 uint64_t shard_count(const struct shard *s) { return __atomic_load_n(&s->count, __ATOMIC_RELAXED); }
 uint64_t shard_used_memory(const struct shard *s) { return __atomic_load_n(&s->used, __ATOMIC_RELAXED); }
 uint64_t shard_volatile_count(const struct shard *s) { return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED); }
+int64_t shard_avg_ttl_ms(const struct shard *s)
+{
+	return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED) == 0 ? 0 :
+	       __atomic_load_n(&s->avg_ttl_ms, __ATOMIC_RELAXED);
+}
 uint64_t shard_evicted(const struct shard *s) { return __atomic_load_n(&s->evicted, __ATOMIC_RELAXED); }
 uint64_t shard_expired(const struct shard *s) { return __atomic_load_n(&s->expired, __ATOMIC_RELAXED); }
 uint64_t shard_index_memory(const struct shard *s) { return __atomic_load_n(&s->index_bytes, __ATOMIC_RELAXED); }

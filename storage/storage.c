@@ -133,3 +133,18 @@ uint64_t storage_volatile_keys(void)
 	}
 	return n;
 }
+
+int64_t storage_avg_ttl_ms(void)
+{
+	double sum = 0, n = 0;
+
+	/* each shard's average weighted by its volatile keys */
+	for (unsigned w = 0; w < n_slots; w++) {
+		struct shard *s = storage_shard(w);
+		if (s != NULL && shard_volatile_count(s) > 0) {
+			sum += (double)shard_avg_ttl_ms(s) * (double)shard_volatile_count(s);
+			n += (double)shard_volatile_count(s);
+		}
+	}
+	return n > 0 ? (int64_t)(sum / n) : 0;
+}

@@ -38,6 +38,8 @@ struct shard *storage_shard(unsigned w);
 uint64_t storage_keys(void);
 uint64_t storage_used_memory(void);
 uint64_t storage_volatile_keys(void);
+/* INFO keyspace avg_ttl (ms), over every shard. */
+int64_t storage_avg_ttl_ms(void);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/proto/base64.h"
 #include "platform/status.h"
 
 #define MC_MAX_TOKENS 24   /* memcached's MAX_TOKENS, terminal token included */
@@ -27,6 +28,7 @@
 #define E_DELETE    "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"
 #define E_TOO_LARGE "SERVER_ERROR object too large for cache"
 #define E_LINE      "CLIENT_ERROR line too long"
+#define MFLAG_MAX_OPT_LENGTH 20   /* memcached: a meta line's ntokens limit */
 
 struct tok {
 	const char *p;
@@ -55,6 +57,15 @@ void mc_req_init(struct mc_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->item_max = MC_ITEM_MAX_DEFAULT;
+	r->item_overhead = MC_ITEM_OVERHEAD;
+}
+
+/* memcached's item_size_ok(): the whole item must fit in item_size_max. */
+static bool too_large(const struct mc_req *r, size_t klen, uint32_t flags, size_t vlen)
+{
+	if (r->item_overhead == 0)
+		return vlen > r->item_max;
+	return r->item_overhead + klen + (flags != 0 ? 4 : 0) + vlen > r->item_max;
 }
 
 void mc_req_fini(struct mc_req *r)
@@ -292,7 +303,7 @@ static int parse_storage(struct ctx *c)
 	r->exptime = exptime;
 	if ((rc = one_key(c)) != SS_OK)
 		return rc;
-	if ((size_t)vlen > r->item_max) {
+	if (too_large(r, r->keys[0].len, r->flags, (size_t)vlen)) {
 		r->swallow = (size_t)vlen + 2;
 		*c->err = E_TOO_LARGE;
 		return -E2BIG;
@@ -397,6 +408,251 @@ static int parse_nothing(struct ctx *c)
 	return SS_OK;
 }
 
+/*
+ * The meta commands. Their errors are always replied (memcached's
+ * out_errstring() clears noreply); 'q' is the reply's business, not ours.
+ */
+
+/* strtol-family parse of a flag's argument (the token past its letter). */
+static struct tok flag_arg(const struct tok *t)
+{
+	struct tok a = { t->p + 1, t->len - 1 };
+	return a;
+}
+
+/* _meta_flag_preparse(): tokens from `start` on. Every flag letter at most
+ * once; an unknown letter stops at once, other errors let the scan go on
+ * (a later error's message wins, as in memcached). */
+static int meta_preparse(struct ctx *c, size_t start, const char **errstr)
+{
+	struct line *l = &c->l;
+	struct mc_meta *m = &c->r->meta;
+	bool has_error = false;
+	size_t i;
+
+	for (i = start; i + 1 < l->nt; i++) {
+		const struct tok *t = &l->t[i];
+		unsigned char o = (unsigned char)t->p[0];
+		struct tok a = flag_arg(t);
+		uint64_t bit = 0;
+		int32_t v;
+
+		if (isalpha(o))
+			bit = MC_MF(o);
+		if (o >= 127 || (bit != 0 && (m->seen & bit))) {
+			*errstr = "CLIENT_ERROR duplicate flag";
+			return -1;
+		}
+		m->seen |= bit;
+		m->tok[m->ntok].p = t->p;
+		m->tok[m->ntok++].len = t->len;
+		switch (o) {
+		case 'b': {
+			size_t n = base64_decode(c->r->keys[0].p, c->r->keys[0].len, m->key);
+			if (n == 0) {
+				*errstr = "CLIENT_ERROR error decoding key";
+				has_error = true;
+			}
+			c->r->keys[0].p = m->key;
+			c->r->keys[0].len = n;
+			break;
+		}
+		case 'N': case 'T': case 'R':
+			if (!safe_strtol(&a, &v)) {
+				*errstr = "CLIENT_ERROR bad token in command line format";
+				has_error = true;
+			} else if (o == 'N') {
+				m->vivify_ttl = v;
+			} else if (o == 'T') {
+				m->ttl = v;
+			} else {
+				m->recache_ttl = v;
+			}
+			break;
+		case 'O':
+			if (t->len > MC_META_OPAQUE_MAX)
+				m->opaque_too_long = true;
+			break;
+		case 'l': case 'P': case 'L': case 'k': case 's': case 't': case 'c':
+		case 'f': case 'v': case 'h': case 'u': case 'q': case 'I':
+			break;
+		case 'F':
+			if (!safe_strtoul(&a, &m->client_flags))
+				has_error = true;   /* memcached leaves errstr as it was */
+			break;
+		case 'C':
+			if (!safe_strtoull(&a, &m->cas)) {
+				*errstr = "CLIENT_ERROR bad token in command line format";
+				has_error = true;
+			}
+			break;
+		case 'M':
+			if (t->len != 2) {
+				*errstr = "CLIENT_ERROR incorrect length for M token";
+				has_error = true;
+			} else {
+				m->mode = t->p[1];
+			}
+			break;
+		case 'J':
+			if (!safe_strtoull(&a, &m->initial)) {
+				*errstr = "CLIENT_ERROR invalid numeric initial value";
+				has_error = true;
+			}
+			break;
+		case 'D':
+			if (!safe_strtoull(&a, &m->delta)) {
+				*errstr = "CLIENT_ERROR invalid numeric delta value";
+				has_error = true;
+			}
+			break;
+		default:
+			*errstr = "CLIENT_ERROR invalid flag";
+			return -1;
+		}
+	}
+	return has_error ? -1 : 0;
+}
+
+static void meta_reset(struct mc_meta *m)
+{
+	m->seen = 0;
+	m->mode = 0;
+	m->opaque_too_long = false;
+	m->ttl = m->vivify_ttl = m->recache_ttl = 0;
+	m->client_flags = 0;
+	m->cas = 0;
+	m->delta = 1;   /* ma without D counts by one */
+	m->initial = 0;
+	m->ntok = 0;
+}
+
+/* mg, md, ma: <cmd> <key> <flags>*. */
+static int parse_meta_key_cmd(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	const char *errstr = E_FORMAT;
+	int rc;
+
+	if (l->nt < 3)
+		return -ENOENT;
+	if (l->t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (l->nt > MFLAG_MAX_OPT_LENGTH)
+		return einval(c, c->r->cmd == MC_MG ? "CLIENT_ERROR options flags are too long"
+						    : "CLIENT_ERROR options flags too long");
+	if ((rc = key_push(c->r, l->t[1].p, l->t[1].len)) < 0)
+		return rc;
+	if (meta_preparse(c, 2, &errstr) != 0)
+		return einval(c, c->r->cmd == MC_MG ? errstr
+						    : "CLIENT_ERROR invalid or duplicate flag");
+	/* md checks the opaque before it looks the key up. */
+	if (c->r->cmd == MC_MD && c->r->meta.opaque_too_long)
+		return einval(c, "CLIENT_ERROR opaque token too long");
+	if (c->r->cmd == MC_MA) {
+		switch (c->r->meta.mode) {
+		case 0: case 'I': case '+': case 'D': case '-':
+			break;
+		default:
+			return einval(c, "CLIENT_ERROR invalid mode for ma M token");
+		}
+	}
+	return SS_OK;
+}
+
+/* ms <key> <datalen> <flags>*: errors found after <datalen> was read
+ * discard the data block too (memcached's swallow). */
+static int parse_meta_set(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	struct mc_req *r = c->r;
+	const char *errstr = E_FORMAT;
+	int32_t vlen;
+	size_t end;
+	int rc;
+
+	if (l->nt < 3)
+		return -ENOENT;
+	if (l->t[1].len > MC_KEY_MAX || l->nt == 3)
+		return einval(c, E_FORMAT);
+	if (l->nt > MFLAG_MAX_OPT_LENGTH)
+		return einval(c, "CLIENT_ERROR options flags too long");
+	if (!safe_strtol(&l->t[2], &vlen) || vlen < 0 || vlen > INT_MAX - 2)
+		return einval(c, E_FORMAT);
+	if ((rc = key_push(r, l->t[1].p, l->t[1].len)) < 0)
+		return rc;
+	/* memcached's order: flags, then the mode, then the opaque length. */
+	if (meta_preparse(c, 3, &errstr) != 0 ||
+	    (!strchr("ESAPR", r->meta.mode ? r->meta.mode : 'S') &&
+	     (errstr = "CLIENT_ERROR invalid mode for ms M token")) ||
+	    (r->meta.opaque_too_long && (errstr = "CLIENT_ERROR opaque token too long"))) {
+		r->swallow = (size_t)vlen + 2;
+		return einval(c, errstr);
+	}
+	if (too_large(r, r->keys[0].len, r->meta.client_flags, (size_t)vlen)) {
+		r->swallow = (size_t)vlen + 2;
+		*c->err = E_TOO_LARGE;
+		return -E2BIG;
+	}
+	end = l->next + (size_t)vlen + 2;
+	if (c->len < end) {
+		r->need = end;
+		return SS_NEED_MORE;
+	}
+	*c->consumed = end;
+	if (c->buf[end - 2] != '\r' || c->buf[end - 1] != '\n')
+		return einval(c, E_CHUNK);
+	r->data.p = c->buf + l->next;
+	r->data.len = (size_t)vlen;
+	return SS_OK;
+}
+
+/* me <key> [b]: the debug dump; no flag parsing, only 'b' right after
+ * the key. */
+static int parse_meta_debug(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	struct mc_meta *m = &c->r->meta;
+	int rc;
+
+	if (l->nt < 3 || l->t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if ((rc = key_push(c->r, l->t[1].p, l->t[1].len)) < 0)
+		return rc;
+	if (l->nt >= 4 && tok_is(&l->t[2], "b")) {
+		size_t n = base64_decode(l->t[1].p, l->t[1].len, m->key);
+		if (n == 0)
+			return einval(c, E_FORMAT);
+		c->r->keys[0].p = m->key;
+		c->r->keys[0].len = n;
+		m->seen |= MC_MF('b');
+	}
+	return SS_OK;
+}
+
+/* Meta commands are "m" and one letter. */
+static int dispatch_meta(struct ctx *c)
+{
+	static const struct {
+		char letter;
+		enum mc_cmd cmd;
+		int (*parse)(struct ctx *c);
+	} metas[] = {
+		{ 'g', MC_MG, parse_meta_key_cmd }, { 's', MC_MS, parse_meta_set },
+		{ 'd', MC_MD, parse_meta_key_cmd }, { 'a', MC_MA, parse_meta_key_cmd },
+		{ 'n', MC_MN, parse_nothing },      { 'e', MC_ME, parse_meta_debug },
+	};
+
+	meta_reset(&c->r->meta);
+	for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++) {
+		if (c->l.t[0].p[1] == metas[i].letter) {
+			c->r->cmd = metas[i].cmd;
+			return metas[i].parse(c);
+		}
+	}
+	return -ENOENT;
+}
+
 /* Command names and memcached's WANT_TOKENS bounds (terminal included). */
 static const struct {
 	const char *name;
@@ -451,6 +707,8 @@ static int dispatch(struct ctx *c)
 	/* Every command has at least two bytes (memcached: else "ERROR"). */
 	if (l->nt < 2 || l->t[0].len < 2)
 		return -ENOENT;
+	if (l->t[0].len == 2 && l->t[0].p[0] == 'm')
+		return dispatch_meta(c);
 	for (i = 0; i < sizeof(mc_cmds) / sizeof(mc_cmds[0]); i++) {
 		if (!tok_is(&l->t[0], mc_cmds[i].name))
 			continue;

@@ -4,8 +4,10 @@
  * It is parsed the way a server would (requests back to back, waiting for
  * `need`, discarding `swallow` bytes after -E2BIG, closing at -EPROTO),
  * once in a single read and then in several read schedules; every schedule
- * must see the same requests. Every key, data block and stats argument must
- * lie inside the request it came from. The bytes received always end where
+ * must see the same requests. Every key, data block, stats argument and
+ * meta flag must lie inside the request it came from (a base64 key decoded
+ * by the parser lies in the request's own key buffer). A meta set's bad
+ * flags swallow its data block like -E2BIG. The bytes received always end where
  * their heap block ends, so ASan sees any read past them.
  */
 #include <errno.h>
@@ -28,6 +30,12 @@ static void check_ranges(const struct mc_req *r, const char *req, size_t used)
 	uint32_t i;
 
 	for (i = 0; i < r->nkeys; i++) {
+		if (i == 0 && r->cmd >= MC_MG && (r->meta.seen & MC_MF('b'))) {
+			if (!inside(r->keys[0].p, r->keys[0].len, r->meta.key, sizeof(r->meta.key)) ||
+			    r->keys[0].len == 0)
+				die("decoded key outside its buffer");
+			continue;
+		}
 		if (!arg_inside(&r->keys[i], req, used))
 			die("key outside its request");
 		if (r->keys[i].len == 0 || memchr(r->keys[i].p, ' ', r->keys[i].len) != NULL ||
@@ -38,6 +46,13 @@ static void check_ranges(const struct mc_req *r, const char *req, size_t used)
 		die("data outside its request");
 	if (r->stats_arg.p != NULL && !arg_inside(&r->stats_arg, req, used))
 		die("stats argument outside its request");
+	if (r->cmd >= MC_MG) {
+		if (r->meta.ntok > MC_META_TOKENS)
+			die("too many meta flags");
+		for (i = 0; i < r->meta.ntok; i++)
+			if (r->meta.tok[i].len == 0 || !arg_inside(&r->meta.tok[i], req, used))
+				die("meta flag outside its request");
+	}
 }
 
 static uint64_t record(uint64_t h, int rc, size_t used, const struct mc_req *r,
@@ -65,6 +80,21 @@ static uint64_t record(uint64_t h, int rc, size_t used, const struct mc_req *r,
 	h = mix(h, &r->swallow, sizeof(r->swallow));
 	if (r->data.p != NULL)
 		h = mix(h, r->data.p, r->data.len);
+	if (r->cmd >= MC_MG) {
+		const struct mc_meta *m = &r->meta;
+		h = mix(h, &m->seen, sizeof(m->seen));
+		h = mix(h, &m->mode, sizeof(m->mode));
+		h = mix(h, &m->ttl, sizeof(m->ttl));
+		h = mix(h, &m->vivify_ttl, sizeof(m->vivify_ttl));
+		h = mix(h, &m->recache_ttl, sizeof(m->recache_ttl));
+		h = mix(h, &m->client_flags, sizeof(m->client_flags));
+		h = mix(h, &m->cas, sizeof(m->cas));
+		h = mix(h, &m->delta, sizeof(m->delta));
+		h = mix(h, &m->initial, sizeof(m->initial));
+		h = mix(h, &m->opaque_too_long, sizeof(m->opaque_too_long));
+		for (i = 0; i < m->ntok; i++)
+			h = mix(h, m->tok[i].p, m->tok[i].len);
+	}
 	return h;
 }
 
@@ -118,25 +148,30 @@ static void drain(void *req, const char *buf, size_t avail, struct outcome *o)
 			return;
 		}
 		o->off += used;
-		if (rc == -E2BIG)
+		if (rc == -E2BIG || rc == -EINVAL)
 			o->swallow = r->swallow;
 	}
 }
 
-static const size_t item_max[] = { MC_ITEM_MAX_DEFAULT, 8 };
+/* memcached's limit, a tiny one on the value alone, a small one counting
+ * memcached's item overhead. */
+static const struct { size_t max, overhead; } limits[] = {
+	{ MC_ITEM_MAX_DEFAULT, MC_ITEM_OVERHEAD }, { 8, 0 }, { 100, MC_ITEM_OVERHEAD },
+};
 
 static void run(const uint8_t *in, size_t len, struct schedule s, size_t m, struct outcome *o)
 {
 	struct mc_req r;
 
 	mc_req_init(&r);
-	r.item_max = item_max[m];
+	r.item_max = limits[m].max;
+	r.item_overhead = limits[m].overhead;
 	feed(in, len, s, drain, &r, o);
 	mc_req_fini(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	run_schedules(data, size, run, sizeof(item_max) / sizeof(item_max[0]));
+	run_schedules(data, size, run, sizeof(limits) / sizeof(limits[0]));
 	return 0;
 }

@@ -45,7 +45,11 @@ class Server:
         self.proc = subprocess.Popen(self.args, stdout=open(self.log, "w"),
                                      stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
-        wait_port(self.mc_port, self.proc)
+        # With a password the memcached port stays closed unless asked for
+        # (memcached's protocol has no password).
+        opts = dict(zip(extra[::2], extra[1::2]))
+        if not opts.get("--requirepass") or opts.get("--memcache-with-requirepass") == "yes":
+            wait_port(self.mc_port, self.proc)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stop by PID; returns the exit status."""

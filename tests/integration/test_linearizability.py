@@ -14,6 +14,7 @@ import time
 
 import pytest
 import redis
+from pymemcache.client.base import Client as MC
 
 from conftest import Server
 
@@ -65,6 +66,25 @@ def test_incr_exact(srv):
     r = rc(srv)
     assert sum(int(r.get(k)) for k in keys) == THREADS * n
     assert all(int(r.get(k)) == THREADS * n // len(keys) for k in keys)
+
+
+def test_memcached_cas_races_lose_nothing(srv):
+    n = 150
+
+    def work(i):
+        mc = MC(("127.0.0.1", srv.mc_port), timeout=TIMEOUT)
+        done = 0
+        while done < n:
+            val, cas = mc.gets("cas:ctr")
+            if val is None:
+                if mc.add("cas:ctr", b"1", noreply=False):
+                    done += 1
+                continue
+            if mc.cas("cas:ctr", str(int(val) + 1).encode(), cas, noreply=False):
+                done += 1
+    run_threads(work)
+    mc = MC(("127.0.0.1", srv.mc_port), timeout=TIMEOUT)
+    assert int(mc.get("cas:ctr")) == THREADS * n
 
 
 def test_append_keeps_every_token_in_client_order(srv):

@@ -367,3 +367,23 @@ def test_slipstream_top_in_tmux(srv):
         assert "keys" in lines[1] and screen.count("slipstream-top") == 1
     finally:
         subprocess.run([tmux, "-S", sock, "kill-server"], timeout=10)
+
+
+def test_keyspace_avg_ttl(srv):
+    """avg_ttl, as Redis: a running average of the TTLs the active expiry
+    walk sees (ms); 0 without volatile keys."""
+    r = client(srv)
+    r.flushall()
+    assert "db0" not in info(r, "keyspace")
+    for i in range(300):
+        r.set(f"ttl:{i}", "v", ex=1000)
+    r.set("forever", "v")
+    deadline = time.monotonic() + 10
+    db = {}
+    while time.monotonic() < deadline:
+        db = info(r, "keyspace")["db0"]
+        if db["avg_ttl"] > 0:
+            break
+        time.sleep(0.2)
+    assert db["keys"] == 301 and db["expires"] == 300
+    assert 900_000 < db["avg_ttl"] <= 1_000_000, db

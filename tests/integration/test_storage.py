@@ -3,6 +3,7 @@
 answers the standard errors, an eviction policy keeps memory under the
 limit and counts evictions, active expiry removes keys nobody reads."""
 import re
+import socket
 import time
 import urllib.request
 
@@ -69,6 +70,15 @@ def test_allkeys_lru_evicts_under_the_limit(tmp_path):
         assert evicted > 2000
         assert r.dbsize() + evicted == 3000
         assert r.get("k2999") == value              # the newest stays
+        # the same count in Redis INFO and memcached stats
+        assert r.info("stats")["evicted_keys"] == evicted
+        m = socket.create_connection(("127.0.0.1", s.mc_port), timeout=TIMEOUT)
+        m.sendall(b"stats\r\n")
+        got = b""
+        while not got.endswith(b"END\r\n"):
+            got += m.recv(65536)
+        m.close()
+        assert b"STAT evictions %d\r\n" % evicted in got
     finally:
         s.stop()
 

@@ -183,7 +183,7 @@ static void test_mc_errors_keep_connection(void **state)
 		"CLIENT_ERROR bad command line format\r\n"
 		"CLIENT_ERROR bad data chunk\r\n"
 		"ERROR\r\n"
-		"VERSION " SS_VERSION "\r\n"
+		"VERSION 1.6.18-slipstream-" SS_VERSION "\r\n"
 		"STORED\r\nVALUE ~ 0 1\r\nz\r\nEND\r\nDELETED\r\n", false);
 }
 
@@ -208,7 +208,7 @@ static void test_mc_noreply_mutes_errors(void **state)
 		"version\r\n",
 		"STORED\r\n"
 		"CLIENT_ERROR bad command line format\r\n"
-		"VERSION " SS_VERSION "\r\n", false);
+		"VERSION 1.6.18-slipstream-" SS_VERSION "\r\n", false);
 }
 
 /* A set over the item limit: SERVER_ERROR, the value is swallowed as it
@@ -246,6 +246,216 @@ static void test_mc_too_large_unlinks(void **state)
 	}
 	free(script);
 	free(want);
+	buf_fini(&in);
+}
+
+/* Every storage mode and counter on a local and a remote key. */
+static void test_mc_storage_modes(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"add @ 1 0 1\r\na\r\nadd @ 1 0 1\r\nb\r\n"
+		"replace ~ 0 0 1\r\nx\r\nadd ~ 2 0 2\r\n10\r\nreplace ~ 3 0 2\r\n11\r\n"
+		"append @ 9 0 2\r\n>>\r\nprepend @ 9 0 2\r\n<<\r\nappend nokey 0 0 1\r\nx\r\n"
+		"get @ ~\r\n"
+		"incr ~ 5\r\ndecr ~ 7\r\nget ~\r\ndecr ~ 100\r\nincr @ 1\r\nincr nokey 1\r\n"
+		"incr ~ 18446744073709551615\r\nincr ~ 1 noreply\r\nget ~\r\n"
+		"cas ~ 0 0 1 1\r\nz\r\ncas nokey 0 0 1 1\r\nz\r\n"
+		"touch ~ 100\r\ntouch nokey 100\r\ngat 100 @ ~ nokey\r\n"
+		"touch @ -1\r\nget @\r\n"
+		"set ~ 0 -1 1\r\nz\r\nget ~\r\n",
+		"STORED\r\nNOT_STORED\r\n"
+		"NOT_STORED\r\nSTORED\r\nSTORED\r\n"
+		"STORED\r\nSTORED\r\nNOT_STORED\r\n"
+		"VALUE @ 1 5\r\n<<a>>\r\nVALUE ~ 3 2\r\n11\r\nEND\r\n"
+		"16\r\n9\r\nVALUE ~ 3 2\r\n9 \r\nEND\r\n0\r\n"
+		"CLIENT_ERROR cannot increment or decrement non-numeric value\r\nNOT_FOUND\r\n"
+		"18446744073709551615\r\nVALUE ~ 3 20\r\n0                   \r\nEND\r\n"
+		"EXISTS\r\nNOT_FOUND\r\n"
+		"TOUCHED\r\nNOT_FOUND\r\nVALUE @ 1 5\r\n<<a>>\r\nVALUE ~ 3 20\r\n0                   \r\nEND\r\n"
+		"TOUCHED\r\nEND\r\n"
+		"STORED\r\nEND\r\n", false);
+}
+
+/* Run in one go, for scripts whose replies carry CAS values. */
+static char *run_once(const char *tpl)
+{
+	bool closed;
+	char *in = subst(tpl), *out = run(PROTO_MEMCACHE, in, strlen(in), strlen(in), &closed);
+
+	free(in);
+	return out;
+}
+
+static unsigned long long cas_of(const char *gets_reply)
+{
+	const char *nl = strstr(gets_reply, "\r\n");
+
+	assert_non_null(nl);
+	while (nl > gets_reply && nl[-1] != ' ')
+		nl--;
+	return strtoull(nl, NULL, 10);
+}
+
+/* cas, gets and ms C: every write changes the CAS, a stale one is refused,
+ * on a remote key as on a local one. */
+static void test_mc_cas(void **state)
+{
+	const char *keys[] = { "@", "~" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char tpl[256], *out;
+		unsigned long long c1, c2;
+
+		clear_keys();
+		snprintf(tpl, sizeof(tpl), "set %s 0 0 1\r\na\r\ngets %s\r\n", keys[i], keys[i]);
+		out = run_once(tpl);
+		c1 = cas_of(out + strlen("STORED\r\n"));
+		free(out);
+		snprintf(tpl, sizeof(tpl), "cas %s 0 0 1 %llu\r\nb\r\ncas %s 0 0 1 %llu\r\nc\r\n"
+			 "gets %s\r\n", keys[i], c1, keys[i], c1, keys[i]);
+		out = run_once(tpl);
+		assert_true(strncmp(out, "STORED\r\nEXISTS\r\nVALUE ", 22) == 0);
+		c2 = cas_of(out + strlen("STORED\r\nEXISTS\r\n"));
+		assert_true(c2 != c1);
+		free(out);
+		snprintf(tpl, sizeof(tpl), "ms %s 1 C%llu\r\nx\r\nms %s 1 C%llu c\r\ny\r\n",
+			 keys[i], c1, keys[i], c2);
+		out = run_once(tpl);
+		assert_true(strncmp(out, "EX\r\nHD c", 8) == 0);
+		assert_true(strtoull(out + 8, NULL, 10) != c2);
+		free(out);
+		/* RESP writes change it too. */
+		snprintf(tpl, sizeof(tpl), "gets %s\r\n", keys[i]);
+		out = run_once(tpl);
+		c1 = cas_of(out);
+		free(out);
+		snprintf(tpl, sizeof(tpl), "SET %s fromresp\r\n", keys[i]);
+		{
+			bool closed;
+			char *in = subst(tpl);
+			free(run(PROTO_RESP, in, strlen(in), strlen(in), &closed));
+			free(in);
+		}
+		snprintf(tpl, sizeof(tpl), "gets %s\r\n", keys[i]);
+		out = run_once(tpl);
+		assert_true(strstr(out, " 0 8 ") != NULL);   /* RESP writes read with flags 0 */
+		assert_true(cas_of(out) != c1);
+		free(out);
+	}
+	clear_keys();
+}
+
+/* flush_all reaches every worker's shard. */
+static void test_mc_flush_all(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"set @ 0 0 1\r\na\r\nset ~ 0 0 1\r\nb\r\nflush_all\r\nget @ ~\r\n"
+		"set ~ 0 0 1\r\nb\r\nflush_all noreply\r\nget ~\r\n"
+		"set ~ 0 0 1\r\nb\r\nflush_all 100\r\nget ~\r\nflush_all 0\r\nget ~\r\n"
+		"verbosity 1\r\nverbosity 1 noreply\r\n",
+		"STORED\r\nSTORED\r\nOK\r\nEND\r\n"
+		"STORED\r\nEND\r\n"
+		"STORED\r\nOK\r\nVALUE ~ 0 1\r\nb\r\nEND\r\nOK\r\nEND\r\n"
+		"OK\r\n", false);
+}
+
+/* The meta commands on local and remote keys: stale-while-revalidate,
+ * vivify on miss, quiet mode, echoed flags. */
+static void test_mc_meta(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"mg ~ v\r\nmg ~ v q k O1\r\nmg ~ k O1\r\n"
+		"ms ~ 2 F3 T100\r\nhi\r\nmg ~ v f t s k Ox h\r\nmg ~ h q\r\n"
+		"md ~ I T30\r\nmg ~ v t\r\nmg ~ v\r\nms ~ 2 q\r\nnw\r\nmg ~ v\r\n"
+		"mg @ N30 v t\r\nmg @ N30 v\r\n"
+		"md @ q\r\nmd @ q k\r\nmd @ C1\r\n"
+		"ma @\r\nma @ N0 J10 v\r\nma @ MD D3 v\r\nma @ q\r\nma @ t T50 v\r\nmg @ t\r\n"
+		"ms @ 2 MA\r\n+1\r\nma @ v\r\nmg @ v\r\n"
+		"ms ~ 2 ME\r\nxx\r\nms nokey 2 MR\r\nxx\r\n"
+		"ms ~ 2 Z\r\nhi\r\nmn\r\nme nokey\r\n",
+		"EN\r\nEN k~ O1\r\n"
+		"HD\r\nVA 2 f3 t100 s2 k~ Ox h0\r\nhi\r\nHD h1\r\n"
+		"HD\r\nVA 2 t30 X W\r\nhi\r\nVA 2 Z X\r\nhi\r\nVA 2\r\nnw\r\n"
+		"VA 0 t30 W\r\n\r\nVA 0 Z\r\n\r\n"
+		"NF k@\r\nNF\r\n"
+		"NF\r\nVA 2\r\n10\r\nVA 1\r\n7\r\nVA 1 t-1\r\n9\r\nHD t50\r\n"
+		/* "9 " + "+1": memcached's strtoull stops at the space. */
+		"HD\r\nVA 2\r\n10\r\nVA 4\r\n10  \r\n"
+		"NS\r\nNS\r\n"
+		"CLIENT_ERROR invalid flag\r\nMN\r\nEN\r\n", false);
+}
+
+/* ms over the item limit: refused, swallowed as it arrives, and the old
+ * value is unlinked whatever the mode. me reports what it can. */
+static void test_mc_meta_too_large_and_debug(void **state)
+{
+	const size_t big = 1024 * 1024;
+	struct buf in;
+	char *script, *got;
+	bool closed;
+
+	(void)state;
+	clear_keys();
+	buf_init(&in);
+	buf_appendf(&in, "ms ~ 1\r\na\r\nms ~ %zu MA\r\n", big);
+	buf_reserve(&in, big);
+	memset(buf_wptr(&in), 'v', big);
+	in.wpos += big;
+	buf_appendf(&in, "\r\nmg ~ v\r\n");
+	buf_append(&in, "", 1);
+	script = subst(in.data);
+	got = run(PROTO_MEMCACHE, script, strlen(script), 4096, &closed);
+	assert_string_equal(got, "HD\r\nSERVER_ERROR object too large for cache\r\nEN\r\n");
+	free(got);
+	free(script);
+	buf_fini(&in);
+	script = subst("ms ~ 3 T0\r\nabc\r\nmg ~\r\nme ~\r\n");
+	got = run(PROTO_MEMCACHE, script, strlen(script), 5, &closed);
+	free(script);
+	/* memcached's fields; la may have ticked to 1 between mg and me. */
+	script = subst("HD\r\nHD\r\nME ~ exp=-1 la=");
+	assert_true(strncmp(got, script, strlen(script)) == 0);
+	assert_non_null(strstr(got, " fetch=yes cls=1 size=6\r\n"));
+	assert_non_null(strstr(got, " cas="));
+	free(script);
+	free(got);
+	clear_keys();
+}
+
+/* A line that cannot be a command closes the connection without a word,
+ * as memcached does; a long get line is fine. */
+static void test_mc_long_lines(void **state)
+{
+	struct buf in;
+	bool closed;
+	char *got;
+
+	(void)state;
+	buf_init(&in);
+	buf_append(&in, "set ", 4);
+	for (int i = 0; i < 3000; i++)
+		buf_append(&in, "a", 1);
+	got = run(PROTO_MEMCACHE, in.data, buf_len(&in), 512, &closed);
+	assert_string_equal(got, "");
+	assert_true(closed);
+	free(got);
+	buf_fini(&in);
+	buf_init(&in);
+	buf_append(&in, "get", 3);
+	for (int i = 0; i < 1000; i++)
+		buf_appendf(&in, " k%d", i);
+	buf_append(&in, "\r\n", 2);
+	got = run(PROTO_MEMCACHE, in.data, buf_len(&in), 700, &closed);
+	assert_string_equal(got, "END\r\n");
+	assert_false(closed);
+	free(got);
 	buf_fini(&in);
 }
 
@@ -376,6 +586,22 @@ static void test_flight_multibulk(void **state)
 		"+OK\r\n+OK\r\n:30\r\n$30\r\n0123456789abcdefghijKLMNOPQRST\r\n", false);
 }
 
+/* memcached storage, arithmetic, touch and delete join the flight too;
+ * noreply stays silent in its place; a get waits for the flight. */
+static void test_flight_memcached(void **state)
+{
+	(void)state;
+	clear_keys();
+	check_script(PROTO_MEMCACHE,
+		"set ~ 0 0 1\r\n5\r\nset @ 0 0 1\r\n7\r\nincr ~ 10\r\n"
+		"append @ 0 0 2 noreply\r\nxy\r\ndecr ~ 100\r\nadd ~ 0 0 1\r\nz\r\n"
+		"touch ~ 100\r\nget ~ @\r\ndelete ~\r\ndelete ~\r\nreplace ~ 0 0 1\r\nq\r\n",
+		"STORED\r\nSTORED\r\n15\r\n0\r\nNOT_STORED\r\nTOUCHED\r\n"
+		/* memcached decr keeps the length: "15" becomes "0 " */
+		"VALUE ~ 0 2\r\n0 \r\nVALUE @ 0 3\r\n7xy\r\nEND\r\n"
+		"DELETED\r\nNOT_FOUND\r\nNOT_STORED\r\n", false);
+}
+
 /* The client goes while kops of its flight are away: freed when the last
  * comes back, never kicked (ASan checks the rest). */
 static void test_released_with_flight_away(void **state)
@@ -437,11 +663,18 @@ int main(void)
 		cmocka_unit_test(test_remote_read_under_rcu),
 		cmocka_unit_test(test_flight_pipeline),
 		cmocka_unit_test(test_flight_multibulk),
+		cmocka_unit_test(test_flight_memcached),
 		cmocka_unit_test(test_released_with_flight_away),
 		cmocka_unit_test(test_mc_errors_keep_connection),
 		cmocka_unit_test(test_mc_negative_exptime_and_quit),
 		cmocka_unit_test(test_mc_noreply_mutes_errors),
 		cmocka_unit_test(test_mc_too_large_unlinks),
+		cmocka_unit_test(test_mc_storage_modes),
+		cmocka_unit_test(test_mc_cas),
+		cmocka_unit_test(test_mc_flush_all),
+		cmocka_unit_test(test_mc_meta),
+		cmocka_unit_test(test_mc_meta_too_large_and_debug),
+		cmocka_unit_test(test_mc_long_lines),
 		cmocka_unit_test(test_resp_local_and_remote),
 		cmocka_unit_test(test_resp_errors),
 		cmocka_unit_test(test_cross_protocol),

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "dataplane/buf.h"
+#include "dataplane/proto/base64.h"
 #include "dataplane/proto/mc_parse.h"
 #include "platform/status.h"
 #include "split_feed.h"
@@ -27,8 +28,38 @@
 static const char *const cmd_names[] = {
 	"get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend",
 	"cas", "delete", "incr", "decr", "touch", "flush_all", "version",
-	"verbosity", "stats", "quit",
+	"verbosity", "stats", "quit", "mg", "ms", "md", "ma", "mn", "me",
 };
+
+/* A meta request: its flag tokens in order, then the values read from
+ * them where they differ from a fresh request's. */
+static void describe_meta(struct buf *b, const struct mc_req *r)
+{
+	const struct mc_meta *m = &r->meta;
+
+	if (m->ntok > 0)
+		buf_append(b, " fl=", 4);
+	for (uint32_t i = 0; i < m->ntok; i++)
+		sf_arg(b, m->tok[i].p, m->tok[i].len);
+	if (m->mode)
+		buf_appendf(b, " M=%c", m->mode);
+	if (m->ttl)
+		buf_appendf(b, " T=%d", m->ttl);
+	if (m->vivify_ttl)
+		buf_appendf(b, " N=%d", m->vivify_ttl);
+	if (m->recache_ttl)
+		buf_appendf(b, " R=%d", m->recache_ttl);
+	if (m->client_flags)
+		buf_appendf(b, " F=%u", m->client_flags);
+	if (m->cas)
+		buf_appendf(b, " C=%llu", (unsigned long long)m->cas);
+	if (m->delta != 1)
+		buf_appendf(b, " D=%llu", (unsigned long long)m->delta);
+	if (m->initial)
+		buf_appendf(b, " J=%llu", (unsigned long long)m->initial);
+	if (m->opaque_too_long)
+		buf_append(b, " olong", 6);
+}
 
 /* Only what differs from a fresh request is shown. */
 static void describe_ok(struct buf *b, const struct mc_req *r)
@@ -56,6 +87,8 @@ static void describe_ok(struct buf *b, const struct mc_req *r)
 		buf_append(b, " st=", 4);
 		sf_arg(b, r->stats_arg.p, r->stats_arg.len);
 	}
+	if (r->cmd >= MC_MG)
+		describe_meta(b, r);
 }
 
 static void describe(struct buf *b, int rc, size_t used, const struct mc_req *r,
@@ -80,8 +113,9 @@ static void describe(struct buf *b, int rc, size_t used, const struct mc_req *r,
 	buf_appendf(b, "%s\n", r->noreply ? " noreply" : "");
 }
 
-/* -EPROTO and -ENOMEM close the connection; after -E2BIG the server
- * swallows the data block as it comes, as memcached does. */
+/* -EPROTO and -ENOMEM close the connection; after -E2BIG, and after
+ * -EINVAL for a meta set with bad flags, the server swallows the data
+ * block as it comes, as memcached does. */
 static void step(void *req, const char *p, size_t have, struct sf_step *st, struct buf *out)
 {
 	struct mc_req *r = req;
@@ -93,7 +127,7 @@ static void step(void *req, const char *p, size_t have, struct sf_step *st, stru
 		return;
 	describe(out, st->rc, st->used, r, err);
 	st->close = st->rc == -EPROTO || st->rc == -ENOMEM;
-	st->swallow = st->rc == -E2BIG ? r->swallow : 0;
+	st->swallow = st->rc == -E2BIG || st->rc == -EINVAL ? r->swallow : 0;
 }
 
 /* A fresh request for every feeding: the parser keeps state across calls. */
@@ -103,7 +137,12 @@ static char *run(const char *in, size_t len, size_t k, const void *item_max)
 	char *out;
 
 	mc_req_init(&r);
-	r.item_max = *(const size_t *)item_max;
+	/* Cases with a limit of their own bound the value alone; the default
+	 * limit is memcached's, item header included. */
+	if (*(const size_t *)item_max != MC_ITEM_MAX_DEFAULT) {
+		r.item_max = *(const size_t *)item_max;
+		r.item_overhead = 0;
+	}
 	out = sf_feed(in, len, k, step, &r, 1);
 	mc_req_fini(&r);
 	return out;
@@ -118,6 +157,7 @@ static void check_item_max(const char *in, size_t len, size_t item_max, const ch
 
 static const size_t item_max_default = MC_ITEM_MAX_DEFAULT;
 static const struct sf_target mc = { run, &item_max_default, FULL_SWEEP_MAX };
+static const struct sf_target mc_sampled = { run, &item_max_default, 4096 };
 
 #define check_n(in, len, want) sf_check(&mc, in, len, want)
 #define check(lit, want) check_n(lit, sizeof(lit) - 1, want)
@@ -375,7 +415,8 @@ static void test_unknown(void **state)
 	(void)state;
 	check("bogus\r\n", "ENOENT 7\n" END0);
 	check("GET k\r\n", "ENOENT 7\n" END0);
-	check("mg k v\r\n", "ENOENT 8\n" END0);
+	check("mx k v\r\n", "ENOENT 8\n" END0);
+	check("mgg k v\r\n", "ENOENT 9\n" END0);
 	check("g\r\n", "ENOENT 3\n" END0);
 	check("\r\n", "ENOENT 2\n" END0);
 	check("\n", "ENOENT 1\n" END0);
@@ -469,6 +510,226 @@ static void test_reuse_and_fini(void **state)
 	mc_req_fini(&r);
 }
 
+/* ---- meta commands ---- */
+
+static void test_meta_get(void **state)
+{
+	(void)state;
+	check("mg k\r\n", "OK 6 mg[k]\n" END0);
+	check("mg k v s t f c h l k O123 q u\r\n",
+	      "OK 31 mg[k] fl=[v][s][t][f][c][h][l][k][O123][q][u]\n" END0);
+	check("mg k T30 N-1 R5 t\n", "OK 18 mg[k] fl=[T30][N-1][R5][t] T=30 N=-1 R=5\n" END0);
+	/* Flags of other commands are read (memcached preparses them all). */
+	check("mg k F7 C9 D3 J4 MI I P L\r\n",
+	      "OK 27 mg[k] fl=[F7][C9][D3][J4][MI][I][P][L] M=I F=7 C=9 D=3 J=4\n" END0);
+	/* Base64 keys: decoded; memcached's decoder skips bytes outside the
+	 * alphabet and stops after the first padded block. */
+	check("mg YWJj b k\r\n", "OK 13 mg[abc] fl=[b][k]\n" END0);
+	check("mg YW=c b\r\n", "OK 11 mg[a`] fl=[b]\n" END0);
+	check("mg Y!WJj b\r\n", "OK 12 mg[abc] fl=[b]\n" END0);
+	check("mg YQ==YWJj b\r\n", "OK 15 mg[a] fl=[b]\n" END0);
+	/* An opaque over 32 bytes: mg replies the error after running. */
+	check("mg k O12345678901234567890123456789012\r\n",
+	      "OK 40 mg[k] fl=[O12345678901234567890123456789012] olong\n" END0);
+	check("mg k O1234567890123456789012345678901\r\n",
+	      "OK 39 mg[k] fl=[O1234567890123456789012345678901]\n" END0);
+	check("mg k v\r\nmn\r\nmg j\r\n", "OK 8 mg[k] fl=[v]\nOK 4 mn\nOK 6 mg[j]\n" END0);
+}
+
+static void test_meta_get_errors(void **state)
+{
+	(void)state;
+	check("mg\r\n", "ENOENT 4\n" END0);
+	check("mg k v v\r\n", "EINVAL 10 CLIENT_ERROR duplicate flag\n" END0);
+	check("mg k \xff\r\n", "EINVAL 8 CLIENT_ERROR duplicate flag\n" END0);
+	check("mg k Z\r\n", "EINVAL 8 CLIENT_ERROR invalid flag\n" END0);
+	check("mg k 1\r\n", "EINVAL 8 CLIENT_ERROR invalid flag\n" END0);
+	check("mg k T\r\n", "EINVAL 8 CLIENT_ERROR bad token in command line format\n" END0);
+	check("mg k Tx\r\n", "EINVAL 9 CLIENT_ERROR bad token in command line format\n" END0);
+	check("mg k N1x\r\n", "EINVAL 10 CLIENT_ERROR bad token in command line format\n" END0);
+	check("mg k R\r\n", "EINVAL 8 CLIENT_ERROR bad token in command line format\n" END0);
+	check("mg k Cx\r\n", "EINVAL 9 CLIENT_ERROR bad token in command line format\n" END0);
+	check("mg k M\r\n", "EINVAL 8 CLIENT_ERROR incorrect length for M token\n" END0);
+	check("mg k MII\r\n", "EINVAL 10 CLIENT_ERROR incorrect length for M token\n" END0);
+	check("mg k Dx\r\n", "EINVAL 9 CLIENT_ERROR invalid numeric delta value\n" END0);
+	check("mg k J-1\r\n", "EINVAL 10 CLIENT_ERROR invalid numeric initial value\n" END0);
+	/* F leaves memcached's message as it was. */
+	check("mg k Fx\r\n", "EINVAL 9 " FORMAT "\n" END0);
+	check("mg k Tx Fx\r\n", "EINVAL 12 CLIENT_ERROR bad token in command line format\n" END0);
+	/* A later error's message wins; an unknown flag stops at once. */
+	check("mg k Tx Dx\r\n", "EINVAL 12 CLIENT_ERROR invalid numeric delta value\n" END0);
+	check("mg k Z Tx\r\n", "EINVAL 11 CLIENT_ERROR invalid flag\n" END0);
+	check("mg k b\r\n", "EINVAL 8 CLIENT_ERROR error decoding key\n" END0);
+	check("mg A=== b\r\n", "EINVAL 11 CLIENT_ERROR error decoding key\n" END0);
+	check("mg ==== b\r\n", "EINVAL 11 CLIENT_ERROR error decoding key\n" END0);
+	/* 20 tokens (the terminal one included) are too many. */
+	check("mg k a b c d e f g h i j l m n o p r s x\r\n",
+	      "EINVAL 42 CLIENT_ERROR options flags are too long\n" END0);
+	check("md k a b c d e f g h i j l m n o p r s x\r\n",
+	      "EINVAL 42 CLIENT_ERROR options flags too long\n" END0);
+	check("mg k v s t f c h l O q u T1 N1 R1 P L I\r\n",
+	      "OK 41 mg[k] fl=[v][s][t][f][c][h][l][O][q][u][T1][N1][R1][P][L][I] T=1 N=1 R=1\n"
+	      END0);
+}
+
+static void test_meta_key_max(void **state)
+{
+	(void)state;
+	check_key_max("mg ", " v\r\n", "EINVAL 258 " FORMAT "\n" END0, "OK 257 mg", " fl=[v]\n" END0);
+	check_key_max("md ", "\r\n", "EINVAL 256 " FORMAT "\n" END0, "OK 255 md", "\n" END0);
+	check_key_max("ma ", "\r\n", "EINVAL 256 " FORMAT "\n" END0, "OK 255 ma", "\n" END0);
+	check_key_max("me ", "\r\n", "EINVAL 256 " FORMAT "\n" END0, "OK 255 me", "\n" END0);
+}
+
+static void test_meta_delete_arith(void **state)
+{
+	(void)state;
+	check("md k q I T30 C5 O1 k\r\n", "OK 22 md[k] fl=[q][I][T30][C5][O1][k] T=30 C=5\n" END0);
+	/* md and ma hide the preparse's message. */
+	check("md k Z\r\n", "EINVAL 8 CLIENT_ERROR invalid or duplicate flag\n" END0);
+	check("ma k Dx\r\n", "EINVAL 9 CLIENT_ERROR invalid or duplicate flag\n" END0);
+	check("md k O12345678901234567890123456789012\r\n",
+	      "EINVAL 40 CLIENT_ERROR opaque token too long\n" END0);
+	check("ma k\r\n", "OK 6 ma[k]\n" END0);
+	check("ma k MD D10 N0 J7 v t c\r\n",
+	      "OK 25 ma[k] fl=[MD][D10][N0][J7][v][t][c] M=D D=10 J=7\n" END0);
+	check("ma k M+\r\nma k M-\r\nma k MI\r\n",
+	      "OK 9 ma[k] fl=[M+] M=+\nOK 9 ma[k] fl=[M-] M=-\nOK 9 ma[k] fl=[MI] M=I\n" END0);
+	check("ma k MX\r\n", "EINVAL 9 CLIENT_ERROR invalid mode for ma M token\n" END0);
+	check("ma k Mi\r\n", "EINVAL 9 CLIENT_ERROR invalid mode for ma M token\n" END0);
+	check("ma k D18446744073709551616\r\n", "EINVAL 28 CLIENT_ERROR invalid or duplicate flag\n"
+	      END0);
+	check("ma k D18446744073709551615\r\n", "OK 28 ma[k] fl=[D18446744073709551615]"
+	      " D=18446744073709551615\n" END0);
+	check("ma k O12345678901234567890123456789012\r\n",
+	      "OK 40 ma[k] fl=[O12345678901234567890123456789012] olong\n" END0);
+	check("md\r\nma\r\n", "ENOENT 4\nENOENT 4\n" END0);
+}
+
+static void test_meta_set(void **state)
+{
+	(void)state;
+	check("ms k 2\r\nhi\r\n", "OK 12 ms[k] data=[hi]\n" END0);
+	check("ms k 2 T10 F5 c k O9 q MA C77 I\r\nhi\r\n",
+	      "OK 37 ms[k] data=[hi] fl=[T10][F5][c][k][O9][q][MA][C77][I] M=A T=10 F=5 C=77\n"
+	      END0);
+	check("ms k 0\r\n\r\n", "OK 10 ms[k] data=[]\n" END0);
+	check("ms YWJj 1 b\r\nx\r\n", "OK 16 ms[abc] data=[x] fl=[b]\n" END0);
+	check("ms\r\n", "ENOENT 4\n" END0);
+	/* Before the length is known nothing is swallowed... */
+	check("ms k\r\n", "EINVAL 6 " FORMAT "\n" END0);
+	check("ms k x\r\n", "EINVAL 8 " FORMAT "\n" END0);
+	check("ms k -1\r\nhi\r\n", "EINVAL 9 " FORMAT "\nENOENT 4\n" END0);
+	check("ms k 2147483646\r\n", "EINVAL 17 " FORMAT "\n" END0);
+	/* ...after it, the data block is. */
+	check("ms k 2 Z\r\nhi\r\nmn\r\n",
+	      "EINVAL 10 CLIENT_ERROR invalid flag\nOK 4 mn\nEND rest=0 need=0 sw=0\n");
+	check("ms k 2 MX\r\nhi\r\nmn\r\n",
+	      "EINVAL 11 CLIENT_ERROR invalid mode for ms M token\nOK 4 mn\n"
+	      "END rest=0 need=0 sw=0\n");
+	check("ms k 2 MI\r\nhi\r\n",
+	      "EINVAL 11 CLIENT_ERROR invalid mode for ms M token\nEND rest=0 need=0 sw=0\n");
+	check("ms k 2 MX O12345678901234567890123456789012\r\nhi\r\n",
+	      "EINVAL 45 CLIENT_ERROR invalid mode for ms M token\nEND rest=0 need=0 sw=0\n");
+	check("ms k 2 O12345678901234567890123456789012\r\nhi\r\n",
+	      "EINVAL 42 CLIENT_ERROR opaque token too long\nEND rest=0 need=0 sw=0\n");
+	check("ms k 1 Tx\r\nh\r\n",
+	      "EINVAL 11 CLIENT_ERROR bad token in command line format\nEND rest=0 need=0 sw=0\n");
+	check("ms k!! 1 b\r\nh\r\n",
+	      "EINVAL 12 CLIENT_ERROR error decoding key\nEND rest=0 need=0 sw=0\n");
+	check("ms k 2 q\r\nhiX\r\n", "EINVAL 14 CLIENT_ERROR bad data chunk\nENOENT 1\n" END0);
+	check("ms k 2\r\nhi", "END rest=10 need=12 sw=0\n");
+	check_max("ms k 6 T1\r\n123456\r\nmn\r\n", 5,
+		  "E2BIG 11 sw=8 SERVER_ERROR object too large for cache[k]\nOK 4 mn\n"
+		  "END rest=0 need=0 sw=0\n");
+	check_max("ms k 5\r\n12345\r\n", 5, "OK 15 ms[k] data=[12345]\n" END0);
+	check("ms k 1 a b c d e f g h i j l m n o p r s\r\n",
+	      "EINVAL 42 CLIENT_ERROR options flags too long\n" END0);
+}
+
+static void test_meta_noop_debug(void **state)
+{
+	(void)state;
+	check("mn\r\n", "OK 4 mn\n" END0);
+	check("mn extra tokens\r\n", "OK 17 mn\n" END0);
+	check("me k\r\n", "OK 6 me[k]\n" END0);
+	check("me YWJj b\r\n", "OK 11 me[abc]\n" END0);
+	check("me k b\r\n", "EINVAL 8 " FORMAT "\n" END0);
+	check("me\r\n", "EINVAL 4 " FORMAT "\n" END0);
+	/* me reads no other flags. */
+	check("me k Z Z\r\n", "OK 10 me[k]\n" END0);
+}
+
+/* Hostile meta input: binary junk, a 1 MB line, huge lengths. */
+static void test_meta_hostile(void **state)
+{
+	(void)state;
+	check("mg \x01\x02\x03 \x04\r\n", "EINVAL 10 CLIENT_ERROR invalid flag\n" END0);
+	check("ms k 99999999999999999999\r\n", "EINVAL 27 " FORMAT "\n" END0);
+	check("ms k 4294967298\r\nhi\r\n", "OK 21 ms[k] data=[hi]\n" END0);
+	/* A megabyte: fed at a sample of read sizes (the small ones and those
+	 * around the limits), as every size would take minutes under ASan. */
+	sf_check_repeat(&mc_sampled, "mg k O", 'x', 1024 * 1024, "\r\n",
+			"EPROTO 0 CLIENT_ERROR line too long\nEND rest=1048584 need=0 sw=0 closed\n");
+}
+
+/* memcached's item_size_ok() at its default 1 MiB: 59 bytes of item
+ * overhead, the key, 4 bytes for non-zero flags, the value. A value that
+ * fits waits for its data; one byte more is refused at once. */
+static void test_item_size_boundary(void **state)
+{
+	(void)state;
+	check("set k 0 0 1048516\r\n", "END rest=19 need=1048537 sw=0\n");
+	check("set k 0 0 1048517\r\n",
+	      "E2BIG 19 sw=1048519 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1048519\n");
+	check("set k 1 0 1048512\r\n", "END rest=19 need=1048533 sw=0\n");
+	check("set k 1 0 1048513\r\n",
+	      "E2BIG 19 sw=1048515 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1048515\n");
+	check("set kk 0 0 1048516\r\n",
+	      "E2BIG 20 sw=1048518 SERVER_ERROR object too large for cache[kk]\n"
+	      "END rest=0 need=0 sw=1048518\n");
+	check("ms k 1048516\r\n", "END rest=14 need=1048532 sw=0\n");
+	check("ms k 1048513 F1\r\n",
+	      "E2BIG 17 sw=1048515 SERVER_ERROR object too large for cache[k]\n"
+	      "END rest=0 need=0 sw=1048515\n");
+	check("ms YWJj 1048514 b\r\n", "END rest=19 need=1048535 sw=0\n");
+}
+
+/* base64 as memcached's base64.c: RFC 4648 vectors, every length round
+ * trip, and its lenient decoding (bytes outside the alphabet skipped). */
+static void test_base64(void **state)
+{
+	static const char *const vec[][2] = {
+		{ "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+	char in[64], enc[BASE64_ENCODED_LEN(64)], dec[sizeof(enc)];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		size_t n = base64_encode(vec[i][0], strlen(vec[i][0]), enc);
+		assert_int_equal(n, strlen(vec[i][1]));
+		assert_memory_equal(enc, vec[i][1], n);
+		assert_int_equal(base64_decode(enc, n, dec), strlen(vec[i][0]));
+		assert_memory_equal(dec, vec[i][0], strlen(vec[i][0]));
+	}
+	for (size_t len = 1; len <= sizeof(in); len++) {
+		for (size_t i = 0; i < len; i++)
+			in[i] = (char)(i * 37 + len);
+		size_t n = base64_encode(in, len, enc);
+		assert_int_equal(n, BASE64_ENCODED_LEN(len));
+		assert_int_equal(base64_decode(enc, n, dec), len);
+		assert_memory_equal(dec, in, len);
+	}
+	assert_int_equal(base64_decode("Zm 9\nv", 6, dec), 3);
+	assert_int_equal(base64_decode("Zm9", 3, dec), 0);
+	assert_int_equal(base64_decode("", 0, dec), 0);
+	assert_int_equal(base64_decode("Z===", 4, dec), 0);
+	assert_int_equal(base64_decode("Zg==Zm9v", 8, dec), 1);   /* stops after padding */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +752,15 @@ int main(void)
 		cmocka_unit_test(test_long_get_spaces),
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_reuse_and_fini),
+		cmocka_unit_test(test_meta_get),
+		cmocka_unit_test(test_meta_get_errors),
+		cmocka_unit_test(test_meta_key_max),
+		cmocka_unit_test(test_meta_delete_arith),
+		cmocka_unit_test(test_meta_set),
+		cmocka_unit_test(test_meta_noop_debug),
+		cmocka_unit_test(test_meta_hostile),
+		cmocka_unit_test(test_item_size_boundary),
+		cmocka_unit_test(test_base64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
