@@ -75,11 +75,12 @@ fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
 	@ninja -C $(FUZZ_BUILD) >/dev/null
-	@for t in resp_parse mc_parse net_rx tcp_input conn lg_reply; do \
+	@for t in resp_parse mc_parse net_rx tcp_input conn rdb_read lg_reply; do \
+		c=$${t%_parse}; c=$${c%_read}; \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_BUILD)/ \
-			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$${t%_parse} 2>$(FUZZ_BUILD)/fuzz_$$t.log \
+			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$$c 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 			&& echo "fuzz_$$t: $$(grep -h 'stat::number_of_executed_units' $(FUZZ_BUILD)/fuzz_$$t.log | awk '{print $$2}') runs, no crash" \
 			|| { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
 	done

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "dataplane/conn_priv.h"
+#include "dataplane/glob.h"
 #include "dataplane/steer.h"
 #include "platform/cmdstat.h"
 #include "platform/errstat.h"
@@ -713,7 +714,6 @@ static void command_count(struct conn *c)
 	resp_int(&c->w, (long long)n);
 }
 
-static int glob_match(const char *p, size_t plen, const char *s, size_t slen, int nocase);
 
 /* COMMAND LIST FILTERBY ACLCAT cat | PATTERN glob | MODULE name. */
 static bool list_filter(struct conn *c, const struct cmd *cmd)
@@ -725,7 +725,7 @@ static bool list_filter(struct conn *c, const struct cmd *cmd)
 	how = ARGV(c, 3);
 	arg = ARGV(c, 4);
 	if (arg_is(how, "pattern"))
-		return glob_match(arg->p, arg->len, cmd->name, strlen(cmd->name), 1);
+		return ss_glob_match(arg->p, arg->len, cmd->name, strlen(cmd->name), true);
 	if (arg_is(how, "aclcat")) {
 		for (const char *w = cmd->acl; w != NULL && *w;) {
 			size_t n = strcspn(w, " ");
@@ -843,113 +843,6 @@ void cmd_command_finish(struct conn *c)
 
 /* ---- CONFIG ---- */
 
-static int tolower_c(int ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
-}
-
-/* Redis's stringmatchlen(): glob with * ? [...] [^...] [a-z] and \ escapes. */
-static int glob_match(const char *p, size_t plen, const char *s, size_t slen, int nocase)
-{
-	while (plen && slen) {
-		switch (p[0]) {
-		case '*':
-			while (plen > 1 && p[1] == '*') {
-				p++;
-				plen--;
-			}
-			if (plen == 1)
-				return 1;
-			while (slen) {
-				if (glob_match(p + 1, plen - 1, s, slen, nocase))
-					return 1;
-				s++;
-				slen--;
-			}
-			return 0;
-		case '?':
-			s++;
-			slen--;
-			break;
-		case '[': {
-			int not, match = 0;
-			p++;
-			plen--;
-			not = plen && p[0] == '^';
-			if (not) {
-				p++;
-				plen--;
-			}
-			for (;;) {
-				if (plen == 0)
-					break;
-				if (p[0] == '\\' && plen >= 2) {
-					p++;
-					plen--;
-					if (p[0] == s[0])
-						match = 1;
-				} else if (p[0] == ']') {
-					break;
-				} else if (plen >= 3 && p[1] == '-') {
-					int start = (unsigned char)p[0], end = (unsigned char)p[2];
-					int ch = (unsigned char)s[0];
-					if (start > end) {
-						int t = start;
-						start = end;
-						end = t;
-					}
-					if (nocase) {
-						start = tolower_c(start);
-						end = tolower_c(end);
-						ch = tolower_c(ch);
-					}
-					p += 2;
-					plen -= 2;
-					if (ch >= start && ch <= end)
-						match = 1;
-				} else if (nocase ? tolower_c(p[0]) == tolower_c(s[0]) : p[0] == s[0]) {
-					match = 1;
-				}
-				p++;
-				plen--;
-			}
-			if (plen == 0) {   /* unterminated: Redis stops at the end */
-				p--;
-				plen++;
-			}
-			if (not)
-				match = !match;
-			if (!match)
-				return 0;
-			s++;
-			slen--;
-			break;
-		}
-		case '\\':
-			if (plen >= 2) {
-				p++;
-				plen--;
-			}
-			__attribute__((fallthrough));
-		default:
-			if (nocase ? tolower_c(p[0]) != tolower_c(s[0]) : p[0] != s[0])
-				return 0;
-			s++;
-			slen--;
-			break;
-		}
-		p++;
-		plen--;
-		if (slen == 0) {
-			while (plen && *p == '*') {
-				p++;
-				plen--;
-			}
-			break;
-		}
-	}
-	return plen == 0 && slen == 0;
-}
 
 static void config_get(struct conn *c)
 {
@@ -960,7 +853,7 @@ static void config_get(struct conn *c)
 	for (uint32_t i = 2; i < ARGC(c); i++)
 		for (int id = 0; id < OPT__COUNT; id++) {
 			const char *name = opt_name((enum opt_id)id);
-			if (!hit[id] && glob_match(ARGV(c, i)->p, ARGV(c, i)->len,
+			if (!hit[id] && ss_glob_match(ARGV(c, i)->p, ARGV(c, i)->len,
 						   name, strlen(name), 1)) {
 				hit[id] = true;
 				n++;

@@ -71,6 +71,7 @@ static struct rte_ether_addr port_mac;
 static volatile int stopping;
 static unsigned ready;
 static int port_started;
+static bool rx_csum_hw, tx_csum_hw;   /* checksum offloads in use */
 
 int io_dpdk_setup(unsigned nworkers, char *err, size_t errlen)
 {
@@ -100,6 +101,16 @@ int io_dpdk_setup(unsigned nworkers, char *err, size_t errlen)
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) &
 						   info.flow_type_rss_offloads;
 	}
+	/* Checksums in the NIC where it offers both IPv4 and TCP; software
+	 * otherwise (net.c and tcp*.c compute them). */
+	const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+	const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	rx_csum_hw = opt_bool(OPT_checksum_offload) && (info.rx_offload_capa & rx_ck) == rx_ck;
+	tx_csum_hw = opt_bool(OPT_checksum_offload) && (info.tx_offload_capa & tx_ck) == tx_ck;
+	if (rx_csum_hw)
+		conf.rxmode.offloads |= rx_ck;
+	if (tx_csum_hw)
+		conf.txmode.offloads |= tx_ck;
 	if ((rc = rte_eth_dev_configure(DPDK_PORT, (uint16_t)nworkers, (uint16_t)nworkers, &conf)) != 0) {
 		snprintf(err, errlen, "port %u: configure: %s", DPDK_PORT, rte_strerror(-rc));
 		return rc;
@@ -128,10 +139,12 @@ int io_dpdk_setup(unsigned nworkers, char *err, size_t errlen)
 	n_dworkers = nworkers;
 	stopping = 0;
 	ready = 0;
-	log_notice("port %u (%s): %02x:%02x:%02x:%02x:%02x:%02x, %u queue pairs", DPDK_PORT,
+	log_notice("port %u (%s): %02x:%02x:%02x:%02x:%02x:%02x, %u queue pairs, checksums: "
+		   "rx %s, tx %s", DPDK_PORT,
 		   info.driver_name, port_mac.addr_bytes[0], port_mac.addr_bytes[1],
 		   port_mac.addr_bytes[2], port_mac.addr_bytes[3], port_mac.addr_bytes[4],
-		   port_mac.addr_bytes[5], nworkers);
+		   port_mac.addr_bytes[5], nworkers, rx_csum_hw ? "offloaded" : "software",
+		   tx_csum_hw ? "offloaded" : "software");
 	return SS_OK;
 }
 
@@ -270,6 +283,11 @@ static void tcp_tx_send(void *io, void *handle, uint16_t len)
 
 	m->data_len = len;
 	m->pkt_len = len;
+	if (tx_csum_hw) {   /* tcp_output.c left the sums to the NIC */
+		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		m->l2_len = NET_ETHER_LEN;
+		m->l3_len = NET_IPV4_MIN;
+	}
 	tx_out(io, m);
 }
 
@@ -395,10 +413,29 @@ static void rx_frame(struct dworker *dw, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
+	dw->nif.rx_csum = 0;
+	if (rx_csum_hw) {
+		/* What the NIC found; BAD is dropped and counted as software would,
+		 * UNKNOWN is left to software. */
+		uint64_t ipf = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+		uint64_t l4f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		if (ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+			dw->nif.stats.ipv4_bad_checksum++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+			dw->nif.rx_csum |= NET_RX_IP_CSUM_GOOD;
+		if (l4f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			dw->nif.rx_csum |= NET_RX_L4_CSUM_GOOD;
+		/* An L4 BAD is not dropped here: for ICMP it means nothing; TCP
+		 * checks in software then (and drops and counts it). */
+	}
 	switch (net_rx_local(&dw->nif, frame, &len, cap, dw->now_us / 1000, &l4)) {
 	case NET_TX:
 		m->data_len = len;
 		m->pkt_len = len;
+		m->ol_flags = 0;   /* a reply in place: no RX flags on the way out */
 		tx_out(dw, m);
 		return;
 	case NET_TCP:
@@ -515,6 +552,7 @@ static int worker_init(struct dworker *dw, unsigned w)
 	if (rte_eth_dev_get_mtu(DPDK_PORT, &mtu) == 0 && mtu >= 576)
 		cfg.mtu = mtu;
 	cfg.isn_secret = rte_rand();
+	cfg.tx_csum_offload = tx_csum_hw;
 	dw->tcp = tcp_stack_create(&cfg, &dw->nif, &dpdk_tcp_ops, dw);
 	if (dw->tcp == NULL)
 		return -ENOMEM;

@@ -14,11 +14,10 @@ void kop_exec_local(struct shard *s, const struct kop *op, struct kop_result *re
 	op->fn(s, op, res, clock_unix_ms());
 }
 
-void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
+/* A lookup's result, counted in the calling core's own metric block (the
+ * owner's for kop_get, the reader's for kop_get_rcu). */
+static void get_result(const struct item *it, struct kop_result *res)
 {
-	struct item *it = shard_get_local(s, op->key.p, op->key.len, now_ms);
-
-	/* counted on the owner core: its own metric block */
 	metric_add_local(it != NULL ? METRIC_keyspace_hits : METRIC_keyspace_misses, 1);
 	if (it == NULL)
 		return;
@@ -30,20 +29,14 @@ void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int6
 	res->val.len = item_vlen(it);
 }
 
+void kop_get(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
+{
+	get_result(shard_get_local(s, op->key.p, op->key.len, now_ms), res);
+}
+
 void kop_get_rcu(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
-	const struct item *it = shard_get_rcu(s, op->key.p, op->key.len, now_ms);
-
-	/* counted on the reading core: its own metric block */
-	metric_add_local(it != NULL ? METRIC_keyspace_hits : METRIC_keyspace_misses, 1);
-	if (it == NULL)
-		return;
-	res->status = 1;
-	res->flags = item_flags(it);
-	res->cas = item_cas(it);
-	res->expire_ms = item_expire_ms(it);
-	res->val.p = item_value(it);
-	res->val.len = item_vlen(it);
+	get_result(shard_get_rcu(s, op->key.p, op->key.len, now_ms), res);
 }
 
 kop_fn kop_rcu_variant(kop_fn fn)

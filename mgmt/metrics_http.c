@@ -113,16 +113,41 @@ int metrics_http_add_renderer(metrics_render_fn fn)
 	return SS_OK;
 }
 
-/* Per-command latency as Prometheus histograms, summed over cores, with
+/*
+ * One sample set of a Prometheus histogram from a log-linear one, with
  * fixed `le` bounds. A fine bucket is counted under the first bound at or
  * above its upper edge, so a bound may undercount values just below it by
- * at most one fine bucket (6.25%) - never claims a latency lower than seen. */
-static void commands_render(FILE *out)
+ * at most one fine bucket (6.25%) - never claims a latency lower than seen.
+ * label is the sample's labels without braces, e.g. cmd="get".
+ */
+static void hist_render(FILE *out, const char *name, const char *label, const struct hist *h,
+			uint64_t sum_ns)
 {
 	static const double le_s[] = { 1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4,
 				       1e-3, 2e-3, 5e-3, 1e-2, 5e-2, 1e-1, 1.0 };
+	uint64_t cum = 0;
+	unsigned b = 0;
+
+	for (size_t i = 0; i < sizeof(le_s) / sizeof(le_s[0]); i++) {
+		uint64_t bound = (uint64_t)(le_s[i] * 1e9 + 0.5);
+		for (; b < HIST_BUCKETS && hist_bucket_upper(b) <= bound; b++)
+			cum += h->b[b];
+		fprintf(out, "slipstream_%s_bucket{%s,le=\"%g\"} %llu\n", name, label, le_s[i],
+			(unsigned long long)cum);
+	}
+	fprintf(out, "slipstream_%s_bucket{%s,le=\"+Inf\"} %llu\n", name, label,
+		(unsigned long long)h->count);
+	fprintf(out, "slipstream_%s_sum{%s} %.9f\n", name, label, (double)sum_ns / 1e9);
+	fprintf(out, "slipstream_%s_count{%s} %llu\n", name, label, (unsigned long long)h->count);
+}
+
+/* Per command: calls, failures and latency (summed over cores); per core:
+ * end to end, receive to reply queued (queueing behind a pipeline too). */
+static void commands_render(FILE *out)
+{
 	unsigned n = cmdstat_count();
 	struct hist *h = malloc(sizeof(*h));
+	char label[96];
 
 	if (h == NULL)
 		return;
@@ -143,51 +168,21 @@ static void commands_render(FILE *out)
 	family(out, "command_duration_seconds", "histogram",
 	       "Time from request parsed to reply complete, per command");
 	for (unsigned id = 0; id < n; id++) {
-		const char *name = cmdstat_name((int)id);
 		struct cmdstat_sum sum;
-		uint64_t cum = 0;
-		unsigned b = 0;
 
 		cmdstat_hist((int)id, h);
 		cmdstat_read((int)id, &sum);
-		for (size_t i = 0; i < sizeof(le_s) / sizeof(le_s[0]); i++) {
-			uint64_t bound = (uint64_t)(le_s[i] * 1e9 + 0.5);
-			for (; b < HIST_BUCKETS && hist_bucket_upper(b) <= bound; b++)
-				cum += h->b[b];
-			fprintf(out, "slipstream_command_duration_seconds_bucket{cmd=\"%s\",le=\"%g\"} %llu\n",
-				name, le_s[i], (unsigned long long)cum);
-		}
-		fprintf(out, "slipstream_command_duration_seconds_bucket{cmd=\"%s\",le=\"+Inf\"} %llu\n",
-			name, (unsigned long long)h->count);
-		fprintf(out, "slipstream_command_duration_seconds_sum{cmd=\"%s\"} %.9f\n", name,
-			(double)sum.ns / 1e9);
-		fprintf(out, "slipstream_command_duration_seconds_count{cmd=\"%s\"} %llu\n", name,
-			(unsigned long long)h->count);
+		snprintf(label, sizeof(label), "cmd=\"%s\"", cmdstat_name((int)id));
+		hist_render(out, "command_duration_seconds", label, h, sum.ns);
 	}
-	/* End to end per core: receive to reply queued (queueing behind a
-	 * pipeline included). */
 	family(out, "request_e2e_seconds", "histogram",
 	       "Time from the request's bytes received to its reply queued, per core");
 	for (unsigned c = 0; c < metric_cores(); c++) {
-		uint64_t cum = 0;
-		unsigned b = 0;
-
 		cmdstat_e2e_core(c, h);
 		if (h->count == 0)
 			continue;
-		for (size_t i = 0; i < sizeof(le_s) / sizeof(le_s[0]); i++) {
-			uint64_t bound = (uint64_t)(le_s[i] * 1e9 + 0.5);
-			for (; b < HIST_BUCKETS && hist_bucket_upper(b) <= bound; b++)
-				cum += h->b[b];
-			fprintf(out, "slipstream_request_e2e_seconds_bucket{core=\"%u\",le=\"%g\"} %llu\n",
-				c, le_s[i], (unsigned long long)cum);
-		}
-		fprintf(out, "slipstream_request_e2e_seconds_bucket{core=\"%u\",le=\"+Inf\"} %llu\n",
-			c, (unsigned long long)h->count);
-		fprintf(out, "slipstream_request_e2e_seconds_sum{core=\"%u\"} %.9f\n", c,
-			(double)cmdstat_e2e_sum_ns(c) / 1e9);
-		fprintf(out, "slipstream_request_e2e_seconds_count{core=\"%u\"} %llu\n", c,
-			(unsigned long long)h->count);
+		snprintf(label, sizeof(label), "core=\"%u\"", c);
+		hist_render(out, "request_e2e_seconds", label, h, cmdstat_e2e_sum_ns(c));
 	}
 	free(h);
 }

@@ -97,6 +97,8 @@
 	  "TEST ONLY (io=dpdk): percent of sent packets sent twice") \
 	X(test_fault_tx_reorder, "test-fault-tx-reorder", OPT_INT, "0", 0, 100, "", 0, \
 	  "TEST ONLY (io=dpdk): percent of sent packets held back behind the next one") \
+	X(checksum_offload, "checksum-offload", OPT_BOOL, "yes", 0, 0, "", 0, \
+	  "io=dpdk: let the port compute and check IPv4/TCP checksums when it offers to (software otherwise)") \
 	X(idle_sleep_us, "idle-sleep-us", OPT_INT, "100", 0, 1000000, "", OPT_F_MUTABLE, \
 	  "microseconds a polling loop sleeps after a run of empty polls, 0 = always busy-poll") \
 	X(loglevel, "loglevel", OPT_ENUM, "notice", 0, 0, "debug|verbose|notice|warning|nothing", OPT_F_MUTABLE, \

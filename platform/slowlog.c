@@ -10,8 +10,15 @@
 #include "platform/opt.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slowlog_entry *ring;   /* newest at head-1 */
-static size_t cap, len, head;
+
+/* Newest first, one allocation per entry (as Redis's list): a large
+ * slowlog-max-len costs nothing until entries exist. */
+struct node {
+	struct node *next, *prev;
+	struct slowlog_entry e;
+};
+static struct node *newest, *oldest;
+static size_t len;
 static uint64_t next_id;
 
 int slowlog_wanted(uint64_t duration_us)
@@ -32,30 +39,16 @@ static void entry_fini(struct slowlog_entry *e)
 static void trim(size_t max)
 {
 	while (len > max) {
-		size_t oldest = (head + cap - len) % cap;
-		entry_fini(&ring[oldest]);
+		struct node *n = oldest;
+		oldest = n->prev;
+		if (oldest != NULL)
+			oldest->next = NULL;
+		else
+			newest = NULL;
+		entry_fini(&n->e);
+		free(n);
 		len--;
 	}
-}
-
-/* The ring follows slowlog-max-len, which CONFIG SET may change. Under lock. */
-static int fit(size_t want)
-{
-	struct slowlog_entry *nr;
-
-	if (want == cap)
-		return 0;
-	trim(want < len ? want : len);
-	nr = calloc(want ? want : 1, sizeof(*nr));
-	if (nr == NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)   /* oldest first */
-		nr[i] = ring[(head + cap - len + i) % cap];
-	free(ring);
-	ring = nr;
-	cap = want;
-	head = want ? len % want : 0;
-	return 0;
 }
 
 static char *copy_arg(const char *p, size_t n, size_t *outlen)
@@ -86,21 +79,13 @@ void slowlog_add(const char *const *argv, const size_t *arglen, unsigned argc,
 		 uint64_t duration_us, const char *peer, const char *name)
 {
 	size_t max = (size_t)opt_int(OPT_slowlog_max_len);
+	struct node *n;
 	struct slowlog_entry *e;
 	unsigned keep = argc;
 
-	pthread_mutex_lock(&lock);
-	if (fit(max) < 0 || max == 0) {
-		pthread_mutex_unlock(&lock);
+	if (max == 0 || (n = calloc(1, sizeof(*n))) == NULL)
 		return;
-	}
-	if (len == cap)
-		trim(cap - 1);
-	e = &ring[head];
-	head = (head + 1) % cap;
-	len++;
-	memset(e, 0, sizeof(*e));
-	e->id = next_id++;
+	e = &n->e;
 	e->time_s = (int64_t)time(NULL);
 	e->duration_us = duration_us;
 	if (argc > SLOWLOG_MAX_ARGC)
@@ -112,13 +97,23 @@ void slowlog_add(const char *const *argv, const size_t *arglen, unsigned argc,
 	}
 	if (keep < argc) {
 		char more[64];
-		int n = snprintf(more, sizeof(more), "... (%u more arguments)", argc - keep);
-		e->argv[e->argc] = copy_arg(more, (size_t)n, &e->arglen[e->argc]);
+		int m = snprintf(more, sizeof(more), "... (%u more arguments)", argc - keep);
+		e->argv[e->argc] = copy_arg(more, (size_t)m, &e->arglen[e->argc]);
 		if (e->argv[e->argc] != NULL)
 			e->argc++;
 	}
 	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
 	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
+	pthread_mutex_lock(&lock);
+	e->id = next_id++;
+	n->next = newest;
+	if (newest != NULL)
+		newest->prev = n;
+	newest = n;
+	if (oldest == NULL)
+		oldest = n;
+	len++;
+	trim(max);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -141,7 +136,7 @@ void slowlog_reset(void)
 
 size_t slowlog_get(long long n, struct slowlog_entry **out)
 {
-	size_t cnt;
+	size_t cnt, i = 0;
 
 	pthread_mutex_lock(&lock);
 	cnt = n < 0 || (size_t)n > len ? len : (size_t)n;
@@ -150,16 +145,15 @@ size_t slowlog_get(long long n, struct slowlog_entry **out)
 		pthread_mutex_unlock(&lock);
 		return 0;
 	}
-	for (size_t i = 0; i < cnt; i++) {
-		const struct slowlog_entry *src = &ring[(head + cap - 1 - i) % cap];
+	for (struct node *x = newest; x != NULL && i < cnt; x = x->next, i++) {
 		struct slowlog_entry *d = &(*out)[i];
-		*d = *src;
+		*d = x->e;
 		d->argc = 0;
-		for (unsigned a = 0; a < src->argc; a++) {
-			d->argv[a] = malloc(src->arglen[a] + 1);
+		for (unsigned a = 0; a < x->e.argc; a++) {
+			d->argv[a] = malloc(x->e.arglen[a] + 1);
 			if (d->argv[a] == NULL)
 				break;
-			memcpy(d->argv[a], src->argv[a], src->arglen[a] + 1);
+			memcpy(d->argv[a], x->e.argv[a], x->e.arglen[a] + 1);
 			d->argc++;
 		}
 	}

@@ -239,7 +239,8 @@ static enum net_verdict ipv4_rx(struct net_if *nif, uint8_t *f, uint16_t *len, s
 		nif->stats.ipv4_bad_header++;
 		return NET_DROP;
 	}
-	if (net_csum_fold(net_csum_add(0, ip, NET_IPV4_MIN)) != 0xffff) {
+	if (!(nif->rx_csum & NET_RX_IP_CSUM_GOOD) &&
+	    net_csum_fold(net_csum_add(0, ip, NET_IPV4_MIN)) != 0xffff) {
 		nif->stats.ipv4_bad_checksum++;
 		return NET_DROP;
 	}
@@ -261,6 +262,7 @@ static enum net_verdict ipv4_rx(struct net_if *nif, uint8_t *f, uint16_t *len, s
 		l4->l3_off = NET_ETHER_LEN;
 		l4->l4_off = NET_ETHER_LEN + NET_IPV4_MIN;
 		l4->l4_len = (uint16_t)(tot - NET_IPV4_MIN);
+		l4->csum_ok = (nif->rx_csum & NET_RX_L4_CSUM_GOOD) != 0;
 		nif->stats.tcp_segments++;
 		return NET_TCP;
 	default:

@@ -45,7 +45,13 @@ struct net_arp_entry {
 	uint64_t expires_ms;
 };
 
+/* What the NIC already verified about the frame being received (set by the
+ * port layer before net_rx_local; 0 = nothing, check in software). */
+#define NET_RX_IP_CSUM_GOOD 0x1u
+#define NET_RX_L4_CSUM_GOOD 0x2u
+
 struct net_if {
+	uint8_t rx_csum;                 /* NET_RX_*_GOOD for the current frame */
 	uint8_t mac[6];
 	uint32_t ip, netmask, gateway;   /* host byte order; gateway 0 = none */
 	uint64_t arp_ttl_ms;
@@ -64,6 +70,7 @@ enum net_verdict {
 struct net_l4 {
 	uint32_t src_ip, dst_ip;  /* host order */
 	uint16_t l3_off, l4_off, l4_len;
+	uint8_t csum_ok;          /* the NIC verified the TCP checksum */
 };
 
 void net_if_init(struct net_if *nif, const uint8_t mac[6], uint32_t ip,

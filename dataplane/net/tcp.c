@@ -196,7 +196,7 @@ static bool parse_seg(struct tcp_stack *ts, const uint8_t *frame, const struct n
 	}
 	sum = (l4->src_ip >> 16) + (l4->src_ip & 0xffff) + (l4->dst_ip >> 16) +
 	      (l4->dst_ip & 0xffff) + 6 + l4->l4_len;
-	if (net_csum_fold(net_csum_add(sum, th, l4->l4_len)) != 0xffff) {
+	if (!l4->csum_ok && net_csum_fold(net_csum_add(sum, th, l4->l4_len)) != 0xffff) {
 		ts->stats.drop_bad_checksum++;
 		return false;
 	}

@@ -87,6 +87,8 @@ struct tcp_config {
 	uint32_t time_wait_us;      /* 2*MSL */
 	uint32_t delack_us;
 	uint64_t isn_secret;        /* RFC 6528: ISNs are unpredictable */
+	bool tx_csum_offload;       /* the port fills the IPv4 and TCP checksums: frames
+	                               carry 0 and the pseudo-header sum (DPDK's rule) */
 };
 
 /* Defaults: the ports must be filled in. */

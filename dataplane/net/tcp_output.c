@@ -49,7 +49,8 @@ void tcp_emit_raw(struct tcp_stack *ts, const uint8_t dmac[6], uint32_t sip, uin
 	wr16(ip + 10, 0);
 	wr32(ip + 12, sip);
 	wr32(ip + 16, dip);
-	wr16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IPV4_MIN)));
+	if (!ts->cfg.tx_csum_offload)
+		wr16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IPV4_MIN)));
 	th = ip + NET_IPV4_MIN;
 	wr16(th, sport);
 	wr16(th + 2, dport);
@@ -66,8 +67,10 @@ void tcp_emit_raw(struct tcp_stack *ts, const uint8_t dmac[6], uint32_t sip, uin
 		memcpy(th + thl, data, dlen);
 	/* Pseudo-header: src, dst, zero+proto, TCP length. */
 	sum = (sip >> 16) + (sip & 0xffff) + (dip >> 16) + (dip & 0xffff) + 6 + (uint32_t)(thl + dlen);
-	sum = net_csum_add(sum, th, (size_t)thl + dlen);
-	wr16(th + 16, (uint16_t)~net_csum_fold(sum));
+	if (ts->cfg.tx_csum_offload)   /* the NIC adds the segment to this sum */
+		wr16(th + 16, net_csum_fold(sum));
+	else
+		wr16(th + 16, (uint16_t)~net_csum_fold(net_csum_add(sum, th, (size_t)thl + dlen)));
 	if (flen < need)
 		memset(f + flen, 0, (size_t)(need - flen));
 	ts->stats.segs_out++;

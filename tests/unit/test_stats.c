@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "platform/cmdstat.h"
 #include "platform/fmt.h"
@@ -129,6 +130,20 @@ static void test_cmdstat_cores(void **state)
 	cmdstat_teardown();
 }
 
+/* The process's address space in pages (/proc/self/statm: size). */
+static long vm_pages(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &pages) != 1)
+			pages = -1;
+		fclose(f);
+	}
+	return pages;
+}
+
 static void test_slowlog(void **state)
 {
 	(void)state;
@@ -172,6 +187,15 @@ static void test_slowlog(void **state)
 	slowlog_free(e, n);
 	slowlog_reset();
 	assert_int_equal(slowlog_len(), 0);
+	/* A huge slowlog-max-len costs nothing until entries exist (regression:
+	 * the first entry allocated the whole ring, ~670 MB for a million). */
+	long vm_before = vm_pages();
+	assert_int_equal(opt_set(OPT_slowlog_max_len, "1000000", err, sizeof(err)), 0);
+	slowlog_add(argv, len, 2, 300, "", "");
+	assert_int_equal(slowlog_len(), 1);
+	/* address space, not RSS: untouched calloc'd pages are never resident */
+	assert_true((vm_pages() - vm_before) * sysconf(_SC_PAGESIZE) < 64L << 20);
+	slowlog_reset();
 	opt_teardown();
 }
 

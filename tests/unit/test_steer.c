@@ -20,7 +20,7 @@
 #include "platform/status.h"
 #include "storage/storage.h"
 
-#define N_MSGS 200000
+#define N_MSGS 50000
 
 static int64_t next_exec;        /* on the owner: the sequence it expects */
 static int64_t next_reply;       /* on the origin */
