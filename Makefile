@@ -75,7 +75,7 @@ fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
 	@ninja -C $(FUZZ_BUILD) >/dev/null
-	@for t in resp_parse mc_parse net_rx tcp_input conn rdb_read; do \
+	@for t in resp_parse mc_parse net_rx tcp_input conn rdb_read lg_reply; do \
 		c=$${t%_parse}; c=$${c%_read}; \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
@@ -94,10 +94,12 @@ bench: build
 	@test -x $(BUILD)/tests/bench/slipstream_bench || { echo "Google Benchmark not found"; exit 1; }
 	$(BUILD)/tests/bench/slipstream_bench $(ARGS)
 
-# Slipstream (io=kernel) beside Debian's redis-server, same workloads, one run.
+# Slipstream (io=kernel) beside Debian's memcached and redis-server, same
+# slipstream-loadgen workloads, one run (about 6 minutes); the table and the
+# plots go to docs/bench/.
 compare: build
-	$(call install_missing,redis-server redis-tools util-linux)
-	/usr/bin/python3 tests/bench/compare_redis.py $(BUILD)
+	$(call install_missing,redis-server memcached util-linux python3 python3-matplotlib)
+	/usr/bin/python3 tests/bench/compare.py $(BUILD) docs/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

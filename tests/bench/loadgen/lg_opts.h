@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* slipstream-loadgen's command line (memtier_benchmark's names where it has them). */
+#ifndef SS_LOADGEN_OPTS_H
+#define SS_LOADGEN_OPTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lg_workload.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lg_opts {
+	const char *server, *protocol, *transport, *key_prefix;
+	unsigned port, connections, threads, pipeline, set_w, get_w;
+	uint64_t key_count, requests, seed;
+	enum lg_pattern pattern;
+	double zipf_theta, test_time, warmup, rate;
+	unsigned long size_min, size_max;
+	int verify, json;
+};
+
+/* 0 to run; 1 after --help (printed to out); -EINVAL after printing one
+ * line to err naming the bad option. */
+int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err);
+const char *lg_pattern_name(enum lg_pattern p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
