@@ -38,12 +38,19 @@ deps:
 
 deps-test:
 	$(call install_missing,$(DEPS_TEST))
-	@# Debian's memcached package (the differential tests run their own) starts
-	@# a system memcached on 11211, the port Slipstream's defaults use.
-	@if command -v systemctl >/dev/null && systemctl is-active --quiet memcached 2>/dev/null; then \
-		echo "stopping and disabling the system memcached service (port 11211)"; \
-		systemctl disable --now memcached >/dev/null 2>&1 || true; \
-	fi
+	@# Debian's memcached and redis-server packages may start system daemons
+	@# on 11211 and 6379, the ports Slipstream's defaults use (the tests run
+	@# their own servers). Stop them: systemd where it runs, else the init
+	@# script, else the daemons of the package users.
+	@for svc in memcached:memcache redis-server:redis; do \
+		name=$${svc%%:*}; user=$${svc##*:}; \
+		if pgrep -u $$user -x $$name >/dev/null 2>&1; then \
+			echo "stopping the system $$name service (it holds a default port)"; \
+			{ command -v systemctl >/dev/null && systemctl disable --now $$name >/dev/null 2>&1; } || \
+			service $$name stop >/dev/null 2>&1 || true; \
+			sleep 1; pkill -u $$user -x $$name || true; \
+		fi; \
+	done
 
 # configure DIR OPTIONS: set up once, then keep options in step.
 define configure
