@@ -316,9 +316,9 @@ def test_known_delay_in_histogram_slowlog_and_latency_monitor(dbg):
     for _ in range(5):
         assert r.execute_command("DEBUG", "SLEEP", "0.05") in (b"OK", True)
     p = info(r, "latencystats")["latency_percentiles_usec_debug"]
-    # a bucket is at most 1/16 wide; scheduling may add a little on a busy box
+    # a bucket is at most 1/16 wide; a busy 2-core box may wake the sleeper late
     for q in ("p50", "p99", "p99.9"):
-        assert 50000 <= p[q] <= 50000 * 1.0625 + 20000, p
+        assert 50000 <= p[q] <= 50000 * 1.0625 + 50000, p
     slow = r.execute_command("SLOWLOG", "GET", "10")
     sleeps = [e for e in slow if e[3][:1] == [b"DEBUG"]]
     assert len(sleeps) == 5 and all(e[2] >= 50000 for e in sleeps)
