@@ -25,6 +25,7 @@ struct req {
 };
 
 /* Appends to out (NUL-terminated, room checked) one line per result. */
+static void put(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void put(char *out, size_t cap, const char *fmt, ...)
 {
 	size_t n = strlen(out);
