@@ -60,7 +60,7 @@ endef
 
 build: deps
 	$(call configure,$(BUILD),--buildtype=release -Db_ndebug=false)
-	@ninja -C $(BUILD) >/dev/null
+	@ninja -C $(BUILD) > $(BUILD)/ninja.log 2>&1 || { tail -60 $(BUILD)/ninja.log; exit 1; }
 
 run: build
 	@echo "Starting slipstream $(ARGS) (Ctrl-C stops it)"
@@ -73,7 +73,7 @@ test-unit: deps-test build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 test-asan: deps-test $(ASAN_BUILD)/build.ninja
-	@ninja -C $(ASAN_BUILD) >/dev/null
+	@ninja -C $(ASAN_BUILD) > $(ASAN_BUILD)/ninja.log 2>&1 || { tail -60 $(ASAN_BUILD)/ninja.log; exit 1; }
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
 
@@ -81,7 +81,7 @@ test-asan: deps-test $(ASAN_BUILD)/build.ninja
 fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
-	@ninja -C $(FUZZ_BUILD) >/dev/null
+	@ninja -C $(FUZZ_BUILD) > $(FUZZ_BUILD)/ninja.log 2>&1 || { tail -60 $(FUZZ_BUILD)/ninja.log; exit 1; }
 	@for t in resp_parse mc_parse net_rx tcp_input conn rdb_read lg_reply; do \
 		c=$${t%_parse}; c=$${c%_read}; \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
