@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dataplane/conn_priv.h"
@@ -27,6 +28,7 @@
 #include "platform/mem.h"
 #include "platform/metric.h"
 #include "platform/opt.h"
+#include "storage/persist.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -196,10 +198,22 @@ static void sec_memory(struct out *o)
 
 static void sec_persistence(struct out *o)
 {
+	struct persist_info i;
+	int64_t now = (int64_t)time(NULL);
+
+	persist_info_get(&i);
 	put(o, "# Persistence\r\n");
 	put(o, "loading:0\r\n");
 	put(o, "async_loading:0\r\n");
-	put(o, "rdb_bgsave_in_progress:0\r\n");
+	put(o, "rdb_changes_since_last_save:%llu\r\n",
+	    (unsigned long long)(storage_dirty() - i.dirty_at_save));
+	put(o, "rdb_bgsave_in_progress:%d\r\n", i.in_progress ? 1 : 0);
+	put(o, "rdb_last_save_time:%lld\r\n", (long long)i.last_save_s);
+	put(o, "rdb_last_bgsave_status:%s\r\n", i.last_ok ? "ok" : "err");
+	put(o, "rdb_last_bgsave_time_sec:%lld\r\n", (long long)i.last_time_s);
+	put(o, "rdb_current_bgsave_time_sec:%lld\r\n",
+	    i.in_progress ? (long long)(now - i.current_start_s) : -1LL);
+	put(o, "rdb_saves:%llu\r\n", (unsigned long long)i.saves);
 	put(o, "aof_enabled:0\r\n");
 	put(o, "aof_rewrite_in_progress:0\r\n");
 }

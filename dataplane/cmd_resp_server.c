@@ -27,6 +27,7 @@
 #include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
+#include "storage/persist.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -1037,6 +1038,41 @@ void cmd_flush_finish(struct conn *c)
 		resp_error(&c->w, "ERR syntax error");
 	else
 		resp_simple(&c->w, "OK");
+}
+
+/* ---- BGSAVE, LASTSAVE ---- */
+
+/* The management core takes the snapshot; the workers copy their items
+ * as of its start between requests (storage/persist.h). */
+void cmd_bgsave_finish(struct conn *c)
+{
+	bool schedule = ARGC(c) == 2 && arg_is(ARGV(c, 1), "schedule");
+
+	if (ARGC(c) > 2 || (ARGC(c) == 2 && !schedule)) {
+		resp_error(&c->w, "ERR syntax error");
+		return;
+	}
+	if (persist_request() == SS_OK) {
+		resp_simple(&c->w, "Background saving started");
+		return;
+	}
+	if (schedule) {
+		/* Redis runs it once the current one ends: so does the request
+		 * flag, which the management core takes after it finishes. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		persist_request_after();
+		resp_simple(&c->w, "Background saving scheduled");
+		return;
+	}
+	resp_error(&c->w, "ERR Background save already in progress");
+}
+
+void cmd_lastsave_finish(struct conn *c)
+{
+	struct persist_info i;
+
+	persist_info_get(&i);
+	resp_int(&c->w, (long long)i.last_save_s);
 }
 
 void cmd_dbsize_finish(struct conn *c)

@@ -15,6 +15,7 @@
 #include "dataplane/steer.h"
 #include "mgmt/metrics_http.h"
 #include "mgmt/mgmt.h"
+#include "mgmt/persist_writer.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
 #include "platform/lcore.h"
@@ -47,6 +48,8 @@ static int check_options(char *err, size_t errlen)
 			 opt_int(OPT_port));
 		return -EINVAL;
 	}
+	if (persist_schedule_check(opt_str(OPT_save), err, errlen) < 0)
+		return -EINVAL;
 	if (chdir(opt_str(OPT_dir)) != 0) {
 		snprintf(err, errlen, "dir: cannot use '%s' as the working directory: %s",
 			 opt_str(OPT_dir), strerror(errno));
@@ -134,6 +137,8 @@ static int serve(unsigned workers)
 		return 1;
 	}
 	metrics_http_add_renderer(steer_render_metrics);
+	/* Each worker loads the keys it owns from the last snapshot. */
+	storage_load_at_start(opt_str(OPT_dbfilename), opt_enum(OPT_rdb_load_unsupported) == 1);
 	if ((rc = metrics_http_setup(opt_str(OPT_bind), (int)opt_int(OPT_metrics_port),
 				     err, sizeof(err))) < 0) {
 		log_warn("%s", err);
@@ -147,6 +152,7 @@ static int serve(unsigned workers)
 		announce(be, workers);
 		mgmt_run();
 	}
+	persist_abort();   /* a snapshot cut short leaves the last complete one */
 	be->stop();
 	rc = be->wait();
 	metrics_http_teardown();

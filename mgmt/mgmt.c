@@ -11,6 +11,7 @@
 
 #include "platform/clock.h"
 #include "mgmt/metrics_http.h"
+#include "mgmt/persist_writer.h"
 #include "platform/instant.h"
 #include "platform/log.h"
 #include "platform/metric.h"
@@ -59,6 +60,7 @@ static void sample_rates(void)
 	instant_track(INSTANT_NET_IN, metric_total(METRIC_net_input_bytes), now);
 	instant_track(INSTANT_NET_OUT, metric_total(METRIC_net_output_bytes), now);
 	instant_latency_tick(now);
+	persist_tick(now);
 }
 
 int mgmt_run(void)
@@ -69,7 +71,8 @@ int mgmt_run(void)
 	for (;;) {
 		unsigned nh = metrics_http_pollfds(pfds + 1);
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
-		int n = poll(pfds, 1 + nh, MGMT_TICK_MS);
+		/* while a snapshot runs, drain the workers' chunks promptly */
+		int n = poll(pfds, 1 + nh, persist_active() ? 2 : MGMT_TICK_MS);
 		if (n > 0 && nh > 0)
 			metrics_http_serve(pfds + 1, nh);
 		if (n > 0 && pfds[0].revents != 0) {

@@ -53,6 +53,10 @@
 	  "working directory: snapshots are written here") \
 	X(dbfilename, "dbfilename", OPT_FILENAME, "dump.rdb", 0, 0, "", OPT_F_MUTABLE, \
 	  "snapshot file name inside dir") \
+	X(save, "save", OPT_STR, "3600 1 300 100 60 10000", 0, 0, "", OPT_F_MUTABLE, \
+	  "snapshot schedule as in redis.conf: pairs of <seconds> <changes>; \"\" = no automatic snapshots") \
+	X(rdb_load_unsupported, "rdb-load-unsupported", OPT_ENUM, "fail", 0, 0, "fail|skip", 0, \
+	  "loading an RDB with types other than strings (lists, hashes ...): refuse to start, or skip those keys") \
 	X(requirepass, "requirepass", OPT_STR, "", 0, 0, "", OPT_F_MUTABLE | OPT_F_SECRET, \
 	  "password clients must AUTH with; empty = no password") \
 	X(slowlog_log_slower_than, "slowlog-log-slower-than", OPT_INT, "10000", -1, 2147483647, "", OPT_F_MUTABLE, \

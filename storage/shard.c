@@ -111,6 +111,7 @@ struct shard {
 	uint64_t used;          /* bytes: items plus index */
 	uint64_t volatile_n;
 	int64_t avg_ttl_ms;       /* Redis's avg_ttl: an average of TTLs the expiry walk sees */
+	uint64_t dirty;            /* writes since creation (Redis's server.dirty) */
 	uint64_t evicted;
 	uint64_t expired;
 	uint64_t index_bytes;
@@ -220,6 +221,12 @@ static void add_index(struct shard *s, int64_t delta)
 }
 
 static void set_count(struct shard *s, uint64_t n) { st_relaxed(&s->count, n); }
+/* Writes for the snapshot schedule (rdb_changes_since_last_save). */
+static inline void dirty_add(struct shard *s, uint64_t n)
+{
+	__atomic_store_n(&s->dirty, s->dirty + n, __ATOMIC_RELAXED);
+}
+
 static void add_volatile(struct shard *s, int64_t d)
 {
 	st_relaxed(&s->volatile_n, s->volatile_n + (uint64_t)d);
@@ -629,6 +636,7 @@ static void drop_all(struct shard *s)
 		/* moving empty buckets retires their overflow, then the table */
 		resize_step(s, UINT32_MAX);
 	}
+	dirty_add(s, s->count);
 	table_drop_items(s, s->cur);
 	set_count(s, 0);
 	s->pool_n = 0;
@@ -771,6 +779,7 @@ static void unlink_slot(struct shard *s, uint64_t *slot)
 
 static void expire_slot(struct shard *s, uint64_t *slot)
 {
+	dirty_add(s, 1);
 	unlink_slot(s, slot);
 	st_relaxed(&s->expired, s->expired + 1);
 	metric_add_local(METRIC_expired_keys, 1);
@@ -908,6 +917,7 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 	if (it == NULL)
 		return 0;
 	snap_guard(s, hash64(key, klen));
+	dirty_add(s, 1);
 	if (it->meta & IT_EXP) {
 		int64_t was = exp_of(it);
 		add_volatile(s, (expire_ms != 0) - (was != 0));
@@ -1079,6 +1089,7 @@ static int evict_one(struct shard *s, int64_t now_ms)
 	if (slot == NULL)
 		return -ENOMEM;
 	snap_guard(s, h);
+	dirty_add(s, 1);
 	unlink_slot(s, slot);
 	st_relaxed(&s->evicted, s->evicted + 1);
 	metric_add_local(METRIC_evicted_keys, 1);
@@ -1183,6 +1194,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 		it->lfu = was->lfu;
 		st(slot, (*slot & ~PTR_MASK) | (uint64_t)(uintptr_t)it);
 		retire_item(s, was);
+		dirty_add(s, 1);
 		return SS_OK;
 	}
 	if (table_insert(s, s->cur, h, it) != SS_OK) {
@@ -1193,6 +1205,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 		return -ENOMEM;
 	}
 	set_count(s, s->count + 1);
+	dirty_add(s, 1);
 	maybe_resize(s);
 	return SS_OK;
 }
@@ -1208,10 +1221,12 @@ int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_m
 		return 0;
 	snap_guard(s, h);
 	existed = !expired(slot_item(*slot), now_ms);
-	if (existed)
+	if (existed) {
+		dirty_add(s, 1);
 		unlink_slot(s, slot);
-	else
+	} else {
 		expire_slot(s, slot);
+	}
 	resize_step(s, 2);
 	maybe_resize(s);
 	return existed;
@@ -1388,6 +1403,10 @@ int64_t shard_avg_ttl_ms(const struct shard *s)
 {
 	return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED) == 0 ? 0 :
 	       __atomic_load_n(&s->avg_ttl_ms, __ATOMIC_RELAXED);
+}
+uint64_t shard_dirty(const struct shard *s)
+{
+	return __atomic_load_n(&s->dirty, __ATOMIC_RELAXED);
 }
 uint64_t shard_evicted(const struct shard *s) { return __atomic_load_n(&s->evicted, __ATOMIC_RELAXED); }
 uint64_t shard_expired(const struct shard *s) { return __atomic_load_n(&s->expired, __ATOMIC_RELAXED); }

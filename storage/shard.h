@@ -84,6 +84,9 @@ uint64_t shard_used_memory(const struct shard *s);
  * and active) since creation. */
 uint64_t shard_volatile_count(const struct shard *s);
 uint64_t shard_evicted(const struct shard *s);
+/* Writes since creation: stores, deletes, expiries, evictions, flushed keys,
+ * expiry changes (Redis's dirty counter, for the snapshot schedule). */
+uint64_t shard_dirty(const struct shard *s);
 /* Redis's avg_ttl: a running average of the remaining TTLs (ms) the active
  * expiry walk sees; 0 without volatile keys. */
 int64_t shard_avg_ttl_ms(const struct shard *s);

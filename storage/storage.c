@@ -2,10 +2,15 @@
 #include "storage/storage.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <urcu-qsbr.h>
 
+#include "storage/persist.h"
+#include "platform/log.h"
+#include "platform/clock.h"
 #include "platform/mem.h"
 #include "platform/opt.h"
 #include "platform/status.h"
@@ -19,17 +24,34 @@ struct slot {
 static struct slot *slots;
 static unsigned n_slots;
 
+/* The snapshot each worker loads its keys from at start (main sets it). */
+static char *load_path;
+static bool load_skip_other;
+
 int storage_setup(unsigned nshards)
 {
 	slots = mem_calloc_lines(nshards, sizeof(*slots));
-	if (slots == NULL)
+	if (slots == NULL || persist_setup(nshards) < 0) {
+		free(slots);
+		slots = NULL;
 		return -ENOMEM;
+	}
 	n_slots = nshards;
 	return SS_OK;
 }
 
+void storage_load_at_start(const char *path, bool skip_other_types)
+{
+	free(load_path);
+	load_path = path ? strdup(path) : NULL;
+	load_skip_other = skip_other_types;
+}
+
 void storage_teardown(void)
 {
+	persist_teardown();
+	free(load_path);
+	load_path = NULL;
 	free(slots);
 	slots = NULL;
 	n_slots = 0;
@@ -59,6 +81,19 @@ int storage_start_local(unsigned w)
 		return -ENOMEM;
 	limits_from_options(&l);
 	shard_set_limits_local(s, &l);
+	if (load_path != NULL) {
+		char err[256];
+		uint64_t t0 = clock_mono_ms();
+		long n = persist_load_local(w, s, load_path, load_skip_other, err, sizeof(err));
+		if (n < 0) {
+			log_warn("Worker %u cannot load %s: %s", w, load_path, err);
+			shard_destroy(s);
+			return (int)n;
+		}
+		if (n > 0)
+			log_notice("Worker %u loaded %ld keys from %s in %.3f seconds", w, n, load_path,
+				   (double)(clock_mono_ms() - t0) / 1000.0);
+	}
 	__atomic_store_n(&slots[w].shard, s, __ATOMIC_RELEASE);
 	return SS_OK;
 }
@@ -74,6 +109,7 @@ void storage_step_local(unsigned w, int64_t now_ms)
 	limits_from_options(&l);
 	shard_set_limits_local(s, &l);
 	shard_expire_step_local(s, now_ms, 16 * (unsigned)opt_int(OPT_active_expire_effort));
+	persist_step_local(w, s, now_ms);
 }
 
 void storage_stop_local(unsigned w)
@@ -147,4 +183,16 @@ int64_t storage_avg_ttl_ms(void)
 		}
 	}
 	return n > 0 ? (int64_t)(sum / n) : 0;
+}
+
+uint64_t storage_dirty(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < n_slots; w++) {
+		struct shard *s = storage_shard(w);
+		if (s != NULL)
+			n += shard_dirty(s);
+	}
+	return n;
 }

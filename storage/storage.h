@@ -7,6 +7,7 @@
 #ifndef SS_STORAGE_STORAGE_H
 #define SS_STORAGE_STORAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -16,6 +17,11 @@ extern "C" {
 struct shard;
 
 int storage_setup(unsigned nshards);
+/* Before the workers start: each loads the keys it owns from this RDB file
+ * (relative to the working directory; absent = nothing). NULL: no load. */
+void storage_load_at_start(const char *path, bool skip_other_types);
+/* Writes since start, summed over shards (snapshot schedule, INFO). */
+uint64_t storage_dirty(void);
 void storage_teardown(void);
 unsigned storage_shards(void);
 

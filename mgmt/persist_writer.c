@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mgmt/persist_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "platform/log.h"
+#include "platform/opt.h"
+#include "platform/status.h"
+#include "storage/persist.h"
+#include "storage/rdb.h"
+#include "storage/storage.h"
+
+#define RETRY_DELAY_S 5   /* Redis's CONFIG_BGSAVE_RETRY_DELAY after a failure */
+
+static struct {
+	int active;
+	uint64_t epoch;
+	int fd;
+	char tmp[64];
+	struct rdb_writer *w;
+	int64_t start_s;
+	uint64_t dirty_at_start;
+	unsigned done_mask_n;     /* workers finished */
+	int64_t last_try_s;
+} job = { .fd = -1 };
+
+int persist_active(void) { return job.active; }
+
+int persist_schedule_check(const char *save, char *err, size_t errlen)
+{
+	const char *p = save;
+	unsigned n = 0;
+
+	while (*p) {
+		char *end;
+		long long v;
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		v = strtoll(p, &end, 10);
+		if (end == p || v <= 0 || (*end != ' ' && *end != '\0')) {
+			snprintf(err, errlen, "save: '%s' is not pairs of <seconds> <changes> "
+				 "(positive numbers), or \"\" for none", save);
+			return -EINVAL;
+		}
+		p = end;
+		n++;
+	}
+	if (n % 2) {
+		snprintf(err, errlen, "save: '%s' has an odd count of numbers: "
+			 "pairs of <seconds> <changes> expected", save);
+		return -EINVAL;
+	}
+	return SS_OK;
+}
+
+/* Does the schedule ask for a snapshot now? */
+static int schedule_due(int64_t now_s, const struct persist_info *i)
+{
+	const char *p = opt_str(OPT_save);
+	uint64_t changes = storage_dirty() - i->dirty_at_save;
+
+	if (p == NULL || changes == 0)
+		return 0;
+	/* after a failure, wait a little before trying again */
+	if (!i->last_ok && now_s - job.last_try_s < RETRY_DELAY_S)
+		return 0;
+	while (*p) {
+		char *end;
+		long long secs = strtoll(p, &end, 10), need;
+		if (end == p)
+			break;
+		need = strtoll(end, &end, 10);
+		if (now_s - i->last_save_s >= secs && (long long)changes >= need)
+			return 1;
+		p = end;
+	}
+	return 0;
+}
+
+static int out_fd(void *ctx, const void *buf, size_t len)
+{
+	return rdb_out_fd(ctx, buf, len);
+}
+
+static void fail(const char *why, int err)
+{
+	struct persist_info i;
+
+	log_warn("Background saving error: %s: %s", why, strerror(err));
+	if (job.w != NULL)
+		rdb_writer_destroy(job.w);
+	job.w = NULL;
+	if (job.fd >= 0) {
+		close(job.fd);
+		unlink(job.tmp);
+	}
+	job.fd = -1;
+	job.active = 0;
+	persist_info_get(&i);
+	i.in_progress = false;
+	i.last_ok = false;
+	persist_info_set(&i);
+	/* chunks still coming for this epoch are dropped as they are taken */
+}
+
+static void start(int64_t now_s)
+{
+	struct persist_info i;
+	struct rdb_aux aux;
+
+	job.last_try_s = now_s;
+	snprintf(job.tmp, sizeof(job.tmp), "temp-%d.rdb", (int)getpid());
+	job.fd = open(job.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (job.fd < 0) {
+		job.active = 1;
+		fail("cannot open the temporary file in dir", errno);
+		return;
+	}
+	memset(&aux, 0, sizeof(aux));
+	aux.ctime = now_s;
+	aux.used_mem = storage_used_memory();
+	aux.db_size = storage_keys();
+	aux.expires_size = storage_volatile_keys();
+	job.dirty_at_start = storage_dirty();
+	int rc = rdb_writer_begin(&job.w, out_fd, &job.fd, &aux);
+	if (rc < 0) {
+		job.active = 1;
+		fail("cannot write the file header", -rc);
+		return;
+	}
+	job.active = 1;
+	job.start_s = now_s;
+	job.epoch = persist_begin_epoch();
+	persist_info_get(&i);
+	i.in_progress = true;
+	i.current_start_s = now_s;
+	persist_info_set(&i);
+	log_notice("Background saving started");
+}
+
+/* One worker's chunks into the file. */
+static int write_chunks(struct persist_chunk *c)
+{
+	int rc = 0;
+
+	for (struct persist_chunk *x = c; x != NULL && rc == 0; x = x->next) {
+		if (x->epoch != job.epoch)
+			continue;   /* a failed snapshot's walk still finishing */
+		for (size_t off = 0; off < x->len && rc == 0;) {
+			const char *d = x->data + off;
+			uint32_t kl, vl, fl;
+			int64_t ex;
+			uint64_t cas;
+			struct rdb_key k;
+
+			memcpy(&kl, d, 4);
+			memcpy(&vl, d + 4, 4);
+			memcpy(&ex, d + 8, 8);
+			memcpy(&fl, d + 16, 4);
+			memcpy(&cas, d + 20, 8);
+			memset(&k, 0, sizeof(k));
+			k.key = d + 28;
+			k.key_len = kl;
+			k.val = d + 28 + kl;
+			k.val_len = vl;
+			k.expire_ms = ex == 0 ? RDB_NO_EXPIRE : ex;
+			k.flags = fl;
+			k.cas = cas;
+			rc = rdb_writer_key(job.w, &k);
+			off += 28 + (size_t)kl + vl;
+		}
+	}
+	persist_chunk_free(c);
+	return rc;
+}
+
+static int fsync_dir(void)
+{
+	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static void finish(int64_t now_s)
+{
+	struct persist_info i;
+	int rc = rdb_writer_end(job.w);
+
+	if (rc < 0) {
+		fail("cannot write the file", -rc);
+		return;
+	}
+	if (fsync(job.fd) != 0) {
+		fail("fsync", errno);
+		return;
+	}
+	rdb_writer_destroy(job.w);
+	job.w = NULL;
+	close(job.fd);
+	job.fd = -1;
+	if (rename(job.tmp, opt_str(OPT_dbfilename)) != 0) {
+		int e = errno;
+		unlink(job.tmp);
+		job.active = 1;
+		fail("cannot rename the temporary file", e);
+		return;
+	}
+	if ((rc = fsync_dir()) < 0)
+		log_warn("fsync of dir after the rename: %s", strerror(-rc));
+	job.active = 0;
+	persist_info_get(&i);
+	i.in_progress = false;
+	i.last_ok = true;
+	i.last_save_s = now_s;
+	i.last_time_s = now_s - job.start_s;
+	i.dirty_at_save = job.dirty_at_start;
+	i.saves++;
+	persist_info_set(&i);
+	log_notice("Background saving terminated with success");
+}
+
+void persist_tick(uint64_t now_ms)
+{
+	int64_t now_s = (int64_t)time(NULL);
+	struct persist_info i;
+	unsigned n = storage_shards(), done = 0;
+	bool any_failed = false;
+
+	(void)now_ms;
+	if (!job.active) {
+		persist_info_get(&i);
+		if (persist_requested_take() || schedule_due(now_s, &i))
+			start(now_s);
+		if (!job.active) {
+			/* drop what a failed snapshot's workers still hand over */
+			for (unsigned w = 0; w < n; w++)
+				persist_chunk_free(persist_take(w));
+			return;
+		}
+	}
+	for (unsigned w = 0; w < n; w++) {
+		bool failed;
+		bool fin = persist_worker_done(w, job.epoch, &failed);
+		/* done first, then take: a finished walk's chunks are all there */
+		if (write_chunks(persist_take(w)) < 0) {
+			fail("cannot write the file", EIO);
+			return;
+		}
+		any_failed |= failed;
+		done += fin;
+	}
+	if (any_failed) {
+		fail("a worker could not copy its items", ENOMEM);
+		return;
+	}
+	if (done == n)
+		finish(now_s);
+}
+
+void persist_abort(void)
+{
+	if (!job.active)
+		return;
+	if (job.w != NULL)
+		rdb_writer_destroy(job.w);
+	job.w = NULL;
+	if (job.fd >= 0) {
+		close(job.fd);
+		unlink(job.tmp);
+	}
+	job.fd = -1;
+	job.active = 0;
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "storage/persist.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "platform/mem.h"
+#include "platform/status.h"
+#include "storage/rdb.h"
+#include "storage/shard.h"
+#include "storage/slot.h"
+
+#define CHUNK_BYTES  (256u * 1024)
+#define CHUNKS_MAX   64         /* waiting per worker before its walk pauses */
+#define STEP_BUCKETS 256        /* per loop iteration */
+#define REC_HDR      28         /* u32 klen, u32 vlen, i64 expire, u32 flags, u64 cas */
+
+struct pworker {
+	pthread_mutex_t lock;             /* the queue: worker pushes, mgmt takes */
+	struct persist_chunk *head, *tail;
+	unsigned queued;
+	uint64_t done_epoch;              /* written with release by the worker */
+	bool failed;
+	/* the worker's own */
+	uint64_t seen;                    /* last epoch it joined */
+	bool active;
+	struct persist_chunk *cur;
+} __attribute__((aligned(64)));
+
+static struct pworker *pw;
+static unsigned n_pw;
+static uint64_t epoch;                    /* the management core's, read by workers */
+static int requested;
+
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct persist_info info = { .last_ok = true, .last_time_s = -1 };
+
+int persist_setup(unsigned nworkers)
+{
+	pw = mem_calloc_lines(nworkers, sizeof(*pw));
+	if (pw == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < nworkers; i++)
+		pthread_mutex_init(&pw[i].lock, NULL);
+	n_pw = nworkers;
+	info.last_save_s = (int64_t)time(NULL);   /* Redis: LASTSAVE is start-up time at first */
+	return SS_OK;
+}
+
+void persist_teardown(void)
+{
+	for (unsigned i = 0; i < n_pw; i++) {
+		persist_chunk_free(pw[i].head);
+		persist_chunk_free(pw[i].cur);
+		pthread_mutex_destroy(&pw[i].lock);
+	}
+	free(pw);
+	pw = NULL;
+	n_pw = 0;
+}
+
+void persist_chunk_free(struct persist_chunk *c)
+{
+	while (c != NULL) {
+		struct persist_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
+uint64_t persist_begin_epoch(void)
+{
+	return __atomic_add_fetch(&epoch, 1, __ATOMIC_RELEASE);
+}
+
+struct persist_chunk *persist_take(unsigned w)
+{
+	struct persist_chunk *c;
+
+	pthread_mutex_lock(&pw[w].lock);
+	c = pw[w].head;
+	pw[w].head = pw[w].tail = NULL;
+	pw[w].queued = 0;
+	pthread_mutex_unlock(&pw[w].lock);
+	return c;
+}
+
+bool persist_worker_done(unsigned w, uint64_t e, bool *failed)
+{
+	bool done = __atomic_load_n(&pw[w].done_epoch, __ATOMIC_ACQUIRE) == e;
+
+	*failed = done && pw[w].failed;
+	return done;
+}
+
+/* Worker: hand the current chunk to the management core. */
+static void push_cur(struct pworker *p)
+{
+	struct persist_chunk *c = p->cur;
+
+	if (c == NULL || c->len == 0)
+		return;
+	p->cur = NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->tail != NULL)
+		p->tail->next = c;
+	else
+		p->head = c;
+	p->tail = c;
+	p->queued++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* On the owner, inside a walk step or a write's copy-before-write. */
+static void visit(const struct item *it, void *arg)
+{
+	struct pworker *p = arg;
+	size_t kl = item_klen(it), vl = item_vlen(it), need = REC_HDR + kl + vl;
+	uint32_t k32 = (uint32_t)kl, v32 = (uint32_t)vl, fl = item_flags(it);
+	int64_t ex = item_expire_ms(it);
+	uint64_t cas = item_cas(it);
+	char *d;
+
+	if (p->cur != NULL && p->cur->len + need > p->cur->cap)
+		push_cur(p);
+	if (p->cur == NULL) {
+		size_t cap = need > CHUNK_BYTES ? need : CHUNK_BYTES;
+		/* malloc, not the arena: the management core frees it */
+		p->cur = malloc(sizeof(*p->cur) + cap);
+		if (p->cur == NULL) {
+			p->failed = true;   /* the snapshot cannot be whole: it fails */
+			return;
+		}
+		p->cur->next = NULL;
+		p->cur->epoch = p->seen;
+		p->cur->len = 0;
+		p->cur->cap = cap;
+	}
+	d = p->cur->data + p->cur->len;
+	memcpy(d, &k32, 4);
+	memcpy(d + 4, &v32, 4);
+	memcpy(d + 8, &ex, 8);
+	memcpy(d + 16, &fl, 4);
+	memcpy(d + 20, &cas, 8);
+	memcpy(d + REC_HDR, item_key(it), kl);
+	memcpy(d + REC_HDR + kl, item_value(it), vl);
+	p->cur->len += need;
+}
+
+void persist_step_local(unsigned w, struct shard *s, int64_t now_ms)
+{
+	struct pworker *p;
+	uint64_t e;
+
+	if (pw == NULL || w >= n_pw)
+		return;
+	p = &pw[w];
+	e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+	if (!p->active && e != p->seen) {
+		int rc = shard_snapshot_begin_local(s, visit, p, now_ms);
+		if (rc == -EBUSY)
+			return;   /* a resize is finishing: next iteration */
+		p->seen = e;
+		p->failed = rc < 0;
+		if (rc < 0) {
+			__atomic_store_n(&p->done_epoch, e, __ATOMIC_RELEASE);
+			return;
+		}
+		p->active = true;
+	}
+	if (!p->active || __atomic_load_n(&p->queued, __ATOMIC_RELAXED) >= CHUNKS_MAX)
+		return;
+	if (shard_snapshot_step_local(s, STEP_BUCKETS) == 0) {
+		push_cur(p);
+		p->active = false;
+		__atomic_store_n(&p->done_epoch, p->seen, __ATOMIC_RELEASE);
+	}
+}
+
+int persist_request(void)
+{
+	struct persist_info i;
+
+	persist_info_get(&i);
+	if (i.in_progress)
+		return -EBUSY;
+	return __atomic_exchange_n(&requested, 1, __ATOMIC_ACQ_REL) ? -EBUSY : SS_OK;
+}
+
+void persist_request_after(void)
+{
+	__atomic_store_n(&requested, 1, __ATOMIC_RELEASE);
+}
+
+bool persist_requested_take(void)
+{
+	return __atomic_exchange_n(&requested, 0, __ATOMIC_ACQ_REL) != 0;
+}
+
+void persist_info_get(struct persist_info *out)
+{
+	pthread_mutex_lock(&info_lock);
+	*out = info;
+	pthread_mutex_unlock(&info_lock);
+}
+
+void persist_info_set(const struct persist_info *in)
+{
+	pthread_mutex_lock(&info_lock);
+	info = *in;
+	pthread_mutex_unlock(&info_lock);
+}
+
+/* ---- start-up load ---- */
+
+struct load_ctx {
+	unsigned w;
+	struct shard *s;
+	int64_t now_ms;
+	long n;
+};
+
+static int load_key(void *arg, const struct rdb_key *k)
+{
+	struct load_ctx *l = arg;
+	int64_t ex = k->expire_ms;
+
+	if (slot_owner_of_key(k->key, k->key_len) != l->w)
+		return 0;   /* another worker's */
+	if (ex == RDB_NO_EXPIRE)
+		ex = SHARD_NO_EXPIRY;
+	else if (ex <= l->now_ms)
+		return 0;   /* expired while the file sat on disk: as Redis, not loaded */
+	if (shard_set_local(l->s, k->key, k->key_len, k->val, k->val_len, k->flags, ex) != SS_OK)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+long persist_load_local(unsigned w, struct shard *s, const char *path, bool skip_other_types,
+			char *err, size_t errlen)
+{
+	struct rdb_load_opts o;
+	struct rdb_load_info li;
+	struct load_ctx l = { w, s, 0, 0 };
+	struct timespec ts;
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	l.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	memset(&o, 0, sizeof(o));
+	o.other_types = skip_other_types ? RDB_TYPES_SKIP : RDB_TYPES_FAIL;
+	int fd = fileno(f);
+	rc = rdb_load(rdb_in_fd, &fd, &o, load_key, &l, &li);
+	fclose(f);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, li.err[0] ? li.err : strerror(-rc));
+		return rc;
+	}
+	return l.n;
+}

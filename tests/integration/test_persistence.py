@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Snapshots to disk: BGSAVE, the save schedule, LASTSAVE and INFO
+persistence; what redis-check-rdb and a real redis-server 7.0 say of our
+files; loading at start (ours and Redis's); an unwritable dir; kill -9 in
+the middle of a snapshot."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from conftest import Server, free_port
+from test_resp_diff import Redis, REDIS
+
+CHECK = shutil.which("redis-check-rdb") or "/usr/bin/redis-check-rdb"
+TIMEOUT = 30
+
+
+def rc(s):
+    return redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=TIMEOUT)
+
+
+def mc(s, req):
+    with socket.create_connection(("127.0.0.1", s.mc_port), timeout=TIMEOUT) as c:
+        c.sendall(req)
+        got = b""
+        while not got.endswith((b"END\r\n", b"STORED\r\n")):
+            got += c.recv(65536)
+        return got
+
+
+def bgsave(r):
+    before = r.lastsave()
+    saves = r.info("persistence")["rdb_saves"]
+    assert r.bgsave() is True
+    deadline = time.monotonic() + TIMEOUT
+    while r.info("persistence")["rdb_saves"] == saves:
+        assert time.monotonic() < deadline, r.info("persistence")
+        time.sleep(0.05)
+    assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    return before
+
+
+def test_bgsave_then_restart_loads_everything(tmp_path):
+    s = Server(tmp_path, workers=2)
+    try:
+        r = rc(s)
+        for i in range(500):
+            r.set(f"k{i}", f"v{i}" * (i % 7 + 1))
+        r.set("ttl", "x", ex=1000)
+        r.set("gone", "x", px=1)
+        assert mc(s, b"set mk 42 0 5\r\nhello\r\n") == b"STORED\r\n"
+        assert r.info("persistence")["rdb_changes_since_last_save"] >= 503
+        bgsave(r)
+        p = r.info("persistence")
+        # "gone" may expire (a write) after the snapshot began
+        assert p["rdb_changes_since_last_save"] <= 1 and p["rdb_bgsave_in_progress"] == 0
+        assert r.lastsave().timestamp() <= time.time() + 1
+        with pytest.raises(redis.ResponseError, match="syntax error"):
+            r.execute_command("BGSAVE", "NOW")
+    finally:
+        s.stop()
+    dump = tmp_path / "dump.rdb"
+    out = subprocess.run([CHECK, str(dump)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "RDB looks OK" in out.stdout, out.stdout + out.stderr
+    assert not list(tmp_path.glob("temp-*.rdb"))
+    # another worker count: keys go to their new owners
+    s = Server(tmp_path, workers=3)
+    try:
+        r = rc(s)
+        assert r.dbsize() == 502
+        assert all(r.get(f"k{i}") == (f"v{i}" * (i % 7 + 1)).encode() for i in range(500))
+        assert 990 <= r.ttl("ttl") <= 1000
+        assert r.get("gone") is None
+        assert mc(s, b"get mk\r\n") == b"VALUE mk 42 5\r\nhello\r\nEND\r\n"   # flags survive
+        assert "loaded" in s.log_text()
+    finally:
+        s.stop()
+
+
+@pytest.mark.skipif(not os.path.exists(REDIS), reason="redis-server missing")
+def test_redis_loads_ours_and_we_load_redis(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "r").mkdir()
+    s = Server(tmp_path / "s", workers=2)
+    try:
+        r = rc(s)
+        r.set("a", "1")
+        r.set("big", "z" * 5000)
+        r.set("num", 12345)
+        r.set("ttl", "t", ex=500)
+        bgsave(r)
+    finally:
+        s.stop()
+    shutil.copy(tmp_path / "s" / "dump.rdb", tmp_path / "r" / "dump.rdb")
+    real = Redis(tmp_path / "r")
+    try:
+        rr = redis.Redis(port=real.port, socket_timeout=TIMEOUT)
+        assert rr.dbsize() == 4
+        assert rr.get("big") == b"z" * 5000 and rr.get("num") == b"12345"
+        assert 490 <= rr.ttl("ttl") <= 500
+        # Redis writes its own, with a list in it
+        rr.set("fromredis", "yes")
+        rr.rpush("alist", "x")
+        rr.save()
+    finally:
+        real.stop()
+    shutil.copy(tmp_path / "r" / "dump.rdb", tmp_path / "s" / "dump.rdb")
+    # a list is not a type we hold: by default, refuse to start and say why
+    p = subprocess.run([os.environ.get("SLIPSTREAM_BIN", "build/slipstream"),
+                        "--port", str(free_port()), "--memcache-port", "0", "--metrics-port", "0",
+                        "--workers", "1", "--dir", str(tmp_path / "s")], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode != 0 and "alist" in p.stdout + p.stderr
+    s = Server(tmp_path / "s", workers=2, extra=("--rdb-load-unsupported", "skip"))
+    try:
+        r = rc(s)
+        assert r.get("fromredis") == b"yes" and r.get("big") == b"z" * 5000
+        assert r.get("alist") is None and r.dbsize() == 5
+    finally:
+        s.stop()
+
+
+def test_save_schedule(tmp_path):
+    s = Server(tmp_path, workers=2, extra=("--save", "1 1"))
+    try:
+        r = rc(s)
+        first = r.lastsave()
+        time.sleep(1.1)
+        assert r.lastsave() == first       # no change, no snapshot
+        r.set("x", "1")
+        deadline = time.monotonic() + 10
+        while r.lastsave() == first:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert (tmp_path / "dump.rdb").exists()
+    finally:
+        s.stop()
+    p = subprocess.run([os.environ.get("SLIPSTREAM_BIN", "build/slipstream"), "--save", "1 x",
+                        "--port", str(free_port()), "--memcache-port", "0"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "save" in p.stdout + p.stderr
+
+
+def test_unwritable_dir_keeps_serving(tmp_path):
+    d = tmp_path / "gone"
+    d.mkdir()
+    s = Server(d, workers=2)
+    try:
+        r = rc(s)
+        r.set("a", "1")
+        shutil.rmtree(d)                    # the dir disappears under it
+        assert r.bgsave() is True
+        deadline = time.monotonic() + TIMEOUT
+        while r.info("persistence")["rdb_last_bgsave_status"] != "err":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert r.info("persistence")["rdb_bgsave_in_progress"] == 0
+        assert r.set("b", "2") and r.get("a") == b"1"    # still serving
+    finally:
+        s.stop()
+
+
+def test_kill9_during_snapshot_leaves_the_last_one(tmp_path):
+    s = Server(tmp_path, workers=2)
+    try:
+        r = rc(s)
+        r.set("first", "1")
+        bgsave(r)
+        p = r.pipeline(transaction=False)
+        for i in range(200_000):
+            p.set(f"bulk:{i}", "v" * 64)
+            if i % 10_000 == 9_999:
+                p.execute()
+        p.execute()
+        r.bgsave()
+        os.kill(s.proc.pid, signal.SIGKILL)
+        s.proc.wait(timeout=TIMEOUT)
+    finally:
+        s.stop()
+    out = subprocess.run([CHECK, str(tmp_path / "dump.rdb")], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "RDB looks OK" in out.stdout, out.stdout
+    s = Server(tmp_path, workers=2)
+    try:
+        assert rc(s).get("first") == b"1"   # the old snapshot, or a complete new one
+    finally:
+        s.stop()
