@@ -190,3 +190,59 @@ def test_kill9_during_snapshot_leaves_the_last_one(tmp_path):
         assert rc(s).get("first") == b"1"   # the old snapshot, or a complete new one
     finally:
         s.stop()
+
+
+def test_snapshot_is_the_state_at_its_start(tmp_path):
+    """One writer sets key n % KEYS to n, n = 0, 1, 2 ... in order, while a
+    snapshot runs on the one worker. The snapshot must be a consistent cut:
+    for some T, every key holds the last value written to it before T -
+    writes after the cut are not in it, writes before it all are."""
+    keys = 100_000
+    tool = os.path.abspath(os.environ.get("RDB_TOOL", os.path.join(
+        os.path.dirname(__file__), "..", "..", "build", "tests", "tools", "rdb_tool")))
+    s = Server(tmp_path, workers=1, extra=("--save", ""))
+    try:
+        r = rc(s)
+        p = r.pipeline(transaction=False)
+        for n in range(keys):                       # every key exists first
+            p.set(f"v{n}", n)
+        p.execute()
+        state = {"n": keys, "stop": False}
+
+        def writer():
+            w = rc(s)
+            q = w.pipeline(transaction=False)
+            while not state["stop"]:
+                for _ in range(200):
+                    n = state["n"]
+                    q.set(f"v{n % keys}", n)
+                    state["n"] = n + 1
+                q.execute()
+        import threading
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(0.3)
+        bgsave(r)
+        time.sleep(0.2)
+        state["stop"] = True
+        t.join(timeout=60)
+        assert not t.is_alive()
+    finally:
+        s.stop()
+    out = subprocess.run([tool, "dump", str(tmp_path / "dump.rdb")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    vals = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("#"):
+            continue
+        hk, hv = line.split()[:2]
+        vals[bytes.fromhex(hk).decode()] = int(bytes.fromhex(hv).decode())
+    assert len(vals) == keys
+    cut = max(vals.values()) + 1          # the last write in the snapshot, plus one
+    assert cut > keys                     # the writer was running before the cut
+    assert cut < state["n"]               # ... and wrote on after it
+    for i in range(keys):
+        # the last n < cut with n % keys == i
+        want = cut - 1 - ((cut - 1 - i) % keys)
+        assert vals[f"v{i}"] == want, (i, vals[f"v{i}"], want, cut)
