@@ -1067,6 +1067,43 @@ void cmd_bgsave_finish(struct conn *c)
 	resp_error(&c->w, "ERR Background save already in progress");
 }
 
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: the management core shuts
+ * down (with a last snapshot as the mode says); the caller's connection
+ * closes without a reply, as Redis's does when it exits. NOW is accepted
+ * (there are no replicas to wait for). */
+void cmd_shutdown_finish(struct conn *c)
+{
+	int mode = PERSIST_SHUTDOWN_DEFAULT;
+	bool force = false, abort_ = false;
+
+	for (uint32_t i = 1; i < ARGC(c); i++) {
+		const struct ss_arg *a = ARGV(c, i);
+		if (arg_is(a, "nosave") && mode == PERSIST_SHUTDOWN_DEFAULT)
+			mode = PERSIST_SHUTDOWN_NOSAVE;
+		else if (arg_is(a, "save") && mode == PERSIST_SHUTDOWN_DEFAULT)
+			mode = PERSIST_SHUTDOWN_SAVE;
+		else if (arg_is(a, "now"))
+			;
+		else if (arg_is(a, "force"))
+			force = true;
+		else if (arg_is(a, "abort"))
+			abort_ = true;
+		else {
+			resp_error(&c->w, "ERR syntax error");
+			return;
+		}
+	}
+	if (abort_) {
+		if (ARGC(c) != 2)
+			resp_error(&c->w, "ERR syntax error");
+		else
+			resp_error(&c->w, "ERR No shutdown in progress.");
+		return;
+	}
+	persist_shutdown_request(mode, force);
+	c->closing = true;
+}
+
 void cmd_lastsave_finish(struct conn *c)
 {
 	struct persist_info i;

@@ -185,6 +185,7 @@ void cmd_time_finish(struct conn *c);
 void cmd_info_finish(struct conn *c);                 /* cmd_info.c */
 void cmd_bgsave_finish(struct conn *c);
 void cmd_lastsave_finish(struct conn *c);
+void cmd_shutdown_finish(struct conn *c);
 int cmd_flush_plan(struct conn *c, uint32_t i, struct kop *op);
 void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,
 		    const struct kop_result *r);

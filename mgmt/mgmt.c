@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -15,7 +16,9 @@
 #include "platform/instant.h"
 #include "platform/log.h"
 #include "platform/metric.h"
+#include "platform/opt.h"
 #include "platform/status.h"
+#include "storage/persist.h"
 #include "storage/storage.h"
 
 #define MGMT_TICK_MS        INSTANT_PERIOD_MS   /* the rate sampler's period */
@@ -63,6 +66,32 @@ static void sample_rates(void)
 	persist_tick(now);
 }
 
+/* Redis's shutdown: with save points configured (or SHUTDOWN SAVE), a last
+ * snapshot first, while the workers still serve. A failed one cancels a
+ * SHUTDOWN (not FORCE) as in Redis; a signal shuts down anyway. */
+static bool shutdown_save(int mode, bool from_signal)
+{
+	bool want = mode == PERSIST_SHUTDOWN_SAVE ||
+		    (mode == PERSIST_SHUTDOWN_DEFAULT && opt_str(OPT_save)[0] != '\0');
+	struct persist_info i;
+
+	if (!want)
+		return true;
+	log_notice("Saving the final RDB snapshot before exiting.");
+	persist_save_now();
+	persist_info_get(&i);
+	if (i.last_ok) {
+		log_notice("DB saved on disk");
+		return true;
+	}
+	if (from_signal || persist_shutdown_force()) {
+		log_warn("Error trying to save the DB, exiting anyway.");
+		return true;
+	}
+	log_warn("Error trying to save the DB, can't exit.");
+	return false;
+}
+
 int mgmt_run(void)
 {
 	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS];
@@ -80,6 +109,7 @@ int mgmt_run(void)
 			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				log_warn("Received %s scheduling shutdown...",
 					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				shutdown_save(PERSIST_SHUTDOWN_DEFAULT, true);
 				return (int)si.ssi_signo;
 			}
 		} else if (n < 0 && errno != EINTR) {
@@ -87,6 +117,12 @@ int mgmt_run(void)
 			return -errno;
 		}
 		sample_rates();
+		int mode = persist_shutdown_take();
+		if (mode != PERSIST_SHUTDOWN_NONE) {
+			log_warn("User requested shutdown...");
+			if (shutdown_save(mode, false))
+				return 0;
+		}
 		if (clock_mono_ms() - last_log >= MGMT_KEYSPACE_LOG_S * 1000) {
 			last_log = clock_mono_ms();
 			log_keyspace();

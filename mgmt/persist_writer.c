@@ -285,3 +285,18 @@ void persist_abort(void)
 	job.fd = -1;
 	job.active = 0;
 }
+
+void persist_save_now(void)
+{
+	/* one already running: let it end, then take a fresh one */
+	while (job.active) {
+		persist_tick(0);
+		usleep(1000);
+	}
+	start((int64_t)time(NULL));
+	while (job.active) {
+		persist_tick(0);
+		if (job.active)
+			usleep(1000);
+	}
+}

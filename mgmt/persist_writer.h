@@ -24,6 +24,9 @@ int persist_schedule_check(const char *save, char *err, size_t errlen);
 void persist_tick(uint64_t now_ms);
 /* Is a snapshot running (the loop ticks faster meanwhile)? */
 int persist_active(void);
+/* Take a snapshot now and wait for it (shutdown); the workers must be
+ * running. The result is in persist_info (last_ok). */
+void persist_save_now(void);
 /* At shutdown: abandon a running snapshot (its temporary file removed;
  * the last complete snapshot stays). */
 void persist_abort(void);

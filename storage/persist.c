@@ -191,6 +191,25 @@ int persist_request(void)
 	return __atomic_exchange_n(&requested, 1, __ATOMIC_ACQ_REL) ? -EBUSY : SS_OK;
 }
 
+static int shutdown_mode;
+static bool shutdown_force;
+
+void persist_shutdown_request(int mode, bool force)
+{
+	__atomic_store_n(&shutdown_force, force, __ATOMIC_RELAXED);
+	__atomic_store_n(&shutdown_mode, mode, __ATOMIC_RELEASE);
+}
+
+int persist_shutdown_take(void)
+{
+	return __atomic_exchange_n(&shutdown_mode, PERSIST_SHUTDOWN_NONE, __ATOMIC_ACQ_REL);
+}
+
+bool persist_shutdown_force(void)
+{
+	return __atomic_load_n(&shutdown_force, __ATOMIC_RELAXED);
+}
+
 void persist_request_after(void)
 {
 	__atomic_store_n(&requested, 1, __ATOMIC_RELEASE);

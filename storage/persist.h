@@ -66,6 +66,14 @@ int persist_request(void);
 void persist_request_after(void);
 bool persist_requested_take(void);   /* management core */
 
+/* SHUTDOWN from a worker: the management core shuts down (after a last
+ * snapshot when mode says so or, by default, when `save` has points). */
+enum { PERSIST_SHUTDOWN_NONE, PERSIST_SHUTDOWN_DEFAULT, PERSIST_SHUTDOWN_SAVE,
+       PERSIST_SHUTDOWN_NOSAVE };
+void persist_shutdown_request(int mode, bool force);
+int persist_shutdown_take(void);      /* management core; NONE when not asked */
+bool persist_shutdown_force(void);
+
 /* What INFO persistence and LASTSAVE show; the management core writes it. */
 struct persist_info {
 	bool in_progress;

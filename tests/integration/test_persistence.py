@@ -54,7 +54,7 @@ def test_bgsave_then_restart_loads_everything(tmp_path):
         r.set("ttl", "x", ex=1000)
         r.set("gone", "x", px=1)
         assert mc(s, b"set mk 42 0 5\r\nhello\r\n") == b"STORED\r\n"
-        assert r.info("persistence")["rdb_changes_since_last_save"] >= 503
+        assert r.info("persistence")["rdb_changes_since_last_save"] >= 502
         bgsave(r)
         p = r.info("persistence")
         # "gone" may expire (a write) after the snapshot began
@@ -246,3 +246,47 @@ def test_snapshot_is_the_state_at_its_start(tmp_path):
         # the last n < cut with n % keys == i
         want = cut - 1 - ((cut - 1 - i) % keys)
         assert vals[f"v{i}"] == want, (i, vals[f"v{i}"], want, cut)
+
+
+def test_shutdown_saves_or_not(tmp_path):
+    # SHUTDOWN with save points configured (the default): a last snapshot
+    s = Server(tmp_path, workers=2)
+    r = rc(s)
+    r.set("k", "v")
+    with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
+        r.execute_command("SHUTDOWN", "ABORT")
+    with pytest.raises(redis.ConnectionError):
+        r.execute_command("SHUTDOWN")
+    assert s.proc.wait(timeout=TIMEOUT) == 0
+    assert (tmp_path / "dump.rdb").exists()
+    (tmp_path / "dump.rdb").unlink()
+    # NOSAVE: none
+    s = Server(tmp_path, workers=2)
+    rc(s).set("k", "v2")
+    with pytest.raises(redis.ConnectionError):
+        rc(s).execute_command("SHUTDOWN", "NOSAVE")
+    assert s.proc.wait(timeout=TIMEOUT) == 0
+    assert not (tmp_path / "dump.rdb").exists()
+    # SIGTERM with save points: a last snapshot; with save "": none
+    s = Server(tmp_path, workers=2)
+    rc(s).set("k", "v3")
+    assert s.stop() == 0
+    assert (tmp_path / "dump.rdb").exists()
+    (tmp_path / "dump.rdb").unlink()
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    rc(s).set("k", "v4")
+    with pytest.raises(redis.ConnectionError):
+        rc(s).execute_command("SHUTDOWN")
+    assert s.proc.wait(timeout=TIMEOUT) == 0
+    assert not (tmp_path / "dump.rdb").exists()
+    # SHUTDOWN SAVE despite save "": one, and the next start has the key
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    rc(s).set("k", "v5")
+    with pytest.raises(redis.ConnectionError):
+        rc(s).execute_command("SHUTDOWN", "SAVE")
+    assert s.proc.wait(timeout=TIMEOUT) == 0
+    s = Server(tmp_path, workers=3)
+    try:
+        assert rc(s).get("k") == b"v5"
+    finally:
+        s.stop()

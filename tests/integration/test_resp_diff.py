@@ -167,7 +167,8 @@ def norm_time(raw):
 
 
 SERVED = ["get", "set", "del", "ping", "echo", "quit", "hello", "auth", "select",
-          "reset", "dbsize", "time", "info", "flushdb", "flushall", "bgsave", "lastsave"]
+          "reset", "dbsize", "time", "info", "flushdb", "flushall", "bgsave", "lastsave",
+          "shutdown"]
 # The string and key commands; test_resp_keyspace_diff.py compares them.
 KEYSPACE_COMMANDS = [
     "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx",
@@ -225,6 +226,9 @@ SCRIPT = [
     (["CONFIG", "RESETSTAT"], None),
     # DEBUG is refused by default on both (enable-debug-command no)
     (["DEBUG", "SLEEP", "0"], None),
+    (["SHUTDOWN", "ABORT"], None),
+    (["SHUTDOWN", "NOSAVE", "ABORT"], None),
+    (["SHUTDOWN", "BOGUS"], None),
     (["PING", "hi"], None),
     (["ECHO", "x y"], None),
     (["HELLO"], norm_hello),
@@ -290,6 +294,9 @@ SCRIPT = [
     (["CONFIG", "RESETSTAT"], None),
     # DEBUG is refused by default on both (enable-debug-command no)
     (["DEBUG", "SLEEP", "0"], None),
+    (["SHUTDOWN", "ABORT"], None),
+    (["SHUTDOWN", "NOSAVE", "ABORT"], None),
+    (["SHUTDOWN", "BOGUS"], None),
     (["CONFIG", "RESETSTAT", "x"], None),
     (["CONFIG", "BOGUS"], None),
     (["DBSIZE"], None),
@@ -348,6 +355,9 @@ AUTH_SCRIPT = [
     (["CONFIG", "RESETSTAT"], None),
     # DEBUG is refused by default on both (enable-debug-command no)
     (["DEBUG", "SLEEP", "0"], None),
+    (["SHUTDOWN", "ABORT"], None),
+    (["SHUTDOWN", "NOSAVE", "ABORT"], None),
+    (["SHUTDOWN", "BOGUS"], None),
     (["GET", "k"], None),
     (["FOO"], None),                 # unknown command comes before NOAUTH
     (["GET"], None),                 # so does arity
