@@ -649,8 +649,8 @@ int io_dpdk_worker(unsigned w, void *arg)
 			dw->next_sync_us = dw->now_us + 10000;
 		}
 		rcu_quiescent_state();
-		if (n > 0 || mail > 0) {
-			empty = 0;
+		if (n > 0 || mail > 0 || storage_busy_local(w)) {
+			empty = 0;   /* a snapshot walk: no sleeping meanwhile */
 			continue;
 		}
 		long sleep_us = (long)opt_int(OPT_idle_sleep_us);

@@ -487,7 +487,8 @@ int io_kernel_worker(unsigned w, void *arg)
 		metric_add_local(METRIC_loop_busy_ns, (int64_t)clock_tsc_to_ns(t_wait - t_busy));
 		rcu_thread_offline();
 		int n = epoll_wait(kw->ep, evs, KERNEL_EVENTS,
-				   steer_idle_enter_local(w) ? 0 : KERNEL_TICK_MS);
+				   steer_idle_enter_local(w) ? 0 :
+				   storage_busy_local(w) ? 1 : KERNEL_TICK_MS);
 		steer_idle_exit_local(w);
 		rcu_thread_online();
 		t_busy = clock_tsc();

@@ -162,8 +162,11 @@ void persist_step_local(unsigned w, struct shard *s, int64_t now_ms)
 	e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
 	if (!p->active && e != p->seen) {
 		int rc = shard_snapshot_begin_local(s, visit, p, now_ms);
-		if (rc == -EBUSY)
-			return;   /* a resize is finishing: next iteration */
+		if (rc == -EBUSY) {
+			/* a resize is finishing: help it along, join once it ends */
+			shard_resize_step_local(s, 4 * STEP_BUCKETS);
+			return;
+		}
 		p->seen = e;
 		p->failed = rc < 0;
 		if (rc < 0) {
@@ -179,6 +182,13 @@ void persist_step_local(unsigned w, struct shard *s, int64_t now_ms)
 		p->active = false;
 		__atomic_store_n(&p->done_epoch, p->seen, __ATOMIC_RELEASE);
 	}
+}
+
+bool persist_walking_local(unsigned w)
+{
+	/* walking, or a snapshot waiting for this worker to join */
+	return pw != NULL && w < n_pw &&
+	       (pw[w].active || __atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != pw[w].seen);
 }
 
 int persist_request(void)

@@ -54,6 +54,10 @@ void persist_chunk_free(struct persist_chunk *c);
  * walks a bounded part of its shard. */
 void persist_step_local(unsigned w, struct shard *s, int64_t now_ms);
 
+/* Is worker w walking a snapshot? Its loop must not sleep long meanwhile
+ * (an idle worker would otherwise take a step per idle tick). */
+bool persist_walking_local(unsigned w);
+
 /* Worker w at start: load the keys it owns from the RDB file `path`
  * (absent: nothing to do). Returns keys loaded, or -errno with err set. */
 long persist_load_local(unsigned w, struct shard *s, const char *path, bool skip_other_types,

@@ -1404,6 +1404,12 @@ int64_t shard_avg_ttl_ms(const struct shard *s)
 	return __atomic_load_n(&s->volatile_n, __ATOMIC_RELAXED) == 0 ? 0 :
 	       __atomic_load_n(&s->avg_ttl_ms, __ATOMIC_RELAXED);
 }
+bool shard_resize_step_local(struct shard *s, unsigned buckets)
+{
+	resize_step(s, buckets);
+	return s->old != NULL;
+}
+
 uint64_t shard_dirty(const struct shard *s)
 {
 	return __atomic_load_n(&s->dirty, __ATOMIC_RELAXED);

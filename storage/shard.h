@@ -15,6 +15,7 @@
 #ifndef SS_STORAGE_SHARD_H
 #define SS_STORAGE_SHARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,6 +88,9 @@ uint64_t shard_evicted(const struct shard *s);
 /* Writes since creation: stores, deletes, expiries, evictions, flushed keys,
  * expiry changes (Redis's dirty counter, for the snapshot schedule). */
 uint64_t shard_dirty(const struct shard *s);
+/* Move up to `buckets` buckets of a resize in progress (a snapshot waits for
+ * one to end). Returns whether one is still in progress. Owner only. */
+bool shard_resize_step_local(struct shard *s, unsigned buckets);
 /* Redis's avg_ttl: a running average of the remaining TTLs (ms) the active
  * expiry walk sees; 0 without volatile keys. */
 int64_t shard_avg_ttl_ms(const struct shard *s);

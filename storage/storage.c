@@ -196,3 +196,8 @@ uint64_t storage_dirty(void)
 	}
 	return n;
 }
+
+bool storage_busy_local(unsigned w)
+{
+	return persist_walking_local(w);
+}

@@ -20,6 +20,9 @@ int storage_setup(unsigned nshards);
 /* Before the workers start: each loads the keys it owns from this RDB file
  * (relative to the working directory; absent = nothing). NULL: no load. */
 void storage_load_at_start(const char *path, bool skip_other_types);
+/* Worker w has housekeeping in progress (a snapshot walk): do not block
+ * long waiting for traffic. Only on w. */
+bool storage_busy_local(unsigned w);
 /* Writes since start, summed over shards (snapshot schedule, INFO). */
 uint64_t storage_dirty(void);
 void storage_teardown(void);
