@@ -44,12 +44,17 @@ class Server:
                      "--loglevel", "verbose", *extra]
         self.proc = subprocess.Popen(self.args, stdout=open(self.log, "w"),
                                      stderr=subprocess.STDOUT)
-        wait_port(self.port, self.proc)
-        # With a password the memcached port stays closed unless asked for
-        # (memcached's protocol has no password).
-        opts = dict(zip(extra[::2], extra[1::2]))
-        if not opts.get("--requirepass") or opts.get("--memcache-with-requirepass") == "yes":
-            wait_port(self.mc_port, self.proc)
+        try:
+            wait_port(self.port, self.proc)
+            # With a password the memcached port stays closed unless asked
+            # for (memcached's protocol has no password).
+            opts = dict(zip(extra[::2], extra[1::2]))
+            if not opts.get("--requirepass") or opts.get("--memcache-with-requirepass") == "yes":
+                wait_port(self.mc_port, self.proc)
+        except BaseException:
+            # a server that never came up is still stopped by its PID
+            self.stop(sig=signal.SIGKILL)
+            raise
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stop by PID; returns the exit status."""
