@@ -11,29 +11,22 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dataplane/cmd_args.h"
 #include "dataplane/conn_priv.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
 
-#define ARGV(c, i) (&(c)->resp.argv[i])
-#define ARGC(c) ((c)->resp.argc)
 #define MAX_IDS 64
 
-static bool arg_is(const struct ss_arg *a, const char *s)
+/* A client id as Redis reads it (getRangeLongFromObject 1..LONG_MAX). */
+static bool arg_id(const struct ss_arg *a, uint64_t *id)
 {
-	return a->len == strlen(s) && strncasecmp(a->p, s, a->len) == 0;
-}
+	long long v;
 
-static bool arg_u64(const struct ss_arg *a, uint64_t *v)
-{
-	char tmp[32], *end;
-
-	if (a->len == 0 || a->len >= sizeof(tmp) || a->p[0] == '-' || a->p[0] == '+')
+	if (!arg_ll(a, &v) || v <= 0)
 		return false;
-	memcpy(tmp, a->p, a->len);
-	tmp[a->len] = '\0';
-	*v = strtoull(tmp, &end, 10);
-	return *end == '\0';
+	*id = (uint64_t)v;
+	return true;
 }
 
 /* One line of CLIENT LIST / CLIENT INFO, Redis 7.2's field order. */
@@ -83,7 +76,7 @@ static const char *parse_list(struct conn *c, struct list_filter *f)
 	if (ARGC(c) >= 4 && arg_is(ARGV(c, 2), "id")) {
 		for (uint32_t i = 3; i < ARGC(c); i++) {
 			uint64_t id;
-			if (!arg_u64(ARGV(c, i), &id) || id == 0)
+			if (!arg_id(ARGV(c, i), &id))
 				return "ERR Invalid client ID";
 			if (f->nids < MAX_IDS)
 				f->ids[f->nids++] = id;
@@ -199,7 +192,7 @@ static const char *parse_kill(struct conn *c, struct kill_filter *f, bool *old_f
 	for (uint32_t i = 2; i + 1 < ARGC(c); i += 2) {
 		const struct ss_arg *k = ARGV(c, i), *v = ARGV(c, i + 1);
 		if (arg_is(k, "id")) {
-			if (!arg_u64(v, &f->id) || f->id == 0)
+			if (!arg_id(v, &f->id))
 				return "ERR client-id should be greater than 0";
 		} else if (arg_is(k, "type")) {
 			if (arg_is(v, "normal"))

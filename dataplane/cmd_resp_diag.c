@@ -9,27 +9,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dataplane/cmd_args.h"
 #include "dataplane/conn_priv.h"
 #include "platform/latency_mon.h"
 #include "platform/opt.h"
 #include "platform/slowlog.h"
-
-#define ARGV(c, i) (&(c)->resp.argv[i])
-#define ARGC(c) ((c)->resp.argc)
-
-/* Redis's getLongLongFromObject rules: an optional '-', digits, no junk. */
-static int arg_ll(const struct ss_arg *a, long long *v)
-{
-	char tmp[32];
-	char *end;
-
-	if (a->len == 0 || a->len >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, a->p, a->len);
-	tmp[a->len] = '\0';
-	*v = strtoll(tmp, &end, 10);
-	return *end == '\0' && !(tmp[0] == '0' && a->len > 1) && tmp[0] != '+' && tmp[0] != ' ';
-}
 
 static void slowlog_get_cmd(struct conn *c)
 {

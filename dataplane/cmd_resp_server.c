@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dataplane/cmd_args.h"
 #include "dataplane/conn_priv.h"
 #include "dataplane/glob.h"
 #include "dataplane/steer.h"
@@ -31,34 +32,9 @@
 #include "storage/shard.h"
 #include "storage/storage.h"
 
-#define ARGV(c, i) (&(c)->resp.argv[i])
-#define ARGC(c) ((c)->resp.argc)
-
-static bool arg_is(const struct ss_arg *a, const char *s)
-{
-	return a->len == strlen(s) && strncasecmp(a->p, s, a->len) == 0;
-}
-
 static char *arg_dup(const struct ss_arg *a)
 {
 	return strndup(a->p, a->len);
-}
-
-/* A whole decimal long long, as Redis's string2ll accepts it. */
-static bool arg_ll(const struct ss_arg *a, long long *v)
-{
-	char tmp[32], *end;
-
-	if (a->len == 0 || a->len >= sizeof(tmp))
-		return false;
-	memcpy(tmp, a->p, a->len);
-	tmp[a->len] = '\0';
-	if (tmp[0] == ' ' || tmp[0] == '+' || (tmp[0] == '0' && a->len > 1) ||
-	    (tmp[0] == '-' && (a->len == 1 || tmp[1] == '0')))
-		return false;
-	errno = 0;
-	*v = strtoll(tmp, &end, 10);
-	return errno == 0 && *end == '\0';
 }
 
 static pthread_mutex_t opt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -288,18 +264,24 @@ bool cmd_resp_sub_ok(struct conn *c)
 	return false;
 }
 
+/* The command's name in capitals, as Redis's messages show it ("CLIENT"). */
+static void upper_name(const struct cmd *cmd, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; cmd->name[i] && i + 1 < n; i++)
+		out[i] = (char)(cmd->name[i] - ('a' <= cmd->name[i] && cmd->name[i] <= 'z' ? 32 : 0));
+	out[i] = '\0';
+}
+
 void cmd_run_subcmd(struct conn *c)
 {
 	const struct cmd *sub = find_sub(c->cmd, ARGV(c, 1));
 	const struct ss_arg *a = ARGV(c, 1);
 	char upper[16];
-	size_t i;
 
 	if (sub == NULL) {
-		for (i = 0; c->cmd->name[i] && i + 1 < sizeof(upper); i++)
-			upper[i] = (char)(c->cmd->name[i] - ('a' <= c->cmd->name[i] &&
-							     c->cmd->name[i] <= 'z' ? 32 : 0));
-		upper[i] = '\0';
+		upper_name(c->cmd, upper, sizeof(upper));
 		resp_error(&c->w, "ERR unknown subcommand '%.*s'. Try %s HELP.",
 			   (int)(a->len < 128 ? a->len : 128), a->p, upper);
 		return;
@@ -319,10 +301,7 @@ void cmd_reply_help(struct conn *c, const char *const *lines)
 	char head[128], upper[32];
 	size_t n = 0, i;
 
-	for (i = 0; c->cmd->name[i] && i + 1 < sizeof(upper); i++)
-		upper[i] = (char)(c->cmd->name[i] - ('a' <= c->cmd->name[i] &&
-						     c->cmd->name[i] <= 'z' ? 32 : 0));
-	upper[i] = '\0';
+	upper_name(c->cmd, upper, sizeof(upper));
 	while (lines[n] != NULL)
 		n++;
 	resp_array(&c->w, n + 3);

@@ -478,15 +478,12 @@ static bool flight_more(struct conn *c)
 static bool flight_start(struct conn *c, size_t len)
 {
 	struct kop op;
-	struct kop_result res;
 
 	if (!(c->cmd->flags & CMD_PIPELINED) || plan_kop(c, 0, &op) != 0)
 		return false;
 	unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
-	if (owner == c->worker || kop_rcu_variant(op.fn) != NULL) {
-		(void)res;
+	if (owner == c->worker || kop_rcu_variant(op.fn) != NULL)
 		return false;   /* runs now: local, or an RCU read */
-	}
 	return flight_add(c, len, c->t0, c->t_rx);
 }
 

@@ -91,11 +91,10 @@ static int out_fd(void *ctx, const void *buf, size_t len)
 	return rdb_out_fd(ctx, buf, len);
 }
 
-static void fail(const char *why, int err)
+/* End the running snapshot without a file: the writer, the descriptor and
+ * the temporary file go; the last complete snapshot stays. */
+static void drop_job(void)
 {
-	struct persist_info i;
-
-	log_warn("Background saving error: %s: %s", why, strerror(err));
 	if (job.w != NULL)
 		rdb_writer_destroy(job.w);
 	job.w = NULL;
@@ -105,6 +104,14 @@ static void fail(const char *why, int err)
 	}
 	job.fd = -1;
 	job.active = 0;
+}
+
+static void fail(const char *why, int err)
+{
+	struct persist_info i;
+
+	log_warn("Background saving error: %s: %s", why, strerror(err));
+	drop_job();
 	persist_info_get(&i);
 	i.in_progress = false;
 	i.last_ok = false;
@@ -273,17 +280,8 @@ void persist_tick(uint64_t now_ms)
 
 void persist_abort(void)
 {
-	if (!job.active)
-		return;
-	if (job.w != NULL)
-		rdb_writer_destroy(job.w);
-	job.w = NULL;
-	if (job.fd >= 0) {
-		close(job.fd);
-		unlink(job.tmp);
-	}
-	job.fd = -1;
-	job.active = 0;
+	if (job.active)
+		drop_job();
 }
 
 void persist_save_now(void)
