@@ -1083,6 +1083,54 @@ void cmd_shutdown_finish(struct conn *c)
 	c->closing = true;
 }
 
+/* SAVE: the same snapshot as BGSAVE, and the caller waits for it to be on
+ * disk. Only the caller: its worker and every other client go on (Redis
+ * blocks the whole server). */
+int cmd_save_plan(struct conn *c, uint32_t i, struct kop *op)
+{
+	(void)c;
+	if (i > 0)
+		return 1;
+	op->target = KOP_TARGET_WAIT;
+	return 0;
+}
+
+int cmd_save_wait(struct conn *c, bool first, struct kop_result *res)
+{
+	struct persist_info i;
+
+	persist_info_get(&i);
+	if (first) {
+		if (i.in_progress) {
+			res->status = -EBUSY;
+			return 1;
+		}
+		/* The first snapshot to begin after this one's count did begin
+		 * after SAVE came: it holds every write before it. One asked for
+		 * already (BGSAVE, not yet begun) serves as well as a new one. */
+		c->wait_arg = i.begun;
+		(void)persist_request();
+		return 0;
+	}
+	if (i.ended <= c->wait_arg)
+		return 0;
+	res->status = i.last_ok ? SS_OK : -EIO;
+	return 1;
+}
+
+void cmd_save_emit(struct conn *c, uint32_t i, const struct kop *op,
+		   const struct kop_result *r)
+{
+	(void)i;
+	(void)op;
+	if (r->status == SS_OK)
+		resp_simple(&c->w, "OK");
+	else if (r->status == -EBUSY)
+		resp_error(&c->w, "ERR Background save already in progress");
+	else
+		resp_error(&c->w, "ERR");   /* Redis's shared.err; the log says why */
+}
+
 void cmd_lastsave_finish(struct conn *c)
 {
 	struct persist_info i;

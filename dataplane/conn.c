@@ -20,6 +20,7 @@ static uint64_t next_id = 1;   /* CLIENT ID: unique across workers */
 #define CONN_LISTS 256
 static struct conn_list {
 	struct conn *head;
+	struct conn *waiting;   /* those whose kop waits (KOP_TARGET_WAIT) */
 } __attribute__((aligned(64))) lists[CONN_LISTS];
 
 struct conn *conn_first_local(unsigned w)
@@ -271,6 +272,18 @@ static bool run_plan(struct conn *c)
 	struct kop_result res;
 
 	while (plan_kop(c, c->op_next, &op) == 0) {
+		if (op.target == KOP_TARGET_WAIT) {
+			memset(&res, 0, sizeof(res));
+			if (c->cmd->wait(c, true, &res) == 0) {
+				c->wait_next = lists[c->worker].waiting;
+				lists[c->worker].waiting = c;
+				c->away = true;
+				return false;   /* resumes in conn_poll_waits_local() */
+			}
+			c->cmd->emit(c, c->op_next++, &op, &res);
+			conn_stat_note(c);
+			continue;
+		}
 		unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
 		if (owner != c->worker && read_here(&op, owner, &res)) {
 			c->cmd->emit(c, c->op_next++, &op, &res);
@@ -597,4 +610,45 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 		return;
 	}
 	c->kick(c, c->io);
+}
+
+/* ---- Waits outside the workers ---- */
+
+bool conn_waiting_local(unsigned w)
+{
+	return w < CONN_LISTS && lists[w].waiting != NULL;
+}
+
+/* Each loop iteration while some wait: a finished wait goes on as a remote
+ * kop's result would (reply_arrived), on this worker. stop: the worker is
+ * stopping, every wait ends without a result (the connection closes). */
+static void poll_waits(unsigned w, bool stop)
+{
+	struct conn **pp = &lists[w].waiting;
+
+	while (*pp != NULL) {
+		struct conn *c = *pp;
+		struct kop_result res;
+
+		memset(&res, 0, sizeof(res));
+		if (!stop && c->cmd->wait(c, false, &res) == 0) {
+			pp = &c->wait_next;
+			continue;
+		}
+		*pp = c->wait_next;
+		c->wait_next = NULL;
+		reply_arrived(c, stop ? NULL : &res);
+	}
+}
+
+void conn_poll_waits_local(unsigned w)
+{
+	if (conn_waiting_local(w))
+		poll_waits(w, false);
+}
+
+void conn_drop_waits_local(unsigned w)
+{
+	if (conn_waiting_local(w))
+		poll_waits(w, true);
 }

@@ -48,6 +48,14 @@ uint64_t conn_id(const struct conn *c);
  * another worker, or output passes CONN_OUT_HIGH. */
 void conn_process_local(struct conn *c);
 
+/* Connections of worker w whose command waits on the management core
+ * (SAVE): the backend polls them each loop iteration (and should not sleep
+ * long while conn_waiting_local says some wait), and drops them when it
+ * stops, before it frees its connections. */
+bool conn_waiting_local(unsigned w);
+void conn_poll_waits_local(unsigned w);
+void conn_drop_waits_local(unsigned w);
+
 /* The backend should read more (false while a kop is away or output is high). */
 bool conn_wants_input(const struct conn *c);
 /* Close once `out` is flushed (QUIT, protocol error, out of memory). */

@@ -77,7 +77,15 @@ struct cmd {
 	const char *tips;        /* command tips, space separated */
 	const char *group, *since, *summary, *complexity;
 	const struct cmd *subs;  /* a container's subcommands ("client|id" ...), NULL name ends */
+	/* A plan's kop with target KOP_TARGET_WAIT waits for something outside
+	 * the workers (SAVE: the management core's snapshot). wait(c, true)
+	 * starts it when the plan reaches the kop, then wait(c, false) is
+	 * polled by c's worker each loop iteration; 1 = done with *res filled
+	 * (it goes to emit as a kop's result would), 0 = not yet. */
+	int (*wait)(struct conn *c, bool first, struct kop_result *res);
 };
+
+#define KOP_TARGET_WAIT (-2)
 
 struct conn {
 	uint64_t id;
@@ -116,7 +124,9 @@ struct conn {
 	size_t fl_bytes;         /* bytes of `in` the flight holds */
 	size_t need;             /* do not parse before `in` holds this much */
 	size_t swallow;          /* memcached: bytes still to discard */
-	bool away;               /* a kop is at another worker */
+	bool away;               /* a kop is at another worker, or waits (wait_next) */
+	struct conn *wait_next;  /* the worker's waiting connections */
+	uint64_t wait_arg;       /* the wait's own state (SAVE: snapshots begun before it) */
 	bool closing;            /* close once `out` is flushed */
 	bool released;           /* the backend let go; free when not away */
 	conn_kick_fn kick;
@@ -185,6 +195,10 @@ void cmd_time_finish(struct conn *c);
 void cmd_info_finish(struct conn *c);                 /* cmd_info.c */
 void cmd_bgsave_finish(struct conn *c);
 void cmd_lastsave_finish(struct conn *c);
+int cmd_save_plan(struct conn *c, uint32_t i, struct kop *op);
+int cmd_save_wait(struct conn *c, bool first, struct kop_result *res);
+void cmd_save_emit(struct conn *c, uint32_t i, const struct kop *op,
+		   const struct kop_result *r);
 void cmd_shutdown_finish(struct conn *c);
 int cmd_flush_plan(struct conn *c, uint32_t i, struct kop *op);
 void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,

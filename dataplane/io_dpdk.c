@@ -638,6 +638,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 			rx_one(dw, pkts[i]);
 		}
 		mail = steer_drain_local(w);
+		conn_poll_waits_local(w);
 		/* expiry, eviction, resize steps and deferred frees: bounded work */
 		storage_step_local(w, clock_unix_ms());
 		tcp_timers_local(dw->tcp, dw->now_us);
@@ -666,6 +667,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 		metric_add_local(METRIC_loop_idle_ns, (int64_t)clock_tsc_to_ns(t_mark - t_idle));
 	}
 	metrics_sync(dw);
+	conn_drop_waits_local(w);
 	worker_fini(dw);
 	storage_stop_local(w);
 	rcu_unregister_thread();

@@ -488,7 +488,8 @@ int io_kernel_worker(unsigned w, void *arg)
 		rcu_thread_offline();
 		int n = epoll_wait(kw->ep, evs, KERNEL_EVENTS,
 				   steer_idle_enter_local(w) ? 0 :
-				   storage_busy_local(w) ? 1 : KERNEL_TICK_MS);
+				   storage_busy_local(w) || conn_waiting_local(w) ? 1 :
+				   KERNEL_TICK_MS);
 		steer_idle_exit_local(w);
 		rcu_thread_online();
 		t_busy = clock_tsc();
@@ -497,10 +498,12 @@ int io_kernel_worker(unsigned w, void *arg)
 			dispatch(kw, &evs[i]);
 		/* rings are polled every pass: their fd only fires while asleep */
 		steer_drain_local(w);
+		conn_poll_waits_local(w);
 		reap_dead(kw);
 		storage_step_local(w, clock_unix_ms());
 		rcu_quiescent_state();
 	}
+	conn_drop_waits_local(w);
 	while (kw->conns != NULL)
 		kconn_close(kw->conns);
 	reap_dead(kw);

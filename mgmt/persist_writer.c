@@ -115,6 +115,7 @@ static void fail(const char *why, int err)
 	persist_info_get(&i);
 	i.in_progress = false;
 	i.last_ok = false;
+	i.ended = i.begun;
 	persist_info_set(&i);
 	/* chunks still coming for this epoch are dropped as they are taken */
 }
@@ -124,6 +125,11 @@ static void start(int64_t now_s)
 	struct persist_info i;
 	struct rdb_aux aux;
 
+	/* before the epoch begins: a SAVE that saw the old count is served by
+	 * this snapshot, which starts after it (persist_info.begun) */
+	persist_info_get(&i);
+	i.begun++;
+	persist_info_set(&i);
 	job.last_try_s = now_s;
 	snprintf(job.tmp, sizeof(job.tmp), "temp-%d.rdb", (int)getpid());
 	job.fd = open(job.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -236,6 +242,7 @@ static void finish(int64_t now_s)
 	i.last_time_s = now_s - job.start_s;
 	i.dirty_at_save = job.dirty_at_start;
 	i.saves++;
+	i.ended = i.begun;
 	persist_info_set(&i);
 	log_notice("Background saving terminated with success");
 }

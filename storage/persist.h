@@ -87,6 +87,8 @@ struct persist_info {
 	int64_t current_start_s;  /* start of the running one */
 	uint64_t dirty_at_save;   /* storage_dirty() when the last good one began */
 	uint64_t saves;           /* rdb_saves */
+	uint64_t begun, ended;    /* snapshots begun, and ended either way (SAVE waits
+	                             for ended to pass what begun was when it came) */
 };
 void persist_info_get(struct persist_info *out);
 void persist_info_set(const struct persist_info *in);

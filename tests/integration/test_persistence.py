@@ -45,6 +45,25 @@ def bgsave(r):
     return before
 
 
+def fill(s, prefix, n, vlen=16, batch=50_000):
+    """SET prefix:0 .. prefix:n-1 to vlen bytes over one raw pipelined
+    socket: a million keys in seconds, where redis-py takes a minute."""
+    val = b"v" * vlen
+    with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+        for lo in range(0, n, batch):
+            hi = min(n, lo + batch)
+            req = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                           % (len(k), k, vlen, val)
+                           for k in (b"%s:%d" % (prefix, i) for i in range(lo, hi)))
+            c.sendall(req)
+            want, got = 5 * (hi - lo), b""
+            while len(got) < want:
+                chunk = c.recv(1 << 20)
+                assert chunk, "connection closed"
+                got += chunk
+            assert got == b"+OK\r\n" * (hi - lo), got[:200]
+
+
 def test_bgsave_then_restart_loads_everything(tmp_path):
     s = Server(tmp_path, workers=2)
     try:
@@ -166,18 +185,22 @@ def test_unwritable_dir_keeps_serving(tmp_path):
 
 
 def test_kill9_during_snapshot_leaves_the_last_one(tmp_path):
+    """kill -9 in the middle of a snapshot of a million keys: the previous
+    snapshot is intact, redis-check-rdb accepts it and a restart loads it."""
     s = Server(tmp_path, workers=2)
     try:
         r = rc(s)
         r.set("first", "1")
         bgsave(r)
-        p = r.pipeline(transaction=False)
-        for i in range(200_000):
-            p.set(f"bulk:{i}", "v" * 64)
-            if i % 10_000 == 9_999:
-                p.execute()
-        p.execute()
-        r.bgsave()
+        fill(s, b"bulk", 1_000_000)
+        assert r.dbsize() == 1_000_001
+        assert r.bgsave() is True
+        deadline = time.monotonic() + TIMEOUT
+        while r.info("persistence")["rdb_bgsave_in_progress"] != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        # the new snapshot is being written: its temporary file is there
+        assert [p.name for p in tmp_path.glob("temp-*.rdb")], list(tmp_path.iterdir())
         os.kill(s.proc.pid, signal.SIGKILL)
         s.proc.wait(timeout=TIMEOUT)
     finally:
@@ -187,7 +210,89 @@ def test_kill9_during_snapshot_leaves_the_last_one(tmp_path):
     assert out.returncode == 0 and "RDB looks OK" in out.stdout, out.stdout
     s = Server(tmp_path, workers=2)
     try:
-        assert rc(s).get("first") == b"1"   # the old snapshot, or a complete new one
+        r = rc(s)
+        # the old snapshot, whole
+        assert r.get("first") == b"1"
+        assert r.dbsize() == 1, r.dbsize()
+    finally:
+        s.stop()
+
+
+def test_save_waits_only_its_caller(tmp_path):
+    """SAVE answers +OK once the snapshot is on disk (LASTSAVE, rdb_saves
+    and the file say so); meanwhile the other clients are served, even on
+    one worker. Pipelined commands behind SAVE wait for its reply. A SAVE
+    while a snapshot runs is refused as Redis refuses it; one into an
+    unwritable dir answers Redis's -ERR and the server goes on."""
+    s = Server(tmp_path, workers=1, extra=("--save", ""))
+    try:
+        r = rc(s)
+        fill(s, b"big", 300_000, vlen=64)
+        saves = r.info("persistence")["rdb_saves"]
+        with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            c.sendall(b"SAVE\r\nGET big:7\r\n")
+            t0 = time.monotonic()
+            pings = 0
+            c.settimeout(0.001)
+            got = b""
+            while not got.endswith(b"v" * 64 + b"\r\n"):
+                assert time.monotonic() - t0 < TIMEOUT, got
+                try:
+                    got += c.recv(4096)
+                except socket.timeout:
+                    pass
+                if not got:
+                    assert r.ping()          # another client, same worker
+                    pings += 1
+            assert got == b"+OK\r\n$64\r\n" + b"v" * 64 + b"\r\n", got
+        assert pings > 0                     # served while SAVE waited
+        p = r.info("persistence")
+        assert p["rdb_saves"] == saves + 1 and p["rdb_last_bgsave_status"] == "ok"
+        assert p["rdb_changes_since_last_save"] == 0
+        out = subprocess.run([CHECK, str(tmp_path / "dump.rdb")], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0 and "RDB looks OK" in out.stdout, out.stdout
+
+        # a SAVE while a BGSAVE runs
+        assert r.bgsave() is True
+        deadline = time.monotonic() + TIMEOUT
+        while r.info("persistence")["rdb_bgsave_in_progress"] != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        with pytest.raises(redis.ResponseError, match="^Background save already in progress$"):
+            r.save()
+        while r.info("persistence")["rdb_bgsave_in_progress"] == 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        # a client that leaves while its SAVE waits
+        with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            c.sendall(b"SAVE\r\n")
+        deadline = time.monotonic() + TIMEOUT
+        while r.info("persistence")["rdb_saves"] < saves + 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert r.save() is True
+        assert r.lastsave() is not None
+
+    finally:
+        s.stop()
+    # a failed SAVE: its dir disappears under it
+    d = tmp_path / "gone"
+    d.mkdir()
+    s = Server(d, workers=1, extra=("--save", ""))
+    try:
+        r = rc(s)
+        r.set("a", "1")
+        shutil.rmtree(d)
+        with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            c.sendall(b"SAVE\r\n")
+            got = b""
+            while not got.endswith(b"\r\n"):
+                got += c.recv(100)
+            assert got == b"-ERR\r\n"       # Redis's bare error; the log says why
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "err"
+        assert r.get("a") == b"1" and r.set("b", "2")
     finally:
         s.stop()
 

@@ -17,6 +17,7 @@
 #include "platform/clock.h"
 #include "platform/mem.h"
 #include "platform/opt.h"
+#include "storage/persist.h"
 #include "storage/shard.h"
 #include "storage/slot.h"
 #include "storage/storage.h"
@@ -549,6 +550,108 @@ static void test_released_while_away(void **state)
 	clear_keys();
 }
 
+static char *take_out(struct conn *c)
+{
+	char *s = strndup(buf_rptr(conn_out(c)), buf_len(conn_out(c)));
+
+	buf_consume(conn_out(c), buf_len(conn_out(c)));
+	return s;
+}
+
+/* The management core ends the snapshot SAVE waits for. */
+static void snapshot_ends(bool ok)
+{
+	struct persist_info i;
+
+	persist_info_get(&i);
+	i.begun++;
+	i.ended = i.begun;
+	i.last_ok = ok;
+	persist_info_set(&i);
+}
+
+/* SAVE asks for a snapshot and its connection waits (only it: the worker
+ * goes on) until the management core ends one begun after it; what is
+ * pipelined behind it waits too. A failed one answers Redis's bare -ERR;
+ * one already running refuses at once. */
+static void test_save_waits_for_the_snapshot(void **state)
+{
+	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+	struct persist_info i;
+	char *out;
+
+	(void)state;
+	(void)persist_requested_take();
+	buf_append(conn_in(c), "SAVE\r\nPING\r\n", 12);
+	conn_process_local(c);
+	assert_int_equal(buf_len(conn_out(c)), 0);
+	assert_true(conn_waiting_local(0));
+	assert_false(conn_wants_input(c));
+	assert_true(persist_requested_take());   /* the management core was asked */
+	conn_poll_waits_local(0);
+	assert_int_equal(buf_len(conn_out(c)), 0);
+	/* one that began before SAVE came and ends now does not answer it */
+	persist_info_get(&i);
+	i.ended = i.begun;
+	persist_info_set(&i);
+	conn_poll_waits_local(0);
+	assert_int_equal(buf_len(conn_out(c)), 0);
+	snapshot_ends(true);
+	conn_poll_waits_local(0);
+	assert_false(conn_waiting_local(0));
+	out = take_out(c);
+	assert_string_equal(out, "+OK\r\n+PONG\r\n");
+	free(out);
+
+	buf_append(conn_in(c), "SAVE\r\n", 6);
+	conn_process_local(c);
+	snapshot_ends(false);
+	conn_poll_waits_local(0);
+	out = take_out(c);
+	assert_string_equal(out, "-ERR\r\n");
+	free(out);
+
+	persist_info_get(&i);
+	i.in_progress = true;
+	persist_info_set(&i);
+	buf_append(conn_in(c), "SAVE\r\n", 6);
+	conn_process_local(c);
+	assert_false(conn_waiting_local(0));
+	out = take_out(c);
+	assert_string_equal(out, "-ERR Background save already in progress\r\n");
+	free(out);
+	i.in_progress = false;
+	i.last_ok = true;
+	persist_info_set(&i);
+	conn_release(c);
+	(void)persist_requested_take();
+}
+
+/* A client that leaves while SAVE waits: freed when the snapshot ends, or
+ * when the worker stops first (ASan checks both). */
+static void test_save_released_while_waiting(void **state)
+{
+	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+
+	(void)state;
+	buf_append(conn_in(c), "SAVE\r\n", 6);
+	conn_process_local(c);
+	conn_release(c);
+	snapshot_ends(true);
+	conn_poll_waits_local(0);
+	assert_false(conn_waiting_local(0));
+
+	c = conn_create(PROTO_RESP, 0, kick, NULL);
+	buf_append(conn_in(c), "SAVE\r\n", 6);
+	conn_process_local(c);
+	assert_true(conn_waiting_local(0));
+	conn_drop_waits_local(0);
+	assert_false(conn_waiting_local(0));
+	assert_true(conn_wants_close(c));
+	conn_release(c);
+	(void)persist_requested_take();
+}
+
 /* A pipeline of one-key commands on local and remote keys: remote kops are
  * in flight together, replies come back in request order, a key's
  * operations keep their order (the GET sees the INCR before it), argument
@@ -679,6 +782,8 @@ int main(void)
 		cmocka_unit_test(test_resp_errors),
 		cmocka_unit_test(test_cross_protocol),
 		cmocka_unit_test(test_released_while_away),
+		cmocka_unit_test(test_save_waits_for_the_snapshot),
+		cmocka_unit_test(test_save_released_while_waiting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
