@@ -145,6 +145,8 @@ static void start(int64_t now_s)
 	aux.expires_size = storage_volatile_keys();
 	job.dirty_at_start = storage_dirty();
 	int rc = rdb_writer_begin(&job.w, out_fd, &job.fd, &aux);
+	if (rc == 0)
+		rdb_writer_compress(job.w, opt_bool(OPT_rdbcompression));
 	if (rc < 0) {
 		job.active = 1;
 		fail("cannot write the file header", -rc);

@@ -53,6 +53,8 @@
 	  "working directory: snapshots are written here") \
 	X(dbfilename, "dbfilename", OPT_FILENAME, "dump.rdb", 0, 0, "", OPT_F_MUTABLE, \
 	  "snapshot file name inside dir") \
+	X(rdbcompression, "rdbcompression", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
+	  "compress strings over 20 bytes in snapshots with LZF, as Redis (no: less CPU, bigger files)") \
 	X(save, "save", OPT_STR, "3600 1 300 100 60 10000", 0, 0, "", OPT_F_MUTABLE, \
 	  "snapshot schedule as in redis.conf: pairs of <seconds> <changes>; \"\" = no automatic snapshots") \
 	X(rdb_load_unsupported, "rdb-load-unsupported", OPT_ENUM, "fail", 0, 0, "fail|skip", 0, \

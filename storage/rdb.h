@@ -45,6 +45,7 @@
 #ifndef SS_STORAGE_RDB_H
 #define SS_STORAGE_RDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,6 +101,8 @@ struct rdb_writer;
  * failure. Returns 0, -ENOMEM, or the output's error. */
 int rdb_writer_begin(struct rdb_writer **wp, rdb_out_fn *out, void *ctx,
 		     const struct rdb_aux *aux);
+/* rdbcompression: LZF for strings over 20 bytes (on by default, as Redis). */
+void rdb_writer_compress(struct rdb_writer *w, bool on);
 /* One key; metadata (AUX slip-mc) only when flags or cas is non-zero. */
 int rdb_writer_key(struct rdb_writer *w, const struct rdb_key *k);
 /* EOF opcode and CRC64, then flushes. Does not free. */

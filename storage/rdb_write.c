@@ -5,12 +5,14 @@
  * leave it, so every byte is hashed exactly once.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "platform/fmt.h"
 #include "storage/rdb.h"
 #include "storage/rdb_fmt.h"
 
@@ -24,6 +26,7 @@ struct rdb_writer {
 	uint64_t bytes;     /* handed to out */
 	int err;            /* sticky: after a failed write nothing more is written */
 	size_t used;
+	bool no_lzf;        /* rdbcompression no */
 	uint8_t *lzf;       /* scratch for compressed strings */
 	size_t lzf_cap;
 	uint8_t buf[WBUF_SIZE];
@@ -181,7 +184,7 @@ static int put_string(struct rdb_writer *w, const void *p, size_t len)
 
 	if ((n = int_encode(p, len, enc)) > 0)
 		return put(w, enc, n);
-	if (len >= RDB_LZF_MIN_LEN && (rc = put_lzf(w, p, len)) != 0)
+	if (len >= RDB_LZF_MIN_LEN && !w->no_lzf && (rc = put_lzf(w, p, len)) != 0)
 		return rc < 0 ? rc : 0;
 	if ((rc = put_len(w, len)) < 0)
 		return rc;
@@ -251,9 +254,12 @@ int rdb_writer_key(struct rdb_writer *w, const struct rdb_key *k)
 	if (w->err)
 		return w->err;
 	if (k->flags != 0 || k->cas != 0) {
-		char meta[48];
+		char meta[2 * FMT_U64_MAX + 2];
+		size_t n = fmt_u64(meta, k->flags);
 
-		snprintf(meta, sizeof(meta), "%" PRIu32 " %" PRIu64, k->flags, k->cas);
+		meta[n++] = ' ';
+		n += fmt_u64(meta + n, k->cas);
+		meta[n] = '\0';
 		if ((rc = put_aux(w, RDB_AUX_SLIP_MC, meta)) < 0)
 			return rc;
 	}
@@ -294,6 +300,11 @@ void rdb_writer_destroy(struct rdb_writer *w)
 		return;
 	free(w->lzf);
 	free(w);
+}
+
+void rdb_writer_compress(struct rdb_writer *w, bool on)
+{
+	w->no_lzf = !on;
 }
 
 uint64_t rdb_writer_bytes(const struct rdb_writer *w)

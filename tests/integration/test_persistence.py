@@ -101,6 +101,34 @@ def test_bgsave_then_restart_loads_everything(tmp_path):
         s.stop()
 
 
+def test_rdbcompression(tmp_path):
+    """rdbcompression yes (the default) compresses long strings with LZF as
+    Redis does; no writes them raw. Both files check and load."""
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    try:
+        r = rc(s)
+        for i in range(200):
+            r.set(f"c{i}", "abc" * 100)
+        bgsave(r)
+        packed = (tmp_path / "dump.rdb").stat().st_size
+        assert r.config_get("rdbcompression") == {"rdbcompression": "yes"}
+        assert r.config_set("rdbcompression", "no")
+        bgsave(r)
+        raw = (tmp_path / "dump.rdb").stat().st_size
+        assert raw > 200 * 300 > packed, (raw, packed)
+    finally:
+        s.stop()
+    out = subprocess.run([CHECK, str(tmp_path / "dump.rdb")], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and "RDB looks OK" in out.stdout, out.stdout
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    try:
+        r = rc(s)
+        assert r.dbsize() == 200 and r.get("c7") == b"abc" * 100
+    finally:
+        s.stop()
+
+
 @pytest.mark.skipif(not os.path.exists(REDIS), reason="redis-server missing")
 def test_redis_loads_ours_and_we_load_redis(tmp_path):
     (tmp_path / "s").mkdir()
