@@ -258,6 +258,8 @@ static int load_key(void *arg, const struct rdb_key *k)
 	struct load_ctx *l = arg;
 	int64_t ex = k->expire_ms;
 
+	/* every CAS in the file, the other workers' too, stays unique */
+	shard_cas_floor_local(l->s, k->cas);
 	if (slot_owner_of_key(k->key, k->key_len) != l->w)
 		return 0;   /* another worker's */
 	if (ex == RDB_NO_EXPIRE)
@@ -266,6 +268,8 @@ static int load_key(void *arg, const struct rdb_key *k)
 		return 0;   /* expired while the file sat on disk: as Redis, not loaded */
 	if (shard_set_local(l->s, k->key, k->key_len, k->val, k->val_len, k->flags, ex) != SS_OK)
 		return -ENOMEM;
+	if (k->cas != 0)   /* a client's gets before the restart still matches */
+		shard_restore_cas_local(l->s, k->key, k->key_len, k->cas);
 	l->n++;
 	return 0;
 }

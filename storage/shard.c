@@ -1141,6 +1141,25 @@ void shard_set_limits_local(struct shard *s, const struct shard_limits *l)
 
 /* ---- set / delete ---- */
 
+void shard_cas_floor_local(struct shard *s, uint64_t cas)
+{
+	if ((cas >> 7) > s->cas_seq)
+		s->cas_seq = cas >> 7;
+}
+
+int shard_restore_cas_local(struct shard *s, const void *key, size_t klen, uint64_t cas)
+{
+	uint64_t h = hash64(key, klen);
+	uint64_t *slot = find_slot(s, h, key, klen);
+
+	shard_cas_floor_local(s, cas);
+	if (slot == NULL)
+		return 0;
+	snap_guard(s, h);   /* a running snapshot keeps the CAS it began with */
+	slot_item(*slot)->cas = cas;
+	return 1;
+}
+
 int shard_set_local(struct shard *s, const void *key, size_t klen,
 		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms)
 {

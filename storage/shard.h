@@ -54,6 +54,13 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 int shard_set_local(struct shard *s, const void *key, size_t klen,
 		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms);
 
+/* Loading a snapshot: key (just set) gets back the CAS unique it had, and
+ * this shard never hands out a CAS at or below `cas` again (call it for
+ * every key in the file, the other workers' too: a restart with another
+ * worker count moves keys between shards). Returns 1, or 0 if no key. */
+int shard_restore_cas_local(struct shard *s, const void *key, size_t klen, uint64_t cas);
+void shard_cas_floor_local(struct shard *s, uint64_t cas);
+
 /* Returns 1 if the key existed (and is now gone), 0 if not. */
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms);
 
