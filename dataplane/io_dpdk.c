@@ -650,7 +650,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 			dw->next_sync_us = dw->now_us + 10000;
 		}
 		rcu_quiescent_state();
-		if (n > 0 || mail > 0 || storage_busy_local(w)) {
+		if (n > 0 || mail > 0 || storage_busy_local(w) == STORAGE_BUSY) {
 			empty = 0;   /* a snapshot walk: no sleeping meanwhile */
 			continue;
 		}

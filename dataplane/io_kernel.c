@@ -200,6 +200,17 @@ bool io_kernel_wait_ready(void)
 
 /* ---- the worker loop ---- */
 
+/* How long the loop may wait for traffic: not at all while a snapshot walk
+ * has work, a millisecond while something outside waits on it. */
+static int wait_ms(unsigned w)
+{
+	enum storage_busy b = storage_busy_local(w);
+
+	if (b == STORAGE_BUSY)
+		return 0;
+	return b == STORAGE_WAITING || conn_waiting_local(w) ? 1 : KERNEL_TICK_MS;
+}
+
 /*
  * Close now, free later: an event batch from epoll_wait may still name this
  * connection, so the memory lives until the batch is done (reap_dead).
@@ -488,8 +499,7 @@ int io_kernel_worker(unsigned w, void *arg)
 		rcu_thread_offline();
 		int n = epoll_wait(kw->ep, evs, KERNEL_EVENTS,
 				   steer_idle_enter_local(w) ? 0 :
-				   storage_busy_local(w) || conn_waiting_local(w) ? 1 :
-				   KERNEL_TICK_MS);
+				   wait_ms(w));
 		steer_idle_exit_local(w);
 		rcu_thread_online();
 		t_busy = clock_tsc();

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "platform/clock.h"
 #include "platform/mem.h"
 #include "platform/status.h"
 #include "storage/rdb.h"
@@ -16,7 +17,8 @@
 
 #define CHUNK_BYTES  (256u * 1024)
 #define CHUNKS_MAX   64         /* waiting per worker before its walk pauses */
-#define STEP_BUCKETS 256        /* per loop iteration */
+#define STEP_BUCKETS 16         /* between looks at the clock */
+#define STEP_US      20         /* walking per loop iteration */
 #define REC_HDR      28         /* u32 klen, u32 vlen, i64 expire, u32 flags, u64 cas */
 
 struct pworker {
@@ -31,6 +33,7 @@ struct pworker {
 	struct persist_chunk *cur;
 } __attribute__((aligned(64)));
 
+static uint64_t step_tsc;                /* STEP_US in TSC ticks */
 static struct pworker *pw;
 static unsigned n_pw;
 static uint64_t epoch;                    /* the management core's, read by workers */
@@ -175,20 +178,33 @@ void persist_step_local(unsigned w, struct shard *s, int64_t now_ms)
 		}
 		p->active = true;
 	}
-	if (!p->active || __atomic_load_n(&p->queued, __ATOMIC_RELAXED) >= CHUNKS_MAX)
-		return;
-	if (shard_snapshot_step_local(s, STEP_BUCKETS) == 0) {
-		push_cur(p);
-		p->active = false;
-		__atomic_store_n(&p->done_epoch, p->seen, __ATOMIC_RELEASE);
-	}
+	/* Bounded by time, not buckets: what a step delays the requests behind
+	 * it by is the same however full the buckets are. */
+	if (step_tsc == 0)
+		step_tsc = clock_tsc_hz() * STEP_US / 1000000 + 1;
+	uint64_t until = clock_tsc() + step_tsc;
+	do {
+		if (!p->active || __atomic_load_n(&p->queued, __ATOMIC_RELAXED) >= CHUNKS_MAX)
+			return;
+		if (shard_snapshot_step_local(s, STEP_BUCKETS) == 0) {
+			push_cur(p);
+			p->active = false;
+			__atomic_store_n(&p->done_epoch, p->seen, __ATOMIC_RELEASE);
+			return;
+		}
+	} while (clock_tsc() < until);
 }
 
-bool persist_walking_local(unsigned w)
+int persist_walking_local(unsigned w)
 {
-	/* walking, or a snapshot waiting for this worker to join */
-	return pw != NULL && w < n_pw &&
-	       (pw[w].active || __atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != pw[w].seen);
+	if (pw == NULL || w >= n_pw)
+		return PERSIST_WALK_NONE;
+	if (__atomic_load_n(&epoch, __ATOMIC_ACQUIRE) != pw[w].seen)
+		return PERSIST_WALK_NOW;   /* a snapshot waits for this worker to join */
+	if (!pw[w].active)
+		return PERSIST_WALK_NONE;
+	return __atomic_load_n(&pw[w].queued, __ATOMIC_RELAXED) >= CHUNKS_MAX ?
+	       PERSIST_WALK_WAITING : PERSIST_WALK_NOW;
 }
 
 int persist_request(void)

@@ -54,9 +54,12 @@ void persist_chunk_free(struct persist_chunk *c);
  * walks a bounded part of its shard. */
 void persist_step_local(unsigned w, struct shard *s, int64_t now_ms);
 
-/* Is worker w walking a snapshot? Its loop must not sleep long meanwhile
- * (an idle worker would otherwise take a step per idle tick). */
-bool persist_walking_local(unsigned w);
+/* Is worker w walking a snapshot? NOW: it has work (an epoch to join, or
+ * a walk the management core keeps up with): its loop should not sleep
+ * (an idle worker would otherwise take a step per idle tick). WAITING: its
+ * copies wait to be taken: sleep briefly. */
+enum { PERSIST_WALK_NONE, PERSIST_WALK_WAITING, PERSIST_WALK_NOW };
+int persist_walking_local(unsigned w);
 
 /* Worker w at start: load the keys it owns from the RDB file `path`
  * (absent: nothing to do). Returns keys loaded, or -errno with err set. */

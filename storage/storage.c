@@ -197,7 +197,14 @@ uint64_t storage_dirty(void)
 	return n;
 }
 
-bool storage_busy_local(unsigned w)
+enum storage_busy storage_busy_local(unsigned w)
 {
-	return persist_walking_local(w);
+	switch (persist_walking_local(w)) {
+	case PERSIST_WALK_NOW:
+		return STORAGE_BUSY;
+	case PERSIST_WALK_WAITING:
+		return STORAGE_WAITING;
+	default:
+		return STORAGE_IDLE;
+	}
 }

@@ -20,9 +20,12 @@ int storage_setup(unsigned nshards);
 /* Before the workers start: each loads the keys it owns from this RDB file
  * (relative to the working directory; absent = nothing). NULL: no load. */
 void storage_load_at_start(const char *path, bool skip_other_types);
-/* Worker w has housekeeping in progress (a snapshot walk): do not block
- * long waiting for traffic. Only on w. */
-bool storage_busy_local(unsigned w);
+/* Worker w's housekeeping, for how long its loop may wait for traffic:
+ * IDLE as long as it likes; WAITING, a snapshot waits for the management
+ * core to take its copies: wake within a millisecond; BUSY, a snapshot
+ * walk has work now: do not wait. Only on w. */
+enum storage_busy { STORAGE_IDLE, STORAGE_WAITING, STORAGE_BUSY };
+enum storage_busy storage_busy_local(unsigned w);
 /* Writes since start, summed over shards (snapshot schedule, INFO). */
 uint64_t storage_dirty(void);
 void storage_teardown(void);
