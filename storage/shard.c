@@ -137,6 +137,9 @@ struct shard {
 	int64_t snap_now;
 	shard_visit_fn snap_fn;
 	void *snap_arg;
+
+	shard_change_fn change_fn;   /* replication's view of every write, or NULL */
+	void *change_arg;
 };
 
 #define MIN_BUCKETS 64
@@ -610,6 +613,19 @@ struct shard *shard_create(unsigned owner)
 }
 
 /* Unlink and retire every item of t, keeping its buckets. */
+/* Replication sees every change (shard_on_change_local). */
+static inline void changed(struct shard *s, enum shard_change kind, const struct item *it)
+{
+	if (__builtin_expect(s->change_fn != NULL, 0))
+		s->change_fn(s->change_arg, kind, it);
+}
+
+void shard_on_change_local(struct shard *s, shard_change_fn fn, void *arg)
+{
+	s->change_arg = arg;
+	s->change_fn = fn;
+}
+
 static void table_drop_items(struct shard *s, struct table *t)
 {
 	for (uint64_t i = 0; i <= t->mask; i++) {
@@ -617,6 +633,7 @@ static void table_drop_items(struct shard *s, struct table *t)
 			for (int j = 0; j < SLOTS; j++) {
 				if (b->slot[j] != 0) {
 					struct item *it = slot_item(b->slot[j]);
+					changed(s, SHARD_CHANGE_DEL, it);
 					st(&b->slot[j], 0);
 					retire_item(s, it);
 				}
@@ -661,6 +678,7 @@ void shard_destroy(struct shard *s)
 		return;
 	if (s->snap_done != NULL)
 		snap_end(s);
+	s->change_fn = NULL;   /* going away is not a change to replicate */
 	drop_all(s);
 	batch_close(s);
 	/* Every reader must be done with everything retired. QSBR: an online
@@ -789,6 +807,7 @@ static void unlink_slot(struct shard *s, uint64_t *slot)
 {
 	struct item *it = slot_item(*slot);
 
+	changed(s, SHARD_CHANGE_DEL, it);
 	st(slot, 0);
 	retire_item(s, it);
 	set_count(s, s->count - 1);
@@ -939,6 +958,7 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 		int64_t was = exp_of(it);
 		add_volatile(s, (expire_ms != 0) - (was != 0));
 		__atomic_store_n(exp_ptr(it), expire_ms, __ATOMIC_RELAXED);
+		changed(s, SHARD_CHANGE_TTL, it);
 		return 1;
 	}
 	if (expire_ms == 0)
@@ -969,6 +989,7 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 	add_volatile(s, 1);
 	st(slot, (*slot & ~PTR_MASK) | (uint64_t)(uintptr_t)n);
 	retire_item(s, it);
+	changed(s, SHARD_CHANGE_TTL, n);
 	return 1;
 }
 
@@ -1231,6 +1252,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 		st(slot, (*slot & ~PTR_MASK) | (uint64_t)(uintptr_t)it);
 		retire_item(s, was);
 		dirty_add(s, 1);
+		changed(s, SHARD_CHANGE_SET, it);
 		return SS_OK;
 	}
 	if (table_insert(s, s->cur, h, it) != SS_OK) {
@@ -1242,6 +1264,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	}
 	set_count(s, s->count + 1);
 	dirty_add(s, 1);
+	changed(s, SHARD_CHANGE_SET, it);
 	maybe_resize(s);
 	return SS_OK;
 }

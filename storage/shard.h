@@ -61,6 +61,18 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 int shard_restore_cas_local(struct shard *s, const void *key, size_t klen, uint64_t cas);
 void shard_cas_floor_local(struct shard *s, uint64_t cas);
 
+/*
+ * Every change of the keyspace, in the order it happens on this shard, for
+ * replication: SET, the item as it now is (value, flags, expiry); TTL, its
+ * expiry changed alone; DEL, the item about to go (deleted, expired,
+ * evicted, flushed). Called on the owner, inside the write; the item is
+ * valid for the call only. NULL turns it off (the default: no cost but a
+ * predicted branch per write).
+ */
+enum shard_change { SHARD_CHANGE_SET, SHARD_CHANGE_TTL, SHARD_CHANGE_DEL };
+typedef void (*shard_change_fn)(void *arg, enum shard_change kind, const struct item *it);
+void shard_on_change_local(struct shard *s, shard_change_fn fn, void *arg);
+
 /* Returns 1 if the key existed (and is now gone), 0 if not. */
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms);
 

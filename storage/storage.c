@@ -9,6 +9,7 @@
 #include <urcu-qsbr.h>
 
 #include "storage/persist.h"
+#include "storage/repl_log.h"
 #include "platform/log.h"
 #include "platform/clock.h"
 #include "platform/mem.h"
@@ -31,7 +32,8 @@ static bool load_skip_other;
 int storage_setup(unsigned nshards)
 {
 	slots = mem_calloc_lines(nshards, sizeof(*slots));
-	if (slots == NULL || persist_setup(nshards) < 0) {
+	if (slots == NULL || persist_setup(nshards) < 0 || repl_log_setup(nshards) < 0) {
+		persist_teardown();
 		free(slots);
 		slots = NULL;
 		return -ENOMEM;
@@ -50,6 +52,7 @@ void storage_load_at_start(const char *path, bool skip_other_types)
 void storage_teardown(void)
 {
 	persist_teardown();
+	repl_log_teardown();
 	free(load_path);
 	load_path = NULL;
 	free(slots);
@@ -109,6 +112,10 @@ void storage_step_local(unsigned w, int64_t now_ms)
 	limits_from_options(&l);
 	shard_set_limits_local(s, &l);
 	shard_expire_step_local(s, now_ms, 16 * (unsigned)opt_int(OPT_active_expire_effort));
+	/* the log joins before the snapshot (a full resync starts its stream
+	 * at or before the snapshot's cut: replaying a key's state is
+	 * idempotent, missing one is not) */
+	repl_log_step_local(w, s);
 	persist_step_local(w, s, now_ms);
 }
 
