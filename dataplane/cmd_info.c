@@ -29,6 +29,7 @@
 #include "platform/metric.h"
 #include "platform/opt.h"
 #include "storage/persist.h"
+#include "storage/repl_log.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -247,17 +248,29 @@ static void sec_stats(struct out *o)
 
 static void sec_replication(struct out *o)
 {
+	struct repl_primary_info p;
+
+	repl_primary_info_get(&p);
 	put(o, "# Replication\r\n");
 	put(o, "role:master\r\n");
-	put(o, "connected_slaves:0\r\n");
+	put(o, "connected_slaves:%u\r\n", p.connected);
+	for (unsigned i = 0; i < p.connected && i < REPL_INFO_REPLICAS; i++)
+		put(o, "slave%u:ip=%s,port=%d,state=%s,offset=%llu,lag=%lld\r\n", i, p.r[i].ip,
+		    p.r[i].port, p.r[i].state, (unsigned long long)p.r[i].offset,
+		    (long long)p.r[i].lag_s);
 	put(o, "master_failover_state:no-failover\r\n");
-	put(o, "master_replid:%s\r\n", run_id());
+	/* before the management core's first tick: the id it will use is not
+	 * published yet, and nothing has been streamed */
+	put(o, "master_replid:%s\r\n", p.replid[0] ? p.replid : run_id());
 	put(o, "master_replid2:0000000000000000000000000000000000000000\r\n");
-	put(o, "master_repl_offset:0\r\n");
+	put(o, "master_repl_offset:%llu\r\n", (unsigned long long)p.offset);
 	put(o, "second_repl_offset:-1\r\n");
-	put(o, "repl_backlog_active:0\r\n");
-	put(o, "repl_backlog_first_byte_offset:0\r\n");
-	put(o, "repl_backlog_histlen:0\r\n");
+	put(o, "repl_backlog_active:%d\r\n", p.backlog_active ? 1 : 0);
+	put(o, "repl_backlog_size:%llu\r\n", (unsigned long long)(p.backlog_size ? p.backlog_size :
+		(unsigned long long)opt_int(OPT_repl_backlog_size)));
+	put(o, "repl_backlog_first_byte_offset:%llu\r\n",
+	    (unsigned long long)(p.backlog_active ? p.backlog_first : 0));
+	put(o, "repl_backlog_histlen:%llu\r\n", (unsigned long long)p.backlog_histlen);
 }
 
 static double tv_s(struct timeval tv)

@@ -659,15 +659,18 @@ static void command_info(struct conn *c, const struct cmd *cmd)
 static void command_docs(struct conn *c, const struct cmd *cmd)
 {
 	resp_cstr(&c->w, cmd->name);
-	resp_map(&c->w, cmd->subs != NULL ? 5 : 4);
+	/* Redis leaves out what a command's doc does not give (PSYNC: no complexity) */
+	resp_map(&c->w, 3 + (cmd->complexity != NULL) + (cmd->subs != NULL));
 	resp_cstr(&c->w, "summary");
 	resp_cstr(&c->w, cmd->summary);
 	resp_cstr(&c->w, "since");
 	resp_cstr(&c->w, cmd->since);
 	resp_cstr(&c->w, "group");
 	resp_cstr(&c->w, cmd->group);
-	resp_cstr(&c->w, "complexity");
-	resp_cstr(&c->w, cmd->complexity);
+	if (cmd->complexity != NULL) {
+		resp_cstr(&c->w, "complexity");
+		resp_cstr(&c->w, cmd->complexity);
+	}
 	if (cmd->subs != NULL) {
 		resp_cstr(&c->w, "subcommands");
 		resp_map(&c->w, count_subs(cmd));

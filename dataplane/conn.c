@@ -79,6 +79,7 @@ static void conn_free(struct conn *c)
 	free(c->name);
 	free(c->lib_name);
 	free(c->lib_ver);
+	free(c->handoff);   /* a SYNC whose socket was never handed over */
 	free(c);
 }
 

@@ -56,6 +56,10 @@ bool conn_waiting_local(unsigned w);
 void conn_poll_waits_local(unsigned w);
 void conn_drop_waits_local(unsigned w);
 
+/* The backend closes c's socket: true if c was a replica's SYNC/PSYNC and
+ * the socket now belongs to the management core (do not close it). io=kernel. */
+bool conn_handoff_local(struct conn *c, int fd);
+
 /* The backend should read more (false while a kop is away or output is high). */
 bool conn_wants_input(const struct conn *c);
 /* Close once `out` is flushed (QUIT, protocol error, out of memory). */

@@ -126,6 +126,11 @@ struct conn {
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker, or waits (wait_next) */
 	struct conn *wait_next;  /* the worker's waiting connections */
+	/* A replica's: what REPLCONF said, and its SYNC/PSYNC to hand over
+	 * with its socket (struct repl_handoff, storage/repl_log.h). */
+	int repl_port;
+	bool repl_capa_eof, repl_capa_psync2;
+	struct repl_handoff *handoff;
 	uint64_t wait_arg;       /* the wait's own state (SAVE: snapshots begun before it) */
 	bool closing;            /* close once `out` is flushed */
 	bool released;           /* the backend let go; free when not away */
@@ -195,6 +200,9 @@ void cmd_time_finish(struct conn *c);
 void cmd_info_finish(struct conn *c);                 /* cmd_info.c */
 void cmd_bgsave_finish(struct conn *c);
 void cmd_lastsave_finish(struct conn *c);
+void cmd_replconf_finish(struct conn *c);            /* cmd_resp_repl.c */
+void cmd_psync_finish(struct conn *c);
+void cmd_sync_finish(struct conn *c);
 int cmd_save_plan(struct conn *c, uint32_t i, struct kop *op);
 int cmd_save_wait(struct conn *c, bool first, struct kop_result *res);
 void cmd_save_emit(struct conn *c, uint32_t i, const struct kop *op,

@@ -223,7 +223,8 @@ static void kconn_close(struct kconn *kc)
 		return;
 	kc->closed = true;
 	epoll_ctl(kw->ep, EPOLL_CTL_DEL, kc->src.fd, NULL);
-	close(kc->src.fd);
+	if (!conn_handoff_local(kc->c, kc->src.fd))
+		close(kc->src.fd);
 	if (kc->prev != NULL)
 		kc->prev->next = kc->next;
 	else

@@ -16,6 +16,7 @@
 #include "mgmt/metrics_http.h"
 #include "mgmt/mgmt.h"
 #include "mgmt/persist_writer.h"
+#include "mgmt/repl_primary.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
 #include "platform/lcore.h"
@@ -137,6 +138,7 @@ static int serve(unsigned workers)
 		return 1;
 	}
 	metrics_http_add_renderer(steer_render_metrics);
+	repl_primary_setup();
 	/* Each worker loads the keys it owns from the last snapshot. */
 	storage_load_at_start(opt_str(OPT_dbfilename), opt_enum(OPT_rdb_load_unsupported) == 1);
 	if ((rc = metrics_http_setup(opt_str(OPT_bind), (int)opt_int(OPT_metrics_port),
@@ -155,6 +157,7 @@ static int serve(unsigned workers)
 	persist_abort();   /* a snapshot cut short leaves the last complete one */
 	be->stop();
 	rc = be->wait();
+	repl_primary_teardown();
 	metrics_http_teardown();
 	be->teardown();
 	return rc == 0 ? 0 : 1;

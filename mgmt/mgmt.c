@@ -14,6 +14,7 @@
 #include "platform/clock.h"
 #include "mgmt/metrics_http.h"
 #include "mgmt/persist_writer.h"
+#include "mgmt/repl_primary.h"
 #include "platform/instant.h"
 #include "platform/log.h"
 #include "platform/metric.h"
@@ -25,6 +26,7 @@
 #define MGMT_TICK_MS        INSTANT_PERIOD_MS   /* the rate sampler's period */
 #define MGMT_KEYSPACE_LOG_S 5     /* as Redis's verbose "DB 0: N keys" line */
 #define MGMT_NICE           19
+#define MGMT_REPLICAS_MAX   64    /* replicas' sockets polled (more still get served, by tick) */
 
 static int sig_fd = -1;
 
@@ -96,7 +98,7 @@ static bool shutdown_save(int mode, bool from_signal)
 
 int mgmt_run(void)
 {
-	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS];
+	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS + MGMT_REPLICAS_MAX];
 	uint64_t last_log = clock_mono_ms();
 
 	/* Where the management thread shares a CPU with a worker (a small
@@ -109,9 +111,12 @@ int mgmt_run(void)
 
 	for (;;) {
 		unsigned nh = metrics_http_pollfds(pfds + 1);
+		unsigned nr = repl_primary_pollfds(pfds + 1 + nh, MGMT_REPLICAS_MAX);
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
-		/* while a snapshot runs, drain the workers' chunks promptly */
-		int n = poll(pfds, 1 + nh, persist_active() ? 2 : MGMT_TICK_MS);
+		/* while a snapshot runs, drain the workers' chunks promptly; with
+		 * replicas, their stream lags by at most a tick */
+		int n = poll(pfds, 1 + nh + nr, repl_primary_active() ? 1 :
+				persist_active() ? 2 : MGMT_TICK_MS);
 		if (n > 0 && nh > 0)
 			metrics_http_serve(pfds + 1, nh);
 		if (n > 0 && pfds[0].revents != 0) {
@@ -127,6 +132,7 @@ int mgmt_run(void)
 			return -errno;
 		}
 		sample_rates();
+		repl_primary_tick(pfds + 1 + nh, nr, clock_mono_ms());
 		int mode = persist_shutdown_take();
 		if (mode != PERSIST_SHUTDOWN_NONE) {
 			log_warn("User requested shutdown...");

@@ -53,6 +53,8 @@
 	  "working directory: snapshots are written here") \
 	X(dbfilename, "dbfilename", OPT_FILENAME, "dump.rdb", 0, 0, "", OPT_F_MUTABLE, \
 	  "snapshot file name inside dir") \
+	X(repl_backlog_size, "repl-backlog-size", OPT_BYTES, "1mb", 16 * 1024, (long long)1 << 40, "", 0, \
+	  "replication backlog: how much of the write stream is kept for replicas to resume from (partial resync)") \
 	X(rdbcompression, "rdbcompression", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "compress strings over 20 bytes in snapshots with LZF, as Redis (no: less CPU, bigger files)") \
 	X(save, "save", OPT_STR, "3600 1 300 100 60 10000", 0, 0, "", OPT_F_MUTABLE, \

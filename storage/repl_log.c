@@ -248,3 +248,44 @@ void repl_log_step_local(unsigned w, struct shard *s)
 	}
 	push_cur(r);   /* a replica waits at most one loop iteration */
 }
+
+/* ---- hand-over of replicas' connections, and what INFO shows ---- */
+
+static pthread_mutex_t share_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct repl_handoff *handoffs, **handoffs_tail = &handoffs;
+static struct repl_primary_info pinfo;
+
+void repl_handoff_push(struct repl_handoff *h)
+{
+	h->next = NULL;
+	pthread_mutex_lock(&share_lock);
+	*handoffs_tail = h;
+	handoffs_tail = &h->next;
+	pthread_mutex_unlock(&share_lock);
+}
+
+struct repl_handoff *repl_handoff_take(void)
+{
+	struct repl_handoff *h;
+
+	pthread_mutex_lock(&share_lock);
+	h = handoffs;
+	handoffs = NULL;
+	handoffs_tail = &handoffs;
+	pthread_mutex_unlock(&share_lock);
+	return h;
+}
+
+void repl_primary_info_get(struct repl_primary_info *out)
+{
+	pthread_mutex_lock(&share_lock);
+	*out = pinfo;
+	pthread_mutex_unlock(&share_lock);
+}
+
+void repl_primary_info_set(const struct repl_primary_info *in)
+{
+	pthread_mutex_lock(&share_lock);
+	pinfo = *in;
+	pthread_mutex_unlock(&share_lock);
+}

@@ -72,6 +72,42 @@ void repl_chunk_free(struct repl_chunk *c);
  * change hook on or off) and hand over the current chunk. */
 void repl_log_step_local(unsigned w, struct shard *s);
 
+/*
+ * A replica's connection, handed from the worker that got its SYNC or
+ * PSYNC to the management core, which streams to it from then on.
+ */
+struct repl_handoff {
+	struct repl_handoff *next;
+	int fd;                      /* non-blocking, now the management core's */
+	char replid[41];             /* PSYNC's, "" for SYNC or PSYNC ? */
+	long long offset;            /* PSYNC's (the first byte it wants), -1 for none */
+	int listening_port;          /* REPLCONF listening-port, 0 if not said */
+	bool capa_eof, capa_psync2;  /* REPLCONF capa */
+	char ip[64];                 /* its address, for INFO and ROLE */
+};
+void repl_handoff_push(struct repl_handoff *h);   /* any thread; takes h */
+struct repl_handoff *repl_handoff_take(void);     /* management core: oldest first */
+
+/* What INFO replication and ROLE show of a primary; the management core
+ * writes it. */
+#define REPL_INFO_REPLICAS 16
+struct repl_primary_info {
+	char replid[41];
+	uint64_t offset;                 /* master_repl_offset */
+	bool backlog_active;
+	uint64_t backlog_size, backlog_first, backlog_histlen;
+	unsigned connected;              /* connected_slaves (also past REPL_INFO_REPLICAS) */
+	struct {
+		char ip[64];
+		int port;
+		const char *state;           /* wait_bgsave, send_bulk, online */
+		uint64_t offset;             /* its last REPLCONF ACK */
+		int64_t lag_s;               /* seconds since it */
+	} r[REPL_INFO_REPLICAS];
+};
+void repl_primary_info_get(struct repl_primary_info *out);
+void repl_primary_info_set(const struct repl_primary_info *in);
+
 #ifdef __cplusplus
 }
 #endif

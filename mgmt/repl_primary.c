@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mgmt/repl_primary.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane/proto/resp_parse.h"
+#include "platform/log.h"
+#include "platform/opt.h"
+#include "platform/status.h"
+#include "storage/persist.h"
+#include "storage/repl_log.h"
+#include "storage/storage.h"
+
+#define OUT_LIMIT      (256ull << 20)   /* client-output-buffer-limit replica 256mb */
+#define PING_PERIOD_MS 10000            /* repl-ping-replica-period */
+#define TIMEOUT_MS     60000            /* repl-timeout */
+#define KEEPALIVE_MS   1000             /* a newline while the snapshot is taken */
+#define IN_MAX         (64u << 10)      /* a replica only sends REPLCONF ACKs */
+
+static const char PING_CMD[] = "*1\r\n$4\r\nPING\r\n";
+
+struct bytes {
+	char *p;
+	size_t off, len, cap;   /* [off, len) still to send */
+};
+
+enum rstate { R_WAIT_JOIN, R_WAIT_BGSAVE, R_SEND_RDB, R_ONLINE };
+static const char *const state_name[] = { "wait_bgsave", "wait_bgsave", "send_bulk", "online" };
+
+struct replica {
+	struct replica *next;
+	int fd;
+	enum rstate st;
+	char ip[64];
+	int port;
+	uint64_t gen;           /* R_WAIT_JOIN: the log generation every worker must join */
+	uint64_t s0;            /* R_WAIT_BGSAVE: snapshots begun before its cut */
+	int rdb_fd;
+	off_t rdb_off, rdb_size;
+	struct bytes out;       /* what it is owed now */
+	struct bytes pending;   /* the stream since its cut, while the RDB is not sent */
+	struct bytes in;        /* its REPLCONF ACKs, not parsed yet */
+	uint64_t ack_off;
+	uint64_t last_io_ms, keepalive_ms;
+	bool dead;
+};
+
+static struct {
+	bool on;                /* the workers log: a replica came once */
+	char replid[41];
+	uint64_t offset;        /* master_repl_offset: bytes of the stream so far */
+	char *bl;               /* the backlog, a ring of bl_size bytes */
+	size_t bl_size, bl_len, bl_pos;   /* bl_pos: where the next byte goes */
+	struct replica *replicas;
+	unsigned n;
+	uint64_t last_ping_ms;
+	struct resp_req req;
+} P;
+
+static void new_replid(char out[41])
+{
+	unsigned char r[20];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, r, sizeof(r)) != (ssize_t)sizeof(r)) {
+		/* no urandom: time and address still differ between runs */
+		uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&r ^ (uint64_t)getpid() << 32;
+		for (size_t i = 0; i < sizeof(r); i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[i] = (unsigned char)(x >> 56);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+int repl_primary_setup(void)
+{
+	memset(&P, 0, sizeof(P));
+	new_replid(P.replid);
+	resp_req_init(&P.req);
+	return SS_OK;
+}
+
+static void bytes_fini(struct bytes *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static bool bytes_add(struct bytes *b, const void *p, size_t n)
+{
+	if (b->off > 0 && b->off == b->len)
+		b->off = b->len = 0;
+	if (b->len + n > b->cap) {
+		if (b->off > 0) {   /* slide what is left to the front first */
+			memmove(b->p, b->p + b->off, b->len - b->off);
+			b->len -= b->off;
+			b->off = 0;
+		}
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		if (cap != b->cap) {
+			char *q = realloc(b->p, cap);
+			if (q == NULL)
+				return false;
+			b->p = q;
+			b->cap = cap;
+		}
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return true;
+}
+
+static size_t bytes_left(const struct bytes *b) { return b->len - b->off; }
+
+static void replica_free(struct replica *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->rdb_fd >= 0)
+		close(r->rdb_fd);
+	bytes_fini(&r->out);
+	bytes_fini(&r->pending);
+	bytes_fini(&r->in);
+	free(r);
+}
+
+void repl_primary_teardown(void)
+{
+	/* replicas handed over after the loop's last tick */
+	for (struct repl_handoff *h = repl_handoff_take(), *next; h != NULL; h = next) {
+		next = h->next;
+		close(h->fd);
+		free(h);
+	}
+	while (P.replicas != NULL) {
+		struct replica *r = P.replicas;
+		P.replicas = r->next;
+		replica_free(r);
+	}
+	free(P.bl);
+	resp_req_fini(&P.req);
+	memset(&P, 0, sizeof(P));
+}
+
+int repl_primary_active(void) { return P.replicas != NULL; }
+
+static void drop(struct replica *r, const char *why)
+{
+	if (!r->dead)
+		log_notice("Connection with replica %s:%d lost (%s)", r->ip, r->port, why);
+	r->dead = true;
+}
+
+/* ---- the stream ---- */
+
+static void backlog_add(const char *p, size_t n)
+{
+	if (n >= P.bl_size) {   /* only its tail fits */
+		memcpy(P.bl, p + n - P.bl_size, P.bl_size);
+		P.bl_pos = 0;
+		P.bl_len = P.bl_size;
+		return;
+	}
+	size_t first = P.bl_size - P.bl_pos < n ? P.bl_size - P.bl_pos : n;
+	memcpy(P.bl + P.bl_pos, p, first);
+	memcpy(P.bl, p + first, n - first);
+	P.bl_pos = (P.bl_pos + n) % P.bl_size;
+	P.bl_len = P.bl_len + n > P.bl_size ? P.bl_size : P.bl_len + n;
+}
+
+static void stream_add(const char *p, size_t n)
+{
+	backlog_add(p, n);
+	P.offset += n;
+	for (struct replica *r = P.replicas; r != NULL; r = r->next) {
+		struct bytes *b = r->st == R_ONLINE ? &r->out : &r->pending;
+		if (r->dead)
+			continue;
+		if (bytes_left(b) + n > OUT_LIMIT)
+			drop(r, "output buffer over the limit");
+		else if (!bytes_add(b, p, n))
+			drop(r, "out of memory");
+	}
+}
+
+/* The backlog from stream offset `from` (the first byte wanted, 1-based as
+ * Redis counts: the stream's bytes are P.offset - bl_len + 1 .. P.offset). */
+static bool backlog_has(long long from)
+{
+	return P.on && from >= (long long)(P.offset - P.bl_len + 1) &&
+	       from <= (long long)P.offset + 1;
+}
+
+static bool backlog_copy(struct bytes *b, long long from)
+{
+	size_t skip = (size_t)(from - (long long)(P.offset - P.bl_len + 1));
+	size_t n = P.bl_len - skip;
+	size_t start = (P.bl_pos + P.bl_size - P.bl_len + skip) % P.bl_size;
+	size_t first = P.bl_size - start < n ? P.bl_size - start : n;
+
+	return bytes_add(b, P.bl + start, first) && bytes_add(b, P.bl, n - first);
+}
+
+/* The workers' logs into the stream. A worker that dropped part of its log
+ * leaves a hole no replica can be brought across: a new replication ID, and
+ * every replica resyncs in full. */
+static void merge_logs(void)
+{
+	unsigned n = storage_shards();
+
+	for (unsigned w = 0; w < n; w++) {
+		bool lost = false;
+		struct repl_chunk *c = repl_log_take(w, &lost);
+
+		if (lost) {
+			log_warn("replication: worker %u's write log overflowed; replicas resync", w);
+			new_replid(P.replid);
+			P.bl_len = 0;
+			for (struct replica *r = P.replicas; r != NULL; r = r->next)
+				drop(r, "the write stream has a gap");
+		}
+		for (struct repl_chunk *x = c; x != NULL; x = x->next)
+			stream_add(x->data, x->len);
+		repl_chunk_free(c);
+	}
+}
+
+/* ---- a replica arrives ---- */
+
+static bool start_log(void)
+{
+	if (P.on)
+		return true;
+	size_t size = (size_t)opt_int(OPT_repl_backlog_size);
+	if ((P.bl = malloc(size)) == NULL)
+		return false;
+	P.bl_size = size;
+	P.on = true;
+	return true;
+}
+
+static void attach(struct repl_handoff *h, uint64_t now_ms)
+{
+	struct replica *r = calloc(1, sizeof(*r));
+	char line[128];
+
+	if (r == NULL || !start_log()) {
+		close(h->fd);
+		free(r);
+		return;
+	}
+	r->fd = h->fd;
+	r->rdb_fd = -1;
+	snprintf(r->ip, sizeof(r->ip), "%s", h->ip);
+	r->port = h->listening_port;
+	r->last_io_ms = r->keepalive_ms = now_ms;
+	r->next = P.replicas;
+	P.replicas = r;
+	P.n++;
+	if (h->offset >= 0 && strcmp(h->replid, P.replid) == 0 && backlog_has(h->offset)) {
+		/* partial resynchronization: what it lacks is in the backlog */
+		int n = h->capa_psync2 ? snprintf(line, sizeof(line), "+CONTINUE %s\r\n", P.replid)
+				       : snprintf(line, sizeof(line), "+CONTINUE\r\n");
+		if (!bytes_add(&r->out, line, (size_t)n) || !backlog_copy(&r->out, h->offset))
+			drop(r, "out of memory");
+		r->st = R_ONLINE;
+		r->ack_off = (uint64_t)h->offset - 1;
+		log_notice("Replica %s:%d asks for synchronization: partial resync from %lld "
+			   "accepted, %zu bytes of backlog", r->ip, r->port, h->offset,
+			   bytes_left(&r->out) - (size_t)n);
+		return;
+	}
+	/* Full: the stream is cut here (everything merged from now on is the
+	 * replica's), every worker joins the log, then a snapshot is taken. */
+	r->gen = repl_log_start();
+	if (h->offset != -2) {   /* not the old SYNC, which has no reply line */
+		int n = snprintf(line, sizeof(line), "+FULLRESYNC %s %llu\r\n", P.replid,
+				 (unsigned long long)P.offset);
+		if (!bytes_add(&r->out, line, (size_t)n))
+			drop(r, "out of memory");
+	}
+	r->ack_off = P.offset;
+	r->st = R_WAIT_JOIN;
+	log_notice("Replica %s:%d asks for synchronization: full resync from offset %llu",
+		   r->ip, r->port, (unsigned long long)P.offset);
+}
+
+/* ---- moving each replica along ---- */
+
+static void advance(struct replica *r, uint64_t now_ms)
+{
+	struct persist_info pi;
+	char head[32];
+
+	switch (r->st) {
+	case R_WAIT_JOIN:
+		for (unsigned w = 0; w < storage_shards(); w++)
+			if (!repl_log_joined(w, r->gen))
+				return;
+		persist_info_get(&pi);
+		r->s0 = pi.begun;
+		/* one begun after this, even if one is running now */
+		persist_request_after();
+		r->st = R_WAIT_BGSAVE;
+		return;
+	case R_WAIT_BGSAVE:
+		persist_info_get(&pi);
+		if (pi.ended <= r->s0) {
+			if (now_ms - r->keepalive_ms >= KEEPALIVE_MS) {
+				r->keepalive_ms = now_ms;
+				if (!bytes_add(&r->out, "\n", 1))
+					drop(r, "out of memory");
+			}
+			return;
+		}
+		if (!pi.last_ok) {
+			drop(r, "the snapshot for it failed");
+			return;
+		}
+		struct stat st;
+		r->rdb_fd = open(opt_str(OPT_dbfilename), O_RDONLY | O_CLOEXEC);
+		if (r->rdb_fd < 0 || fstat(r->rdb_fd, &st) != 0) {
+			drop(r, "cannot open the snapshot");
+			return;
+		}
+		r->rdb_size = st.st_size;
+		r->rdb_off = 0;
+		int n = snprintf(head, sizeof(head), "$%lld\r\n", (long long)st.st_size);
+		if (!bytes_add(&r->out, head, (size_t)n))
+			drop(r, "out of memory");
+		r->st = R_SEND_RDB;
+		log_notice("Starting to send %lld bytes of snapshot to replica %s:%d",
+			   (long long)st.st_size, r->ip, r->port);
+		return;
+	default:
+		return;
+	}
+}
+
+/* Send what it is owed, as far as its socket takes it. */
+static void send_some(struct replica *r, uint64_t now_ms)
+{
+	while (!r->dead) {
+		if (bytes_left(&r->out) > 0) {
+			ssize_t n = send(r->fd, r->out.p + r->out.off, bytes_left(&r->out),
+					 MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					drop(r, strerror(errno));
+				return;
+			}
+			r->out.off += (size_t)n;
+			r->last_io_ms = now_ms;
+			continue;
+		}
+		if (r->st != R_SEND_RDB)
+			return;
+		if (r->rdb_off < r->rdb_size) {
+			ssize_t n = sendfile(r->fd, r->rdb_fd, &r->rdb_off,
+					     (size_t)(r->rdb_size - r->rdb_off));
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					drop(r, strerror(errno));
+				return;
+			}
+			if (n == 0) {
+				drop(r, "the snapshot file shrank");
+				return;
+			}
+			continue;
+		}
+		/* the snapshot is there: then the stream since its cut */
+		close(r->rdb_fd);
+		r->rdb_fd = -1;
+		r->st = R_ONLINE;
+		if (!bytes_add(&r->out, r->pending.p + r->pending.off, bytes_left(&r->pending)))
+			drop(r, "out of memory");
+		bytes_fini(&r->pending);
+		log_notice("Synchronization with replica %s:%d succeeded", r->ip, r->port);
+	}
+}
+
+/* Its REPLCONF ACKs (and nothing else: a replica sends nothing else). */
+static void read_acks(struct replica *r, uint64_t now_ms)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
+		if (n == 0) {
+			drop(r, "closed by the replica");
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				drop(r, strerror(errno));
+			break;
+		}
+		if (bytes_left(&r->in) + (size_t)n > IN_MAX || !bytes_add(&r->in, buf, (size_t)n)) {
+			drop(r, "too much input");
+			return;
+		}
+		r->last_io_ms = now_ms;
+	}
+	for (;;) {
+		size_t used = 0;
+		const char *err;
+		int rc = resp_parse(&P.req, r->in.p + r->in.off, bytes_left(&r->in), &used, &err);
+		if (rc == SS_NEED_MORE)
+			return;
+		if (rc < 0) {
+			drop(r, "protocol error");
+			return;
+		}
+		r->in.off += used;
+		struct ss_arg *a = P.req.argv;
+		if (P.req.argc >= 3 && a[0].len == 8 && strncasecmp(a[0].p, "replconf", 8) == 0 &&
+		    a[1].len == 3 && strncasecmp(a[1].p, "ack", 3) == 0) {
+			char num[32];
+			size_t k = a[2].len < sizeof(num) - 1 ? a[2].len : sizeof(num) - 1;
+			memcpy(num, a[2].p, k);
+			num[k] = '\0';
+			unsigned long long off = strtoull(num, NULL, 10);
+			if (off > r->ack_off)
+				r->ack_off = off;
+		}
+	}
+}
+
+static void publish(uint64_t now_ms)
+{
+	struct repl_primary_info i;
+	unsigned k = 0;
+
+	memset(&i, 0, sizeof(i));
+	memcpy(i.replid, P.replid, sizeof(i.replid));
+	i.offset = P.offset;
+	i.backlog_active = P.on;
+	i.backlog_size = P.on ? P.bl_size : (uint64_t)opt_int(OPT_repl_backlog_size);
+	i.backlog_histlen = P.bl_len;
+	i.backlog_first = P.offset - P.bl_len + 1;
+	i.connected = P.n;
+	for (struct replica *r = P.replicas; r != NULL && k < REPL_INFO_REPLICAS; r = r->next, k++) {
+		snprintf(i.r[k].ip, sizeof(i.r[k].ip), "%s", r->ip);
+		i.r[k].port = r->port;
+		i.r[k].state = state_name[r->st];
+		i.r[k].offset = r->ack_off;
+		i.r[k].lag_s = (int64_t)((now_ms - r->last_io_ms) / 1000);
+	}
+	repl_primary_info_set(&i);
+}
+
+/* ---- the management loop ---- */
+
+unsigned repl_primary_pollfds(struct pollfd *p, unsigned max)
+{
+	unsigned n = 0;
+
+	for (struct replica *r = P.replicas; r != NULL && n < max; r = r->next) {
+		p[n].fd = r->fd;
+		p[n].events = (short)(POLLIN | (bytes_left(&r->out) > 0 || r->st == R_SEND_RDB ?
+						POLLOUT : 0));
+		p[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms)
+{
+	(void)p;
+	(void)n;
+	for (struct repl_handoff *h = repl_handoff_take(), *next; h != NULL; h = next) {
+		next = h->next;
+		attach(h, now_ms);
+		free(h);
+	}
+	if (!P.on) {
+		publish(now_ms);
+		return;
+	}
+	merge_logs();
+	if (P.replicas != NULL && now_ms - P.last_ping_ms >= PING_PERIOD_MS) {
+		/* Redis pings its replicas through the stream (it counts in the
+		 * offset): they tell a live primary from a silent link */
+		P.last_ping_ms = now_ms;
+		stream_add(PING_CMD, sizeof(PING_CMD) - 1);
+	}
+	for (struct replica **pp = &P.replicas; *pp != NULL;) {
+		struct replica *r = *pp;
+		if (!r->dead)
+			advance(r, now_ms);
+		if (!r->dead)
+			read_acks(r, now_ms);
+		if (!r->dead)
+			send_some(r, now_ms);
+		if (!r->dead && r->st == R_ONLINE && now_ms - r->last_io_ms > TIMEOUT_MS)
+			drop(r, "timeout");
+		if (r->dead) {
+			*pp = r->next;
+			P.n--;
+			replica_free(r);
+			continue;
+		}
+		pp = &r->next;
+	}
+	publish(now_ms);
+}
