@@ -1,0 +1,256 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Slipstream as a replication primary, with a real redis-server 7.0 as its
+replica: full resync (snapshot, then the write stream from the cut) under
+writes on both protocols, then partial resync (+CONTINUE from the backlog)
+after a short disconnect and a full one when the gap is bigger than the
+backlog. The replica must end equal: keys, values, TTLs within a second."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import Server, free_port, wait_port
+from test_resp_diff import REDIS
+
+TIMEOUT = 60
+pytestmark = pytest.mark.skipif(not os.path.exists(REDIS), reason="redis-server missing")
+
+
+class Replica:
+    """redis-server --replicaof the Slipstream under test, stopped by PID."""
+
+    def __init__(self, tmp_path, primary_port):
+        self.port = free_port()
+        self.log = tmp_path / "replica.log"
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(tmp_path), "--logfile", str(self.log),
+             "--replicaof", "127.0.0.1", str(primary_port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+        self.r = redis.Redis(port=self.port, socket_timeout=TIMEOUT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+    def log_text(self):
+        return self.log.read_text(errors="replace")
+
+
+def wait_for(cond, what, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, what()
+        time.sleep(0.05)
+
+
+def caught_up(p, rep):
+    """The replica has applied everything the primary streamed so far."""
+    def cond():
+        pi = p.info("replication")
+        ri = rep.r.info("replication")
+        return (ri.get("master_link_status") == "up" and
+                ri["slave_repl_offset"] == pi["master_repl_offset"])
+    wait_for(cond, lambda: (p.info("replication"), rep.r.info("replication")))
+
+
+def state(r):
+    """Every key: (value, TTL in ms or -1)."""
+    keys = sorted(r.keys("*"))
+    pipe = r.pipeline(transaction=False)
+    for k in keys:
+        pipe.get(k)
+        pipe.pttl(k)
+    out = pipe.execute()
+    return {k: (out[2 * i], out[2 * i + 1]) for i, k in enumerate(keys)}
+
+
+def assert_same(p, rep):
+    caught_up(p, rep)
+    a, b = state(p), state(rep.r)
+    assert a.keys() == b.keys(), (len(a), len(b), sorted(set(a) ^ set(b))[:10])
+    for k in a:
+        va, ta = a[k]
+        vb, tb = b[k]
+        assert va == vb, k
+        assert (ta == -1) == (tb == -1) and abs(ta - tb) <= 1000, (k, ta, tb)
+
+
+def mc_writes(port, n, prefix):
+    """n memcached writes (set, delete, touch) over one pipelined socket."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
+        for lo in range(0, n, 1000):
+            req, want = [], 0
+            for i in range(lo, min(n, lo + 1000)):
+                k = b"%s:%d" % (prefix, i % 3000)
+                if i % 10 == 3:
+                    req.append(b"delete " + k + b"\r\n")
+                elif i % 10 == 5:
+                    req.append(b"touch " + k + b" 500\r\n")
+                else:
+                    req.append(b"set " + k + b" 7 0 6\r\nm%05d\r\n" % (i % 100000))
+                want += 1
+            c.sendall(b"".join(req))
+            got = b""
+            while got.count(b"\r\n") < want:
+                chunk = c.recv(1 << 16)
+                assert chunk
+                got += chunk
+
+
+def resp_writes(r, n, prefix):
+    """n RESP writes of every kind the stream carries."""
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        k = f"{prefix}:{i % 5000}"
+        m = i % 9
+        if m == 0:
+            pipe.set(k, f"v{i}")
+        elif m == 1:
+            pipe.set(k, f"t{i}", ex=300)
+        elif m == 2:
+            pipe.delete(k)
+        elif m == 3:
+            pipe.incr(f"{prefix}:n{i % 100}")
+        elif m == 4:
+            pipe.append(k, "+")
+        elif m == 5:
+            pipe.expire(k, 200)
+        elif m == 6:
+            pipe.persist(k)
+        elif m == 7:
+            pipe.set(k, f"p{i}", px=1)          # expires on the primary: a DEL follows
+        else:
+            pipe.getdel(k)
+        if i % 2000 == 1999:
+            pipe.execute()
+    pipe.execute()
+
+
+def test_redis_replica_full_sync_under_writes(tmp_path):
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    rep = None
+    try:
+        p = redis.Redis(port=s.port, socket_timeout=TIMEOUT)
+        pipe = p.pipeline(transaction=False)
+        for i in range(10_000):
+            pipe.set(f"pre:{i}", f"x{i}", ex=1000 if i % 3 == 0 else None)
+        pipe.execute()
+        mc_writes(s.mc_port, 2_000, b"mcpre")
+        (tmp_path / "r").mkdir()
+        rep = Replica(tmp_path / "r", s.port)
+        # writes while the replica syncs and after: both protocols at once
+        t = threading.Thread(target=mc_writes, args=(s.mc_port, 40_000, b"mc"))
+        t.start()
+        resp_writes(redis.Redis(port=s.port, socket_timeout=TIMEOUT), 60_000, "rs")
+        t.join(TIMEOUT)
+        assert not t.is_alive()
+        wait_for(lambda: rep.r.info("replication")["master_link_status"] == "up",
+                 lambda: rep.log_text()[-2000:])
+        time.sleep(0.1)   # the px=1 keys expire on the primary (DELs in the stream)
+        for i in range(0, 5000, 7):
+            p.get(f"rs:{i}")
+        assert_same(p, rep)
+        info = p.info("replication")
+        assert info["role"] == "master" and info["connected_slaves"] == 1
+        assert info["slave0"]["state"] == "online" and info["slave0"]["port"] == rep.port
+        assert info["repl_backlog_active"] == 1
+        assert "MASTER <-> REPLICA sync: Finished with success" in rep.log_text()
+        # the replica's reads
+        assert rep.r.get("pre:5") == b"x5"
+    finally:
+        if rep:
+            rep.stop()
+        s.stop()
+    assert "Synchronization with replica" in s.log_text()
+
+
+def test_partial_then_full_resync(tmp_path):
+    s = Server(tmp_path, workers=2, extra=("--save", "", "--repl-backlog-size", "256kb"))
+    rep = None
+    try:
+        p = redis.Redis(port=s.port, socket_timeout=TIMEOUT)
+        for i in range(100):
+            p.set(f"a{i}", i)
+        (tmp_path / "r").mkdir()
+        rep = Replica(tmp_path / "r", s.port)
+        assert_same(p, rep)
+        dead = free_port()
+
+        # a short disconnect: the gap is in the backlog
+        rep.r.replicaof("127.0.0.1", dead)
+        wait_for(lambda: p.info("replication")["connected_slaves"] == 0,
+                 lambda: p.info("replication"))
+        for i in range(200):
+            p.set(f"b{i}", "y" * 100)
+        p.delete("a1")
+        rep.r.replicaof("127.0.0.1", s.port)
+        assert_same(p, rep)
+        assert "Successful partial resynchronization with master" in rep.log_text()
+        assert "partial resync" in s.log_text()
+
+        # a longer one: more than the backlog was written meanwhile
+        rep.r.replicaof("127.0.0.1", dead)
+        wait_for(lambda: p.info("replication")["connected_slaves"] == 0,
+                 lambda: p.info("replication"))
+        pipe = p.pipeline(transaction=False)
+        for i in range(1000):
+            pipe.set(f"c{i}", "z" * 1000)
+        pipe.execute()
+        # merged into the stream (each management tick, 100 ms without
+        # replicas): the backlog has moved past where the replica stopped
+        wait_for(lambda: p.info("replication")["master_repl_offset"] > 1_000_000,
+                 lambda: p.info("replication"))
+        rep.r.replicaof("127.0.0.1", s.port)
+        assert_same(p, rep)
+        assert s.log_text().count("full resync") == 2
+        assert rep.r.dbsize() == 1299
+    finally:
+        if rep:
+            rep.stop()
+        s.stop()
+
+
+def test_replication_commands_on_a_client_connection(tmp_path):
+    """REPLCONF as Redis answers it; SYNC/PSYNC under io=dpdk are refused
+    (tested in the dpdk suite); a client that hangs up mid-sync leaves the
+    primary serving."""
+    s = Server(tmp_path, workers=1, extra=("--save", ""))
+    try:
+        with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            c.sendall(b"REPLCONF listening-port 7\r\nREPLCONF capa eof capa psync2\r\n"
+                      b"REPLCONF foo bar\r\nREPLCONF x\r\nREPLCONF listening-port z\r\nPING\r\n")
+            got = b""
+            while not got.endswith(b"+PONG\r\n"):
+                got += c.recv(4096)
+            assert got == (b"+OK\r\n+OK\r\n-ERR Unrecognized REPLCONF option: foo\r\n"
+                           b"-ERR syntax error\r\n"
+                           b"-ERR value is not an integer or out of range\r\n+PONG\r\n")
+        with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            c.sendall(b"PSYNC ? -1\r\n")
+            got = b""
+            while b"\r\n" not in got:
+                got += c.recv(4096)
+            assert got.startswith(b"+FULLRESYNC ")
+            replid, off = got.split(b"\r\n")[0].split()[1:]
+            assert len(replid) == 40 and off == b"0"
+        # hung up before the snapshot arrived: dropped, the primary goes on
+        r = redis.Redis(port=s.port, socket_timeout=TIMEOUT)
+        wait_for(lambda: r.info("replication")["connected_slaves"] == 0,
+                 lambda: r.info("replication"))
+        assert r.set("k", "v") and r.get("k") == b"v"
+        got_id = r.info("replication")["master_replid"]
+        assert got_id == replid.decode(), (got_id, r.info("server")["run_id"], s.log_text())
+    finally:
+        s.stop()
