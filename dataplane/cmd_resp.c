@@ -407,6 +407,13 @@ static const struct cmd resp_cmds[] = {
 	  .acl = "@admin @fast @dangerous", .group = "server", .since = "1.0.0",
 	  .summary = "Get the UNIX time stamp of the last successful save to disk",
 	  .complexity = "O(1)" },
+	{ .name = "wait", .arity = 3, .plan = cmd_wait_plan, .emit = cmd_wait_emit,
+	  .wait = cmd_wait_wait, .flags = CMD_NOSCRIPT,
+	  .tips = "request_policy:all_shards response_policy:agg_min",
+	  .acl = "@slow @connection", .group = "generic", .since = "3.0.0",
+	  .summary = "Wait for the synchronous replication of all the write commands sent in "
+		     "the context of the current connection",
+	  .complexity = "O(1)" },
 	{ .name = "replconf", .arity = -1, .finish = cmd_replconf_finish,
 	  .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY,
 	  .acl = "@admin @slow @dangerous", .group = "server", .since = "3.0.0",

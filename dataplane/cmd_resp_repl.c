@@ -5,14 +5,18 @@
  * connection is handed to the management core (storage/repl_log.h), which
  * answers +FULLRESYNC or +CONTINUE and streams to it from then on.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dataplane/cmd_args.h"
 #include "dataplane/conn_priv.h"
+#include "platform/clock.h"
 #include "platform/opt.h"
+#include "platform/status.h"
 #include "storage/repl_log.h"
+#include "storage/storage.h"
 
 /* REPLCONF <option> <value> ...: Redis 7's options; ACK and GETACK mean
  * something only on a replica's link (Redis answers nothing to them). */
@@ -96,6 +100,110 @@ void cmd_psync_finish(struct conn *c)
 void cmd_sync_finish(struct conn *c)
 {
 	hand_over(c, "", 0, -2);   /* -2: the old SYNC, which gets no +FULLRESYNC line */
+}
+
+/*
+ * WAIT numreplicas timeout: the client's writes so far are logged on their
+ * workers at or before each worker's log position now. Once the management
+ * core has merged every worker's log that far, the stream's offset then
+ * covers them; the reply counts the replicas whose ACK reached it, when
+ * numreplicas did or the timeout (ms, 0 = none) passes. The state lives in
+ * the stash: numreplicas, deadline, the offset (0 until known), positions.
+ */
+struct wait_state {
+	long long want;
+	int64_t deadline_ms;   /* 0 = none */
+	bool known;            /* offset is */
+	uint64_t offset;
+	/* then a uint64_t log position per worker */
+};
+
+int cmd_wait_plan(struct conn *c, uint32_t i, struct kop *op)
+{
+	(void)c;
+	if (i > 0)
+		return 1;
+	op->target = KOP_TARGET_WAIT;
+	return 0;
+}
+
+static unsigned acked(uint64_t offset)
+{
+	struct repl_primary_info p;
+	unsigned n = 0;
+
+	repl_primary_info_get(&p);
+	for (unsigned i = 0; i < p.connected && i < REPL_INFO_REPLICAS; i++)
+		n += strcmp(p.r[i].state, "online") == 0 && p.r[i].offset >= offset;
+	return n;
+}
+
+static int wait_begin(struct conn *c, struct kop_result *res)
+{
+	long long want, timeout;
+
+	if (!arg_ll(ARGV(c, 1), &want) || !arg_ll(ARGV(c, 2), &timeout))
+		return res->status = -EINVAL;
+	if (timeout < 0)
+		return res->status = -ERANGE;
+	struct wait_state ws = { want, timeout ? clock_unix_ms() + timeout : 0, false, 0 };
+	buf_consume(&c->stash, buf_len(&c->stash));
+	if (buf_append(&c->stash, &ws, sizeof(ws)) != 0)
+		return res->status = -ENOMEM;
+	for (unsigned w = 0; w < storage_shards(); w++) {
+		uint64_t p = repl_log_logged(w);
+		if (buf_append(&c->stash, &p, sizeof(p)) != 0)
+			return res->status = -ENOMEM;
+	}
+	return SS_OK;
+}
+
+int cmd_wait_wait(struct conn *c, bool first, struct kop_result *res)
+{
+	struct wait_state ws;
+	char *st;
+
+	if (first && wait_begin(c, res) < 0)
+		return 1;
+	st = (char *)buf_rptr(&c->stash);
+	memcpy(&ws, st, sizeof(ws));
+	if (!ws.known) {
+		unsigned w = 0, nw = storage_shards();
+		for (; w < nw; w++) {
+			uint64_t p;
+			memcpy(&p, st + sizeof(ws) + w * sizeof(p), sizeof(p));
+			if (repl_log_merged(w) < p)
+				break;
+		}
+		if (w == nw) {
+			ws.known = true;
+			ws.offset = repl_log_offset();
+			memcpy(st, &ws, sizeof(ws));
+		}
+	}
+	unsigned n = ws.known ? acked(ws.offset) : 0;
+	if ((long long)n >= ws.want || (ws.deadline_ms != 0 && clock_unix_ms() >= ws.deadline_ms)) {
+		res->status = SS_OK;
+		res->num = n;
+		return 1;
+	}
+	repl_log_want_acks();
+	return 0;
+}
+
+void cmd_wait_emit(struct conn *c, uint32_t i, const struct kop *op,
+		   const struct kop_result *r)
+{
+	(void)i;
+	(void)op;
+	if (r->status == -EINVAL)
+		resp_error(&c->w, "ERR value is not an integer or out of range");
+	else if (r->status == -ERANGE)
+		resp_error(&c->w, "ERR timeout is negative");
+	else if (r->status < 0)
+		resp_error(&c->w, "ERR out of memory");
+	else
+		resp_int(&c->w, r->num);
 }
 
 bool conn_handoff_local(struct conn *c, int fd)

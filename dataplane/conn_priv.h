@@ -203,6 +203,10 @@ void cmd_lastsave_finish(struct conn *c);
 void cmd_replconf_finish(struct conn *c);            /* cmd_resp_repl.c */
 void cmd_psync_finish(struct conn *c);
 void cmd_sync_finish(struct conn *c);
+int cmd_wait_plan(struct conn *c, uint32_t i, struct kop *op);
+int cmd_wait_wait(struct conn *c, bool first, struct kop_result *res);
+void cmd_wait_emit(struct conn *c, uint32_t i, const struct kop *op,
+		   const struct kop_result *r);
 int cmd_save_plan(struct conn *c, uint32_t i, struct kop *op);
 int cmd_save_wait(struct conn *c, bool first, struct kop_result *res);
 void cmd_save_emit(struct conn *c, uint32_t i, const struct kop *op,

@@ -29,6 +29,7 @@
 #define IN_MAX         (64u << 10)      /* a replica only sends REPLCONF ACKs */
 
 static const char PING_CMD[] = "*1\r\n$4\r\nPING\r\n";
+static const char GETACK_CMD[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
 
 struct bytes {
 	char *p;
@@ -87,11 +88,14 @@ static void new_replid(char out[41])
 		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
+static void publish(uint64_t now_ms);
+
 int repl_primary_setup(void)
 {
 	memset(&P, 0, sizeof(P));
 	new_replid(P.replid);
 	resp_req_init(&P.req);
+	publish(0);   /* INFO shows the id before the first tick */
 	return SS_OK;
 }
 
@@ -189,6 +193,7 @@ static void stream_add(const char *p, size_t n)
 {
 	backlog_add(p, n);
 	P.offset += n;
+	repl_log_set_offset(P.offset);
 	for (struct replica *r = P.replicas; r != NULL; r = r->next) {
 		struct bytes *b = r->st == R_ONLINE ? &r->out : &r->pending;
 		if (r->dead)
@@ -236,9 +241,15 @@ static void merge_logs(void)
 			for (struct replica *r = P.replicas; r != NULL; r = r->next)
 				drop(r, "the write stream has a gap");
 		}
-		for (struct repl_chunk *x = c; x != NULL; x = x->next)
+		uint64_t m = repl_log_merged(w);
+		for (struct repl_chunk *x = c; x != NULL; x = x->next) {
 			stream_add(x->data, x->len);
+			m += x->len;
+		}
 		repl_chunk_free(c);
+		/* after the offset (stream_add): a WAIT that sees m reads an
+		 * offset past these bytes */
+		repl_log_set_merged(w, m);
 	}
 }
 
@@ -503,6 +514,9 @@ void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms)
 		P.last_ping_ms = now_ms;
 		stream_add(PING_CMD, sizeof(PING_CMD) - 1);
 	}
+	/* a WAIT waits: ask for ACKs now, through the stream as Redis does */
+	if (repl_log_acks_wanted() && P.replicas != NULL)
+		stream_add(GETACK_CMD, sizeof(GETACK_CMD) - 1);
 	for (struct replica **pp = &P.replicas; *pp != NULL;) {
 		struct replica *r = *pp;
 		if (!r->dead)

@@ -19,6 +19,8 @@ struct rworker {
 	size_t queued;                     /* bytes in the queue */
 	bool lost;
 	uint64_t joined;                   /* written with release by the worker */
+	uint64_t logged;                   /* bytes, written by the worker */
+	uint64_t merged;                   /* bytes, written by the management core */
 	/* the worker's own */
 	bool on;
 	uint64_t gen;
@@ -219,6 +221,46 @@ static void change(void *arg, enum shard_change kind, const struct item *it)
 		break;
 	}
 	r->cur->len += (size_t)(d - d0);
+	__atomic_store_n(&r->logged, r->logged + (uint64_t)(d - d0), __ATOMIC_RELEASE);
+}
+
+uint64_t repl_log_logged(unsigned w)
+{
+	return w < n_rw ? __atomic_load_n(&rw[w].logged, __ATOMIC_ACQUIRE) : 0;
+}
+
+uint64_t repl_log_merged(unsigned w)
+{
+	return w < n_rw ? __atomic_load_n(&rw[w].merged, __ATOMIC_ACQUIRE) : 0;
+}
+
+void repl_log_set_merged(unsigned w, uint64_t n)
+{
+	if (w < n_rw)
+		__atomic_store_n(&rw[w].merged, n, __ATOMIC_RELEASE);
+}
+
+static int acks_wanted;
+static uint64_t stream_offset;
+
+uint64_t repl_log_offset(void)
+{
+	return __atomic_load_n(&stream_offset, __ATOMIC_ACQUIRE);
+}
+
+void repl_log_set_offset(uint64_t off)
+{
+	__atomic_store_n(&stream_offset, off, __ATOMIC_RELEASE);
+}
+
+void repl_log_want_acks(void)
+{
+	__atomic_store_n(&acks_wanted, 1, __ATOMIC_RELEASE);
+}
+
+bool repl_log_acks_wanted(void)
+{
+	return __atomic_exchange_n(&acks_wanted, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 void repl_log_step_local(unsigned w, struct shard *s)

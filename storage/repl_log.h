@@ -68,6 +68,20 @@ bool repl_log_joined(unsigned w, uint64_t gen);
 struct repl_chunk *repl_log_take(unsigned w, bool *lost);
 void repl_chunk_free(struct repl_chunk *c);
 
+/* WAIT: bytes worker w has logged (any thread may read), and how far the
+ * management core has merged each worker's log into the stream: after
+ * repl_log_merged(w) >= n for every w, the stream holds all of it up to
+ * its offset then (repl_primary_info.offset). */
+uint64_t repl_log_logged(unsigned w);
+uint64_t repl_log_offset(void);                       /* the stream's, as merged */
+void repl_log_set_offset(uint64_t off);               /* management core */
+uint64_t repl_log_merged(unsigned w);
+void repl_log_set_merged(unsigned w, uint64_t n);     /* management core */
+/* A WAIT is waiting: the management core asks replicas for their ACK now
+ * (REPLCONF GETACK in the stream) instead of within their next second. */
+void repl_log_want_acks(void);
+bool repl_log_acks_wanted(void);                      /* management core; clears it */
+
 /* Worker w, every loop iteration: follow start/stop (turns the shard's
  * change hook on or off) and hand over the current chunk. */
 void repl_log_step_local(unsigned w, struct shard *s);

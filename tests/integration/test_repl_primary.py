@@ -66,12 +66,13 @@ def caught_up(p, rep):
 
 
 def state(r):
-    """Every key: (value, TTL in ms or -1)."""
+    """Every key: (value, expiry as Unix ms or -1). Absolute: the two
+    servers are read one after the other."""
     keys = sorted(r.keys("*"))
     pipe = r.pipeline(transaction=False)
     for k in keys:
         pipe.get(k)
-        pipe.pttl(k)
+        pipe.execute_command("PEXPIRETIME", k)
     out = pipe.execute()
     return {k: (out[2 * i], out[2 * i + 1]) for i, k in enumerate(keys)}
 
@@ -169,6 +170,21 @@ def test_redis_replica_full_sync_under_writes(tmp_path):
         assert "MASTER <-> REPLICA sync: Finished with success" in rep.log_text()
         # the replica's reads
         assert rep.r.get("pre:5") == b"x5"
+        # WAIT: this client's writes reached the replica; the replica is
+        # asked for its ACK (REPLCONF GETACK) rather than waited for
+        p.set("w1", "1")
+        p.set("w2", "2")          # another worker's key, likely
+        t0 = time.monotonic()
+        assert p.execute_command("WAIT", 1, 10_000) == 1
+        assert time.monotonic() - t0 < 0.9
+        assert rep.r.get("w1") == b"1" and rep.r.get("w2") == b"2"
+        t0 = time.monotonic()
+        assert p.execute_command("WAIT", 2, 300) == 1      # only one replica: the timeout
+        assert time.monotonic() - t0 >= 0.29
+        # no waiting: the replicas known to have everything logged so far
+        assert p.execute_command("WAIT", 0, 0) in (0, 1)
+        with pytest.raises(redis.ResponseError, match="timeout is negative"):
+            p.execute_command("WAIT", 1, -1)
     finally:
         if rep:
             rep.stop()
