@@ -139,6 +139,7 @@ static int serve(unsigned workers)
 	}
 	metrics_http_add_renderer(steer_render_metrics);
 	repl_primary_setup();
+	metrics_http_add_renderer(repl_primary_render_metrics);
 	/* Each worker loads the keys it owns from the last snapshot. */
 	storage_load_at_start(opt_str(OPT_dbfilename), opt_enum(OPT_rdb_load_unsupported) == 1);
 	if ((rc = metrics_http_setup(opt_str(OPT_bind), (int)opt_int(OPT_metrics_port),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dataplane/proto/resp_parse.h"
+#include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/opt.h"
 #include "platform/status.h"
@@ -536,4 +537,30 @@ void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms)
 		pp = &r->next;
 	}
 	publish(now_ms);
+}
+
+void repl_primary_render_metrics(FILE *out)
+{
+	uint64_t now = clock_mono_ms();   /* the ticks' clock */
+
+	fprintf(out, "# HELP slipstream_replication_connected_replicas Replicas attached to this "
+		"primary, in any state\n# TYPE slipstream_replication_connected_replicas gauge\n"
+		"slipstream_replication_connected_replicas %u\n", P.n);
+	fprintf(out, "# HELP slipstream_replication_stream_bytes_total Bytes of the replication "
+		"stream (master_repl_offset)\n# TYPE slipstream_replication_stream_bytes_total "
+		"counter\nslipstream_replication_stream_bytes_total %llu\n",
+		(unsigned long long)P.offset);
+	fputs("# HELP slipstream_replication_replica_lag_bytes Stream bytes a replica has not "
+	      "acknowledged\n# TYPE slipstream_replication_replica_lag_bytes gauge\n", out);
+	for (struct replica *r = P.replicas; r != NULL; r = r->next)
+		fprintf(out, "slipstream_replication_replica_lag_bytes{replica=\"%s:%d\",state=\"%s\"} "
+			"%llu\n", r->ip, r->port, state_name[r->st],
+			(unsigned long long)(P.offset > r->ack_off ? P.offset - r->ack_off : 0));
+	fputs("# HELP slipstream_replication_replica_idle_seconds Seconds since a replica's last "
+	      "acknowledgement or transfer\n# TYPE slipstream_replication_replica_idle_seconds "
+	      "gauge\n", out);
+	for (struct replica *r = P.replicas; r != NULL; r = r->next)
+		fprintf(out, "slipstream_replication_replica_idle_seconds{replica=\"%s:%d\",state=\"%s\"} "
+			"%.3f\n", r->ip, r->port, state_name[r->st],
+			(double)(now - r->last_io_ms) / 1000.0);
 }

@@ -18,6 +18,7 @@
 #define SS_MGMT_REPL_PRIMARY_H
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -33,6 +34,9 @@ unsigned repl_primary_pollfds(struct pollfd *p, unsigned max);
 void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms);
 /* Replicas attached: the loop ticks every millisecond (the stream's lag). */
 int repl_primary_active(void);
+/* Replication as Prometheus families (metrics_http_add_renderer); on the
+ * management core, as the ticks. */
+void repl_primary_render_metrics(FILE *out);
 
 #ifdef __cplusplus
 }

@@ -88,6 +88,17 @@ def assert_same(p, rep):
         assert (ta == -1) == (tb == -1) and abs(ta - tb) <= 1000, (k, ta, tb)
 
 
+def metrics(s):
+    with socket.create_connection(("127.0.0.1", s.metrics_port), timeout=TIMEOUT) as c:
+        c.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        got = b""
+        while True:
+            chunk = c.recv(1 << 16)
+            if not chunk:
+                return got.decode()
+            got += chunk
+
+
 def mc_writes(port, n, prefix):
     """n memcached writes (set, delete, touch) over one pipelined socket."""
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
@@ -140,7 +151,9 @@ def resp_writes(r, n, prefix):
 
 
 def test_redis_replica_full_sync_under_writes(tmp_path):
-    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    mport = free_port()
+    s = Server(tmp_path, workers=2, extra=("--save", "", "--metrics-port", str(mport)))
+    s.metrics_port = mport
     rep = None
     try:
         p = redis.Redis(port=s.port, socket_timeout=TIMEOUT)
@@ -167,6 +180,10 @@ def test_redis_replica_full_sync_under_writes(tmp_path):
         assert info["role"] == "master" and info["connected_slaves"] == 1
         assert info["slave0"]["state"] == "online" and info["slave0"]["port"] == rep.port
         assert info["repl_backlog_active"] == 1
+        # the metrics say the same
+        m = metrics(s)
+        assert "slipstream_replication_connected_replicas 1" in m
+        assert f'replica_lag_bytes{{replica="127.0.0.1:{rep.port}",state="online"}}' in m
         assert "MASTER <-> REPLICA sync: Finished with success" in rep.log_text()
         # the replica's reads
         assert rep.r.get("pre:5") == b"x5"
