@@ -16,7 +16,7 @@ DEPS_RUN   := $(DEPS_BUILD) redis-tools
 DEPS_TEST  := $(DEPS_RUN) python3 python3-pytest python3-redis python3-pymemcache redis-server memcached \
               libmemcached-tools clang libclang-rt-14-dev iproute2 prometheus tmux python3-scapy
 
-.PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare bench-snapshot clean
+.PHONY: all deps deps-test build run test test-unit test-asan fuzz bench compare bench-snapshot bench-callgrind clean
 
 all: build
 
@@ -107,6 +107,12 @@ bench: build
 compare: build
 	$(call install_missing,redis-server memcached util-linux python3 python3-matplotlib)
 	/usr/bin/python3 tests/bench/compare.py $(BUILD) docs/bench
+
+# Instructions per operation of the micro-benchmarks under callgrind
+# (repeatable where timings are not); docs/bench/callgrind.*.
+bench-callgrind: build
+	$(call install_missing,valgrind)
+	/usr/bin/python3 tests/bench/callgrind.py $(BUILD) docs/bench
 
 # A snapshot of 10M keys under open-loop load, Slipstream and redis-server
 # in one run: seconds, bytes/s and p99 during against without (about 15

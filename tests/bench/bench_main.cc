@@ -5,6 +5,8 @@
 //   make bench ARGS=--benchmark_filter=parse --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include "tests/bench/bench_iters.h"
+
 #include <cstdio>
 #include <ctime>
 #include <cstring>
@@ -39,7 +41,7 @@ void BM_resp_parse_set(benchmark::State &state)
 	resp_req_fini(&r);
 	state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(sizeof(req) - 1));
 }
-BENCHMARK(BM_resp_parse_set);
+BENCHMARK(BM_resp_parse_set)->Apply(ss_fixed_iterations);
 
 void BM_mc_parse_get(benchmark::State &state)
 {
@@ -53,7 +55,7 @@ void BM_mc_parse_get(benchmark::State &state)
 	}
 	mc_req_fini(&r);
 }
-BENCHMARK(BM_mc_parse_get);
+BENCHMARK(BM_mc_parse_get)->Apply(ss_fixed_iterations);
 
 void BM_slot_of_key(benchmark::State &state)
 {
@@ -61,7 +63,7 @@ void BM_slot_of_key(benchmark::State &state)
 	for (auto _ : state)
 		benchmark::DoNotOptimize(slot_of_key(key, sizeof(key) - 1));
 }
-BENCHMARK(BM_slot_of_key);
+BENCHMARK(BM_slot_of_key)->Apply(ss_fixed_iterations);
 
 // Shard operations at 1M and 10M keys: 14-byte keys ("key:" + 10 digits),
 // 32-byte values, keys visited in a scattered order (i * 1000003 mod n) so
@@ -154,7 +156,7 @@ void BM_shard_get_hit(benchmark::State &state)
 	}
 	report(state, b);
 }
-BENCHMARK(BM_shard_get_hit)->Arg(1000)->Arg(1000000)->Arg(10000000);
+BENCHMARK(BM_shard_get_hit)->Arg(1000)->Arg(1000000)->Arg(10000000)->Apply(ss_fixed_iterations);
 
 // A pipeline: before each GET, the bucket of the key 16 requests ahead
 // and the item of the key 8 ahead are prefetched, so the misses overlap.
@@ -192,7 +194,7 @@ void BM_shard_get_miss(benchmark::State &state)
 	}
 	report(state, b);
 }
-BENCHMARK(BM_shard_get_miss)->Arg(1000)->Arg(1000000)->Arg(10000000);
+BENCHMARK(BM_shard_get_miss)->Arg(1000)->Arg(1000000)->Arg(10000000)->Apply(ss_fixed_iterations);
 
 // The read path other cores use (no access counted).
 void BM_shard_get_rcu_hit(benchmark::State &state)
@@ -338,7 +340,7 @@ void BM_engine_resp_get(benchmark::State &state)
 	storage_teardown();
 	mem_thread_fini();
 }
-BENCHMARK(BM_engine_resp_get);
+BENCHMARK(BM_engine_resp_get)->Apply(ss_fixed_iterations);
 
 int discard(void *, const void *, size_t) { return 0; }
 
@@ -369,7 +371,7 @@ void BM_rdb_writer_key(benchmark::State &state)
 	rdb_writer_end(w);
 	rdb_writer_destroy(w);
 }
-BENCHMARK(BM_rdb_writer_key)->Arg(0)->Arg(1);
+BENCHMARK(BM_rdb_writer_key)->Arg(0)->Arg(1)->Apply(ss_fixed_iterations);
 
 }  // namespace
 

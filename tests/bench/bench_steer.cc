@@ -5,6 +5,8 @@
 //   make bench ARGS=--benchmark_filter=steer
 #include <benchmark/benchmark.h>
 
+#include "tests/bench/bench_iters.h"
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -93,7 +95,7 @@ void BM_steer_engine_get(benchmark::State &state)
 	conn_release(c);
 	opt_teardown();
 }
-BENCHMARK(BM_steer_engine_get)->Arg(0)->Arg(1)->Arg(2);
+BENCHMARK(BM_steer_engine_get)->Arg(0)->Arg(1)->Arg(2)->Apply(ss_fixed_iterations);
 
 std::atomic<long> replies;
 
