@@ -7,7 +7,7 @@
  * Runs on the connection's worker. CONFIG SET writes the option table from
  * that worker: there is no management core command path yet (DESIGN.md says
  * run-time writes belong there). opt_set() frees a string option's old value,
- * so every read and write of the table made here holds opt_lock; readers
+ * so every read and write of the table made here holds opt_lock_strings(); readers
  * elsewhere of mutable string options would need the same (none on workers
  * today). Not on the request path: connect, AUTH, HELLO, RESET, CONFIG.
  */
@@ -37,18 +37,16 @@ static char *arg_dup(const struct ss_arg *a)
 	return strndup(a->p, a->len);
 }
 
-static pthread_mutex_t opt_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* requirepass is set (false before opt_setup(), in engine tests). */
 static bool have_pass(void)
 {
 	const char *p;
 	bool set;
 
-	pthread_mutex_lock(&opt_lock);
+	opt_lock_strings();
 	p = opt_str(OPT_requirepass);
 	set = p != NULL && p[0] != '\0';
-	pthread_mutex_unlock(&opt_lock);
+	opt_unlock_strings();
 	return set;
 }
 
@@ -73,27 +71,13 @@ bool cmd_resp_auth_ok(struct conn *c, const struct cmd *cmd)
  * time independent of where the bytes differ. */
 static bool auth_check(const struct ss_arg *user, const struct ss_arg *pass)
 {
-	const char *want;
-	size_t n;
-	unsigned char diff = 0;
-	bool ok;
+	char one[2];
 
 	if (!arg_is(user, "default"))
 		return false;
-	pthread_mutex_lock(&opt_lock);
-	want = opt_str(OPT_requirepass);
-	n = want != NULL ? strlen(want) : 0;
-	if (n == 0) {
-		ok = true;   /* nopass: any password */
-	} else if (pass->len != n) {
-		ok = false;
-	} else {
-		for (size_t i = 0; i < n; i++)
-			diff |= (unsigned char)(want[i] ^ pass->p[i]);
-		ok = diff == 0;
-	}
-	pthread_mutex_unlock(&opt_lock);
-	return ok;
+	if (opt_str_copy(OPT_requirepass, one, sizeof(one)) == 0)
+		return true;   /* nopass: any password */
+	return opt_str_equals_secret(OPT_requirepass, pass->p, pass->len);
 }
 
 static void wrongpass(struct conn *c)
@@ -847,9 +831,9 @@ static void config_get(struct conn *c)
 		if (!hit[id])
 			continue;
 		resp_cstr(&c->w, opt_name((enum opt_id)id));
-		pthread_mutex_lock(&opt_lock);
+		opt_lock_strings();
 		opt_format((enum opt_id)id, val, sizeof(val));
-		pthread_mutex_unlock(&opt_lock);
+		opt_unlock_strings();
 		resp_cstr(&c->w, val);
 	}
 }
@@ -904,7 +888,7 @@ static void config_set(struct conn *c)
 		return;
 	}
 	/* All or nothing: keep each old value, put them back on a failure. */
-	pthread_mutex_lock(&opt_lock);
+	opt_lock_strings();
 	for (; done < npairs; done++) {
 		const struct ss_arg *a = ARGV(c, 2 + 2 * done), *v = ARGV(c, 3 + 2 * done);
 		char vbuf[1024];
@@ -930,14 +914,14 @@ static void config_set(struct conn *c)
 		char ignored[64];
 		for (uint32_t i = 0; i < done; i++)
 			opt_set((enum opt_id)ids[i], old[i], ignored, sizeof(ignored));
-		pthread_mutex_unlock(&opt_lock);
+		opt_unlock_strings();
 		if (bad != NULL)
 			resp_error(&c->w, "ERR CONFIG SET failed (possibly related to argument "
 				   "'%.*s') - %s", (int)bad->len, bad->p, err);
 		else
 			resp_error(&c->w, "ERR out of memory");
 	} else {
-		pthread_mutex_unlock(&opt_lock);
+		opt_unlock_strings();
 		resp_simple(&c->w, "OK");
 	}
 	for (uint32_t i = 0; i < npairs; i++)

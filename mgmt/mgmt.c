@@ -75,8 +75,10 @@ static void sample_rates(void)
  * SHUTDOWN (not FORCE) as in Redis; a signal shuts down anyway. */
 static bool shutdown_save(int mode, bool from_signal)
 {
+	char one[2];
 	bool want = mode == PERSIST_SHUTDOWN_SAVE ||
-		    (mode == PERSIST_SHUTDOWN_DEFAULT && opt_str(OPT_save)[0] != '\0');
+		    (mode == PERSIST_SHUTDOWN_DEFAULT &&
+		     opt_str_copy(OPT_save, one, sizeof(one)) > 0);
 	struct persist_info i;
 
 	if (!want)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,10 +66,12 @@ int persist_schedule_check(const char *save, char *err, size_t errlen)
 /* Does the schedule ask for a snapshot now? */
 static int schedule_due(int64_t now_s, const struct persist_info *i)
 {
-	const char *p = opt_str(OPT_save);
+	char save[1024];   /* CONFIG SET may replace it meanwhile: a copy */
+	const char *p = save;
 	uint64_t changes = storage_dirty() - i->dirty_at_save;
 
-	if (p == NULL || changes == 0)
+	opt_str_copy(OPT_save, save, sizeof(save));
+	if (changes == 0)
 		return 0;
 	/* after a failure, wait a little before trying again */
 	if (!i->last_ok && now_s - job.last_try_s < RETRY_DELAY_S)
@@ -227,7 +230,10 @@ static void finish(int64_t now_s)
 	job.w = NULL;
 	close(job.fd);
 	job.fd = -1;
-	if (rename(job.tmp, opt_str(OPT_dbfilename)) != 0) {
+	char dbfile[PATH_MAX];
+
+	opt_str_copy(OPT_dbfilename, dbfile, sizeof(dbfile));   /* CONFIG SET may change it */
+	if (rename(job.tmp, dbfile) != 0) {
 		int e = errno;
 		unlink(job.tmp);
 		job.active = 1;

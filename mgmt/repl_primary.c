@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,7 +348,9 @@ static void advance(struct replica *r, uint64_t now_ms)
 			return;
 		}
 		struct stat st;
-		r->rdb_fd = open(opt_str(OPT_dbfilename), O_RDONLY | O_CLOEXEC);
+		char dbfile[PATH_MAX];
+		opt_str_copy(OPT_dbfilename, dbfile, sizeof(dbfile));
+		r->rdb_fd = open(dbfile, O_RDONLY | O_CLOEXEC);
 		if (r->rdb_fd < 0 || fstat(r->rdb_fd, &st) != 0) {
 			drop(r, "cannot open the snapshot");
 			return;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -447,6 +448,47 @@ const char *opt_str(enum opt_id id)
 {
 	check_type(id, 1u << OPT_STR | 1u << OPT_FILENAME | 1u << OPT_ADDR);
 	return vals[id].str;
+}
+
+static pthread_mutex_t strings_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void opt_lock_strings(void) { pthread_mutex_lock(&strings_lock); }
+void opt_unlock_strings(void) { pthread_mutex_unlock(&strings_lock); }
+
+size_t opt_str_copy(enum opt_id id, char *buf, size_t len)
+{
+	size_t n;
+
+	opt_lock_strings();
+	const char *v = opt_str(id);
+	n = v != NULL ? strlen(v) : 0;
+	if (len > 0) {
+		size_t k = n < len - 1 ? n : len - 1;
+		memcpy(buf, v != NULL ? v : "", k);
+		buf[k] = '\0';
+	}
+	opt_unlock_strings();
+	return n;
+}
+
+bool opt_str_equals_secret(enum opt_id id, const void *p, size_t n)
+{
+	const unsigned char *q = p;
+	unsigned char diff = 0;
+	bool same;
+
+	opt_lock_strings();
+	const char *v = opt_str(id);
+	size_t vn = v != NULL ? strlen(v) : 0;
+	if (vn != n) {
+		same = false;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			diff |= (unsigned char)(v[i] ^ q[i]);
+		same = diff == 0;
+	}
+	opt_unlock_strings();
+	return same;
 }
 
 uint32_t opt_ipv4(enum opt_id id)

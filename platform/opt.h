@@ -86,6 +86,20 @@ int opt_enum(enum opt_id id);              /* index into the choices */
 const char *opt_str(enum opt_id id);       /* OPT_STR, OPT_FILENAME, OPT_ADDR */
 uint32_t opt_ipv4(enum opt_id id);         /* host byte order */
 
+/*
+ * Mutable string options are replaced at run time (CONFIG SET frees the old
+ * value). The thread that sets them holds opt_lock_strings(); any other
+ * thread reads them through these (or under the lock), never by keeping
+ * opt_str()'s pointer.
+ */
+void opt_lock_strings(void);
+void opt_unlock_strings(void);
+/* A copy into buf (truncated to len - 1 bytes); returns the full length. */
+size_t opt_str_copy(enum opt_id id, char *buf, size_t len);
+/* Is the value exactly these n bytes? In time independent of where they
+ * differ (passwords). */
+bool opt_str_equals_secret(enum opt_id id, const void *p, size_t n);
+
 /* The current value as text, as CONFIG GET shows it. Returns its length. */
 size_t opt_format(enum opt_id id, char *buf, size_t len);
 
