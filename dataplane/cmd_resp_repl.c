@@ -61,8 +61,8 @@ static void hand_over(struct conn *c, const char *replid, size_t idlen, long lon
 	if (opt_enum(OPT_io) != 0) {
 		/* a connection of the appliance's own TCP stack cannot leave its
 		 * worker; the management core's streams use kernel sockets */
-		resp_error(&c->w, "ERR replicas of an io=dpdk primary are not served yet: "
-			   "replicate from an io=kernel primary");
+		resp_error(&c->w, "ERR under io=dpdk replicas connect to the management core: "
+			   "the port on the bind address");
 		return;
 	}
 	if (c->handoff != NULL || (h = calloc(1, sizeof(*h))) == NULL) {

@@ -123,6 +123,9 @@ static void announce(const struct backend *be, unsigned workers)
 	if (opt_int(OPT_metrics_port) != 0)
 		log_notice("Prometheus metrics:     http://%s:%lld/metrics",
 			   opt_str(OPT_bind), opt_int(OPT_metrics_port));
+	if (opt_enum(OPT_io) == 1)
+		log_notice("Replicas (replicaof):   %s:%lld on the kernel's interfaces",
+			   opt_str(OPT_bind), opt_int(OPT_port));
 	log_notice(opt_enum(OPT_io) == 1 ? "Dataplane ready" : "Ready to accept connections tcp");
 }
 
@@ -139,6 +142,10 @@ static int serve(unsigned workers)
 	}
 	metrics_http_add_renderer(steer_render_metrics);
 	repl_primary_setup();
+	/* io=dpdk: replicas reach the management core on the kernel's side */
+	if (opt_enum(OPT_io) == 1 &&
+	    repl_primary_listen(opt_str(OPT_bind), (int)opt_int(OPT_port), err, sizeof(err)) < 0)
+		log_warn("%s: no replicas can attach", err);
 	metrics_http_add_renderer(repl_primary_render_metrics);
 	/* Each worker loads the keys it owns from the last snapshot. */
 	storage_load_at_start(opt_str(OPT_dbfilename), opt_enum(OPT_rdb_load_unsupported) == 1);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "platform/clock.h"
+#include "platform/listen.h"
 #include "platform/cmdstat.h"
 #include "platform/metric.h"
 #include "platform/opt.h"
@@ -48,43 +49,13 @@ static void client_close(struct client *c)
 
 int metrics_http_setup(const char *host, int port, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len;
-	int one = 1;
-
 	for (int i = 0; i < CLIENTS; i++)
 		clients[i].fd = -1;
 	started_ms = clock_mono_ms();
 	if (port == 0)
 		return SS_OK;
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		len = sizeof(*v4);
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*v6);
-	} else {
-		snprintf(err, errlen, "metrics: '%s' is not an address", host);
-		return -EINVAL;
-	}
-	listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (listen_fd < 0 ||
-	    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(listen_fd, 16) < 0) {
-		int rc = -errno;
-		snprintf(err, errlen, "cannot listen on %s port %d (metrics-port): %s",
-			 host, port, strerror(errno));
-		if (listen_fd >= 0)
-			close(listen_fd);
-		listen_fd = -1;
-		return rc;
-	}
-	return SS_OK;
+	listen_fd = listen_tcp(host, port, 16, "metrics-port", err, errlen);
+	return listen_fd < 0 ? listen_fd : SS_OK;
 }
 
 void metrics_http_teardown(void)

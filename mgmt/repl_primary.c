@@ -11,12 +11,15 @@
 #include <strings.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dataplane/proto/resp_parse.h"
 #include "platform/clock.h"
+#include "platform/listen.h"
 #include "platform/log.h"
 #include "platform/opt.h"
 #include "platform/status.h"
@@ -59,7 +62,19 @@ struct replica {
 	bool dead;
 };
 
+/* A connection on the replication listener, before its PSYNC/SYNC. */
+struct hs {
+	struct hs *next;
+	int fd;
+	struct bytes in, out;
+	bool authed, dead;
+	struct repl_handoff h;  /* what REPLCONF said so far */
+};
+
 static struct {
+	int listen_fd;          /* io=dpdk: replicas connect here; -1 = none */
+	struct hs *hs;
+	unsigned n_hs;
 	bool on;                /* the workers log: a replica came once */
 	char replid[41];
 	uint64_t offset;        /* master_repl_offset: bytes of the stream so far */
@@ -95,6 +110,7 @@ static void publish(uint64_t now_ms);
 int repl_primary_setup(void)
 {
 	memset(&P, 0, sizeof(P));
+	P.listen_fd = -1;
 	new_replid(P.replid);
 	resp_req_init(&P.req);
 	publish(0);   /* INFO shows the id before the first tick */
@@ -160,9 +176,20 @@ void repl_primary_teardown(void)
 		P.replicas = r->next;
 		replica_free(r);
 	}
+	while (P.hs != NULL) {
+		struct hs *x = P.hs;
+		P.hs = x->next;
+		close(x->fd);
+		bytes_fini(&x->in);
+		bytes_fini(&x->out);
+		free(x);
+	}
+	if (P.listen_fd >= 0)
+		close(P.listen_fd);
 	free(P.bl);
 	resp_req_fini(&P.req);
 	memset(&P, 0, sizeof(P));
+	P.listen_fd = -1;
 }
 
 int repl_primary_active(void) { return P.replicas != NULL; }
@@ -482,12 +509,207 @@ static void publish(uint64_t now_ms)
 	repl_primary_info_set(&i);
 }
 
+/* ---- the replication listener (io=dpdk) ---- */
+
+#define HS_MAX 64
+
+int repl_primary_listen(const char *host, int port, char *err, size_t errlen)
+{
+	int fd = listen_tcp(host, port, 16, "replication under io=dpdk", err, errlen);
+
+	if (fd < 0)
+		return fd;
+	P.listen_fd = fd;
+	return SS_OK;
+}
+
+static void hs_accept(void)
+{
+	for (int i = 0; i < 16 && P.n_hs < HS_MAX; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(P.listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct hs *x = calloc(1, sizeof(*x));
+		if (x == NULL) {
+			close(fd);
+			return;
+		}
+		x->fd = fd;
+		x->h.fd = -1;
+		x->h.offset = -1;
+		char ip[INET6_ADDRSTRLEN] = "?";
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		snprintf(x->h.ip, sizeof(x->h.ip), "%s", ip);
+		/* as a worker's connection: authenticated when there is no password */
+		char one[2];
+		x->authed = opt_str_copy(OPT_requirepass, one, sizeof(one)) == 0;
+		x->next = P.hs;
+		P.hs = x;
+		P.n_hs++;
+	}
+}
+
+static bool is(const struct ss_arg *a, const char *s)
+{
+	return a->len == strlen(s) && strncasecmp(a->p, s, a->len) == 0;
+}
+
+static void hs_reply(struct hs *x, const char *s)
+{
+	if (!bytes_add(&x->out, s, strlen(s)) || !bytes_add(&x->out, "\r\n", 2))
+		x->dead = true;
+}
+
+/* One command of a replica's handshake. Returns true when x became a
+ * replica (handed to attach). */
+static bool hs_command(struct hs *x, uint64_t now_ms)
+{
+	struct ss_arg *a = P.req.argv;
+	uint32_t n = P.req.argc;
+	char line[160];
+
+	if (n == 0)
+		return false;
+	if (is(&a[0], "auth") && (n == 2 || n == 3)) {
+		const struct ss_arg *pw = &a[n - 1];
+		char one[2];
+		bool ok = (n == 2 || is(&a[1], "default")) &&
+			  (opt_str_copy(OPT_requirepass, one, sizeof(one)) == 0 ||
+			   opt_str_equals_secret(OPT_requirepass, pw->p, pw->len));
+		x->authed |= ok;
+		hs_reply(x, ok ? "+OK" : "-WRONGPASS invalid username-password pair or user is disabled.");
+		return false;
+	}
+	if (!x->authed) {
+		hs_reply(x, "-NOAUTH Authentication required.");
+		return false;
+	}
+	if (is(&a[0], "ping")) {
+		hs_reply(x, "+PONG");
+	} else if (is(&a[0], "replconf")) {
+		for (uint32_t i = 1; i + 1 < n; i += 2) {
+			if (is(&a[i], "listening-port"))
+				x->h.listening_port = (int)strtol(a[i + 1].p, NULL, 10);
+			else if (is(&a[i], "capa") && is(&a[i + 1], "eof"))
+				x->h.capa_eof = true;
+			else if (is(&a[i], "capa") && is(&a[i + 1], "psync2"))
+				x->h.capa_psync2 = true;
+		}
+		hs_reply(x, n % 2 == 1 ? "+OK" : "-ERR syntax error");
+	} else if ((is(&a[0], "psync") && n == 3) || (is(&a[0], "sync") && n == 1)) {
+		struct repl_handoff *h = malloc(sizeof(*h));
+		if (h == NULL) {
+			x->dead = true;
+			return false;
+		}
+		*h = x->h;
+		if (n == 3) {
+			if (a[1].len == 40) {
+				memcpy(h->replid, a[1].p, 40);
+				h->replid[40] = '\0';
+			}
+			char *end;
+			long long off = strtoll(a[2].p, &end, 10);
+			h->offset = end == a[2].p + a[2].len && off >= 0 && a[1].len == 40 ? off : -1;
+		} else {
+			h->offset = -2;
+		}
+		h->fd = x->fd;
+		attach(h, now_ms);
+		free(h);
+		return true;
+	} else {
+		snprintf(line, sizeof(line), "-ERR '%.*s': under io=dpdk this port only serves "
+			 "replicas (clients use the dataplane address)",
+			 (int)(a[0].len < 32 ? a[0].len : 32), a[0].p);
+		hs_reply(x, line);
+	}
+	return false;
+}
+
+/* Read, answer, maybe become a replica. Returns true when x is done with
+ * (dead, or handed over: its socket is not closed then). */
+static bool hs_step(struct hs *x, uint64_t now_ms, bool *handed)
+{
+	char buf[4096];
+
+	*handed = false;
+	for (;;) {
+		ssize_t n = recv(x->fd, buf, sizeof(buf), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return true;
+		if (n < 0)
+			break;
+		if (bytes_left(&x->in) + (size_t)n > IN_MAX || !bytes_add(&x->in, buf, (size_t)n))
+			return true;
+	}
+	while (!x->dead && bytes_left(&x->in) > 0) {
+		size_t used = 0;
+		const char *err;
+		int rc = resp_parse(&P.req, x->in.p + x->in.off, bytes_left(&x->in), &used, &err);
+		if (rc == SS_NEED_MORE)
+			break;
+		if (rc < 0) {
+			hs_reply(x, "-ERR Protocol error");
+			x->dead = true;
+			break;
+		}
+		x->in.off += used;
+		/* what the handshake owes it goes first, then the replica's stream */
+		if (P.req.argc > 0 && (is(&P.req.argv[0], "psync") || is(&P.req.argv[0], "sync")) &&
+		    bytes_left(&x->out) > 0)
+			(void)send(x->fd, x->out.p + x->out.off, bytes_left(&x->out), MSG_NOSIGNAL);
+		if (hs_command(x, now_ms)) {
+			*handed = true;
+			return true;
+		}
+	}
+	while (bytes_left(&x->out) > 0) {
+		ssize_t n = send(x->fd, x->out.p + x->out.off, bytes_left(&x->out), MSG_NOSIGNAL);
+		if (n < 0)
+			return errno != EAGAIN && errno != EINTR;
+		x->out.off += (size_t)n;
+	}
+	return x->dead;
+}
+
+static void hs_tick(uint64_t now_ms)
+{
+	if (P.listen_fd >= 0)
+		hs_accept();
+	for (struct hs **pp = &P.hs; *pp != NULL;) {
+		struct hs *x = *pp;
+		bool handed;
+		if (!hs_step(x, now_ms, &handed)) {
+			pp = &x->next;
+			continue;
+		}
+		*pp = x->next;
+		P.n_hs--;
+		if (!handed)
+			close(x->fd);
+		bytes_fini(&x->in);
+		bytes_fini(&x->out);
+		free(x);
+	}
+}
+
 /* ---- the management loop ---- */
 
 unsigned repl_primary_pollfds(struct pollfd *p, unsigned max)
 {
 	unsigned n = 0;
 
+	if (P.listen_fd >= 0 && n < max)
+		p[n++] = (struct pollfd){ .fd = P.listen_fd, .events = POLLIN };
+	for (struct hs *x = P.hs; x != NULL && n < max; x = x->next)
+		p[n++] = (struct pollfd){ .fd = x->fd,
+					  .events = (short)(POLLIN | (bytes_left(&x->out) ? POLLOUT : 0)) };
 	for (struct replica *r = P.replicas; r != NULL && n < max; r = r->next) {
 		p[n].fd = r->fd;
 		p[n].events = (short)(POLLIN | (bytes_left(&r->out) > 0 || r->st == R_SEND_RDB ?
@@ -507,6 +729,7 @@ void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms)
 		attach(h, now_ms);
 		free(h);
 	}
+	hs_tick(now_ms);
 	if (!P.on) {
 		publish(now_ms);
 		return;

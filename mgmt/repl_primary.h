@@ -28,6 +28,12 @@ extern "C" {
 int repl_primary_setup(void);
 void repl_primary_teardown(void);
 
+/* Under io=dpdk the workers' connections cannot hand their socket over:
+ * replicas connect to the management core here instead (bind:port on the
+ * kernel's interfaces), which answers their handshake itself (PING, AUTH,
+ * REPLCONF, PSYNC/SYNC). Returns SS_OK or -errno with err. */
+int repl_primary_listen(const char *host, int port, char *err, size_t errlen);
+
 /* The management loop: the replicas' sockets to poll (up to max), then a
  * tick with what poll said (every loop pass, whatever woke it). */
 unsigned repl_primary_pollfds(struct pollfd *p, unsigned max);

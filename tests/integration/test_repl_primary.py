@@ -287,3 +287,54 @@ def test_replication_commands_on_a_client_connection(tmp_path):
         assert got_id == replid.decode(), (got_id, r.info("server")["run_id"], s.log_text())
     finally:
         s.stop()
+
+
+# io=dpdk: the dataplane's connections cannot hand their socket over, so
+# replicas attach to the management core on the kernel side (bind:port).
+from test_dpdk_tcp import APPLIANCE_IP, dpdk  # noqa: E402,F401  (the fixture)
+
+WRITES = r"""
+import sys, redis
+r = redis.Redis(host=sys.argv[1], socket_timeout=30)
+lo, hi = int(sys.argv[2]), int(sys.argv[3])
+p = r.pipeline(transaction=False)
+for i in range(lo, hi):
+    p.set(f"d{i}", f"v{i}", ex=900 if i % 2 else None)
+    if i % 10 == 0:
+        p.delete(f"d{i - 5}")
+p.execute()
+print(r.dbsize())
+"""
+
+
+def test_replica_of_a_dpdk_primary(dpdk, tmp_path):
+    srv = dpdk("--save", "")
+    out = srv.run(WRITES, APPLIANCE_IP, 0, 2000)
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "r").mkdir()
+    rep = Replica(tmp_path / "r", 6379)      # 127.0.0.1:6379: the management core
+    try:
+        wait_for(lambda: rep.r.info("replication")["master_link_status"] == "up",
+                 lambda: rep.log_text()[-2000:] + srv.log.read_text()[-2000:])
+        out = srv.run(WRITES, APPLIANCE_IP, 2000, 4000)
+        assert out.returncode == 0, out.stderr
+        n = int(out.stdout.split()[-1])
+        wait_for(lambda: rep.r.dbsize() == n and rep.r.get("d3999") == b"v3999",
+                 lambda: (rep.r.dbsize(), n))
+        want = {f"d{i}" for i in range(4000)} - {f"d{i - 5}" for i in range(0, 4000, 10)}
+        assert {k.decode() for k in rep.r.keys("*")} == want
+        assert rep.r.get("d1234") == b"v1234"
+        assert 890 <= rep.r.ttl("d1237") <= 900 and rep.r.ttl("d1234") == -1
+        # the management port serves replicas only
+        with socket.create_connection(("127.0.0.1", 6379), timeout=TIMEOUT) as c:
+            c.sendall(b"PING\r\nGET d1\r\n")
+            got = b""
+            while got.count(b"\r\n") < 2:
+                got += c.recv(4096)
+            assert got.startswith(b"+PONG\r\n-ERR 'GET': under io=dpdk this port only serves")
+        # a PSYNC on the dataplane says where to go
+        out = srv.run("import sys,socket; c=socket.create_connection((sys.argv[1],6379)); "
+                      "c.sendall(b'PSYNC ? -1\\r\\n'); print(c.recv(200))", APPLIANCE_IP)
+        assert "replicas connect to the management core" in out.stdout, out
+    finally:
+        rep.stop()
