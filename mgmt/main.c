@@ -123,7 +123,7 @@ static void announce(const struct backend *be, unsigned workers)
 	if (opt_int(OPT_metrics_port) != 0)
 		log_notice("Prometheus metrics:     http://%s:%lld/metrics",
 			   opt_str(OPT_bind), opt_int(OPT_metrics_port));
-	if (opt_enum(OPT_io) == 1)
+	if (opt_enum(OPT_io) == 1 && repl_primary_listening())
 		log_notice("Replicas (replicaof):   %s:%lld on the kernel's interfaces",
 			   opt_str(OPT_bind), opt_int(OPT_port));
 	log_notice(opt_enum(OPT_io) == 1 ? "Dataplane ready" : "Ready to accept connections tcp");

@@ -30,6 +30,7 @@ static struct {
 	uint64_t dirty_at_start;
 	unsigned done_mask_n;     /* workers finished */
 	int64_t last_try_s;
+	const struct persist_sink *sink;   /* a stream job's (no file), or NULL */
 } job = { .fd = -1 };
 
 int persist_active(void) { return job.active; }
@@ -98,6 +99,9 @@ static int out_fd(void *ctx, const void *buf, size_t len)
  * the temporary file go; the last complete snapshot stays. */
 static void drop_job(void)
 {
+	if (job.sink != NULL)
+		job.sink->end(job.sink->ctx, false);
+	job.sink = NULL;
 	if (job.w != NULL)
 		rdb_writer_destroy(job.w);
 	job.w = NULL;
@@ -113,12 +117,17 @@ static void fail(const char *why, int err)
 {
 	struct persist_info i;
 
-	log_warn("Background saving error: %s: %s", why, strerror(err));
+	bool stream = job.sink != NULL;
+
+	log_warn("%s error: %s: %s", stream ? "Snapshot for replicas" : "Background saving",
+		 why, strerror(err));
 	drop_job();
 	persist_info_get(&i);
 	i.in_progress = false;
-	i.last_ok = false;
-	i.ended = i.begun;
+	if (!stream) {   /* a stream's failure is not the file's status */
+		i.last_ok = false;
+		i.ended = i.begun;
+	}
 	persist_info_set(&i);
 	/* chunks still coming for this epoch are dropped as they are taken */
 }
@@ -222,6 +231,19 @@ static void finish(int64_t now_s)
 		fail("cannot write the file", -rc);
 		return;
 	}
+	if (job.sink != NULL) {
+		const struct persist_sink *s = job.sink;
+		job.sink = NULL;
+		rdb_writer_destroy(job.w);
+		job.w = NULL;
+		job.active = 0;
+		persist_info_get(&i);
+		i.in_progress = false;
+		persist_info_set(&i);
+		s->end(s->ctx, true);
+		log_notice("Snapshot for replicas complete (%lld s)", (long long)(now_s - job.start_s));
+		return;
+	}
 	if (fsync(job.fd) != 0) {
 		fail("fsync", errno);
 		return;
@@ -274,6 +296,10 @@ void persist_tick(uint64_t now_ms)
 			return;
 		}
 	}
+	/* a stream goes at its readers' pace: what is not taken waits in the
+	 * workers' queues, and their walks pause at CHUNKS_MAX */
+	if (job.sink != NULL && !job.sink->ready(job.sink->ctx))
+		return;
 	for (unsigned w = 0; w < n; w++) {
 		bool failed;
 		bool fin = persist_worker_done(w, job.epoch, &failed);
@@ -293,14 +319,60 @@ void persist_tick(uint64_t now_ms)
 		finish(now_s);
 }
 
+static int out_sink(void *ctx, const void *buf, size_t len)
+{
+	const struct persist_sink *s = ctx;
+
+	return s->write(s->ctx, buf, len);
+}
+
+int persist_stream_start(const struct persist_sink *sink)
+{
+	struct persist_info i;
+	struct rdb_aux aux;
+	int64_t now_s = (int64_t)time(NULL);
+
+	if (job.active)
+		return -EBUSY;
+	memset(&aux, 0, sizeof(aux));
+	aux.ctime = now_s;
+	aux.used_mem = storage_used_memory();
+	aux.db_size = storage_keys();
+	aux.expires_size = storage_volatile_keys();
+	int rc = rdb_writer_begin(&job.w, out_sink, (void *)sink, &aux);
+	if (rc < 0)
+		return rc;
+	rdb_writer_compress(job.w, opt_bool(OPT_rdbcompression));
+	job.sink = sink;
+	job.fd = -1;
+	job.active = 1;
+	job.start_s = now_s;
+	job.epoch = persist_begin_epoch();
+	persist_info_get(&i);
+	i.in_progress = true;
+	i.current_start_s = now_s;
+	persist_info_set(&i);
+	log_notice("Starting a snapshot for replicas, streamed without a file");
+	return SS_OK;
+}
+
 void persist_abort(void)
 {
 	if (job.active)
 		drop_job();
 }
 
+void persist_stream_abort(const struct persist_sink *sink)
+{
+	if (job.active && job.sink == sink)
+		fail("its reader is gone", ECONNRESET);
+}
+
 void persist_save_now(void)
 {
+	/* a stream waits for its readers: at shutdown they are not waited for */
+	if (job.active && job.sink != NULL)
+		fail("shutting down", ECANCELED);
 	/* one already running: let it end, then take a fresh one */
 	while (job.active) {
 		persist_tick(0);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dataplane/proto/resp_parse.h"
+#include "mgmt/persist_writer.h"
 #include "platform/clock.h"
 #include "platform/listen.h"
 #include "platform/log.h"
@@ -41,8 +42,18 @@ struct bytes {
 	size_t off, len, cap;   /* [off, len) still to send */
 };
 
-enum rstate { R_WAIT_JOIN, R_WAIT_BGSAVE, R_SEND_RDB, R_ONLINE };
-static const char *const state_name[] = { "wait_bgsave", "wait_bgsave", "send_bulk", "online" };
+/*
+ * A full resync: WAIT_JOIN (every worker logs from the cut), then either
+ * disk-based, WAIT_BGSAVE then SEND_RDB (the file), or diskless for
+ * replicas that said "capa eof", STREAM_WAIT (another snapshot runs) then
+ * STREAMING (the snapshot goes to the socket as it is made); then ONLINE.
+ */
+enum rstate { R_WAIT_JOIN, R_WAIT_BGSAVE, R_SEND_RDB, R_STREAM_WAIT, R_STREAMING,
+	      R_WAIT_ACK, R_ONLINE };
+static const char *const state_name[] = { "wait_bgsave", "wait_bgsave", "send_bulk",
+					  "wait_bgsave", "send_bulk", "send_bulk", "online" };
+
+#define STREAM_ROOM (4u << 20)   /* a diskless snapshot waits while a replica owes more */
 
 struct replica {
 	struct replica *next;
@@ -60,6 +71,9 @@ struct replica {
 	uint64_t ack_off;
 	uint64_t last_io_ms, keepalive_ms;
 	bool dead;
+	bool capa_eof;
+	char eof_mark[40];          /* diskless: the RDB ends with it */
+	struct persist_sink sink;   /* diskless: the snapshot streams into out */
 };
 
 /* A connection on the replication listener, before its PSYNC/SYNC. */
@@ -153,6 +167,8 @@ static size_t bytes_left(const struct bytes *b) { return b->len - b->off; }
 
 static void replica_free(struct replica *r)
 {
+	if (r->st == R_STREAMING)
+		persist_stream_abort(&r->sink);
 	if (r->fd >= 0)
 		close(r->fd);
 	if (r->rdb_fd >= 0)
@@ -308,6 +324,7 @@ static void attach(struct repl_handoff *h, uint64_t now_ms)
 	}
 	r->fd = h->fd;
 	r->rdb_fd = -1;
+	r->capa_eof = h->capa_eof;
 	snprintf(r->ip, sizeof(r->ip), "%s", h->ip);
 	r->port = h->listening_port;
 	r->last_io_ms = r->keepalive_ms = now_ms;
@@ -342,6 +359,64 @@ static void attach(struct repl_handoff *h, uint64_t now_ms)
 		   r->ip, r->port, (unsigned long long)P.offset);
 }
 
+/* ---- diskless: the snapshot streams into the replica's socket ---- */
+
+static bool sink_ready(void *ctx)
+{
+	struct replica *r = ctx;
+
+	return r->dead || bytes_left(&r->out) < STREAM_ROOM;
+}
+
+static int sink_write(void *ctx, const void *p, size_t n)
+{
+	struct replica *r = ctx;
+
+	if (r->dead)
+		return 0;   /* dropped: the job ends at its next tick */
+	if (bytes_left(&r->out) + n > OUT_LIMIT || !bytes_add(&r->out, p, n)) {
+		drop(r, "output buffer over the limit");
+		return 0;
+	}
+	return 0;
+}
+
+static void sink_end(void *ctx, bool ok)
+{
+	struct replica *r = ctx;
+
+	if (r->dead)
+		return;
+	if (!ok) {
+		drop(r, "the snapshot for it failed");
+		return;
+	}
+	/* The RDB's end mark. The stream since its cut waits for the replica's
+	 * first ACK, as Redis's does: bytes right behind the mark would hide it
+	 * (the replica looks for the mark at the end of what it has read). */
+	if (!bytes_add(&r->out, r->eof_mark, sizeof(r->eof_mark)))
+		drop(r, "out of memory");
+	r->st = R_WAIT_ACK;
+}
+
+static void stream_start(struct replica *r)
+{
+	char head[64];
+
+	r->sink = (struct persist_sink){ sink_ready, sink_write, sink_end, r };
+	new_replid(head);   /* 40 random hex characters: the mark */
+	memcpy(r->eof_mark, head, sizeof(r->eof_mark));
+	if (persist_stream_start(&r->sink) != SS_OK)
+		return;   /* another snapshot runs: next tick */
+	memcpy(head, "$EOF:", 5);
+	memcpy(head + 5, r->eof_mark, 40);
+	memcpy(head + 45, "\r\n", 2);
+	if (!bytes_add(&r->out, head, 47))
+		drop(r, "out of memory");
+	r->st = R_STREAMING;
+	log_notice("Streaming a snapshot to replica %s:%d (diskless)", r->ip, r->port);
+}
+
 /* ---- moving each replica along ---- */
 
 static void advance(struct replica *r, uint64_t now_ms)
@@ -354,11 +429,19 @@ static void advance(struct replica *r, uint64_t now_ms)
 		for (unsigned w = 0; w < storage_shards(); w++)
 			if (!repl_log_joined(w, r->gen))
 				return;
+		if (r->capa_eof) {
+			r->st = R_STREAM_WAIT;
+			stream_start(r);
+			return;
+		}
 		persist_info_get(&pi);
 		r->s0 = pi.begun;
 		/* one begun after this, even if one is running now */
 		persist_request_after();
 		r->st = R_WAIT_BGSAVE;
+		return;
+	case R_STREAM_WAIT:
+		stream_start(r);
 		return;
 	case R_WAIT_BGSAVE:
 		persist_info_get(&pi);
@@ -482,6 +565,16 @@ static void read_acks(struct replica *r, uint64_t now_ms)
 			unsigned long long off = strtoull(num, NULL, 10);
 			if (off > r->ack_off)
 				r->ack_off = off;
+			if (r->st == R_WAIT_ACK) {
+				/* it has loaded the snapshot: now the stream since the cut */
+				if (!bytes_add(&r->out, r->pending.p + r->pending.off,
+					       bytes_left(&r->pending)))
+					drop(r, "out of memory");
+				bytes_fini(&r->pending);
+				r->st = R_ONLINE;
+				log_notice("Synchronization with replica %s:%d succeeded (diskless)",
+					   r->ip, r->port);
+			}
 		}
 	}
 }
@@ -522,6 +615,8 @@ int repl_primary_listen(const char *host, int port, char *err, size_t errlen)
 	P.listen_fd = fd;
 	return SS_OK;
 }
+
+int repl_primary_listening(void) { return P.listen_fd >= 0; }
 
 static void hs_accept(void)
 {

@@ -33,6 +33,7 @@ void repl_primary_teardown(void);
  * kernel's interfaces), which answers their handshake itself (PING, AUTH,
  * REPLCONF, PSYNC/SYNC). Returns SS_OK or -errno with err. */
 int repl_primary_listen(const char *host, int port, char *err, size_t errlen);
+int repl_primary_listening(void);
 
 /* The management loop: the replicas' sockets to poll (up to max), then a
  * tick with what poll said (every loop pass, whatever woke it). */

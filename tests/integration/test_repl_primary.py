@@ -271,13 +271,46 @@ def test_replication_commands_on_a_client_connection(tmp_path):
                            b"-ERR syntax error\r\n"
                            b"-ERR value is not an integer or out of range\r\n+PONG\r\n")
         with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            # no "capa eof": the snapshot as a file, "$<len>\r\n" and its bytes
             c.sendall(b"PSYNC ? -1\r\n")
             got = b""
-            while b"\r\n" not in got:
+            while got.count(b"\r\n") < 2:
                 got += c.recv(4096)
             assert got.startswith(b"+FULLRESYNC ")
-            replid, off = got.split(b"\r\n")[0].split()[1:]
+            line, rest = got.split(b"\r\n", 1)
+            replid, off = line.split()[1:]
             assert len(replid) == 40 and off == b"0"
+            rest = rest.lstrip(b"\n")              # keepalives while it is taken
+            n = int(rest[1:rest.index(b"\r\n")])
+            rest = rest[rest.index(b"\r\n") + 2:]
+            while len(rest) < n:
+                rest += c.recv(65536)
+            assert rest[:9] == b"REDIS0010" and len(rest) == n
+        with socket.create_connection(("127.0.0.1", s.port), timeout=TIMEOUT) as c:
+            # diskless: "$EOF:<mark>\r\n", the RDB, the mark; the stream after
+            # the replica's first ACK
+            c.sendall(b"REPLCONF capa eof capa psync2\r\nPSYNC ? -1\r\n")
+            got = b""
+            while b"$EOF:" not in got or len(got) < got.index(b"$EOF:") + 47:
+                got += c.recv(4096)
+            assert got.startswith(b"+OK\r\n+FULLRESYNC ")
+            i = got.index(b"$EOF:")
+            mark = got[i + 5:i + 45]
+            body = got[i + 47:]
+            while not body.endswith(mark):
+                body += c.recv(65536)
+            assert body[:9] == b"REDIS0010"
+            redis.Redis(port=s.port, socket_timeout=TIMEOUT).set("after", "sync")
+            time.sleep(0.2)
+            c.settimeout(0.3)
+            with pytest.raises(socket.timeout):
+                c.recv(100)                         # nothing before the ACK
+            c.settimeout(TIMEOUT)
+            c.sendall(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n")
+            want = b"*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$4\r\nsync\r\n"
+            got = b""
+            while want not in got:
+                got += c.recv(4096)
         # hung up before the snapshot arrived: dropped, the primary goes on
         r = redis.Redis(port=s.port, socket_timeout=TIMEOUT)
         wait_for(lambda: r.info("replication")["connected_slaves"] == 0,
@@ -295,7 +328,7 @@ from test_dpdk_tcp import APPLIANCE_IP, dpdk  # noqa: E402,F401  (the fixture)
 
 WRITES = r"""
 import sys, redis
-r = redis.Redis(host=sys.argv[1], socket_timeout=30)
+r = redis.Redis(host=sys.argv[1], port=int(sys.argv[4]), socket_timeout=30)
 lo, hi = int(sys.argv[2]), int(sys.argv[3])
 p = r.pipeline(transaction=False)
 for i in range(lo, hi):
@@ -308,15 +341,16 @@ print(r.dbsize())
 
 
 def test_replica_of_a_dpdk_primary(dpdk, tmp_path):
-    srv = dpdk("--save", "")
-    out = srv.run(WRITES, APPLIANCE_IP, 0, 2000)
+    port = free_port()   # the dataplane's in its netns, the management core's here
+    srv = dpdk("--save", "", "--port", str(port))
+    out = srv.run(WRITES, APPLIANCE_IP, 0, 2000, port)
     assert out.returncode == 0, out.stderr
     (tmp_path / "r").mkdir()
-    rep = Replica(tmp_path / "r", 6379)      # 127.0.0.1:6379: the management core
+    rep = Replica(tmp_path / "r", port)      # 127.0.0.1:port: the management core
     try:
         wait_for(lambda: rep.r.info("replication")["master_link_status"] == "up",
                  lambda: rep.log_text()[-2000:] + srv.log.read_text()[-2000:])
-        out = srv.run(WRITES, APPLIANCE_IP, 2000, 4000)
+        out = srv.run(WRITES, APPLIANCE_IP, 2000, 4000, port)
         assert out.returncode == 0, out.stderr
         n = int(out.stdout.split()[-1])
         wait_for(lambda: rep.r.dbsize() == n and rep.r.get("d3999") == b"v3999",
@@ -326,15 +360,15 @@ def test_replica_of_a_dpdk_primary(dpdk, tmp_path):
         assert rep.r.get("d1234") == b"v1234"
         assert 890 <= rep.r.ttl("d1237") <= 900 and rep.r.ttl("d1234") == -1
         # the management port serves replicas only
-        with socket.create_connection(("127.0.0.1", 6379), timeout=TIMEOUT) as c:
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
             c.sendall(b"PING\r\nGET d1\r\n")
             got = b""
             while got.count(b"\r\n") < 2:
                 got += c.recv(4096)
             assert got.startswith(b"+PONG\r\n-ERR 'GET': under io=dpdk this port only serves")
         # a PSYNC on the dataplane says where to go
-        out = srv.run("import sys,socket; c=socket.create_connection((sys.argv[1],6379)); "
-                      "c.sendall(b'PSYNC ? -1\\r\\n'); print(c.recv(200))", APPLIANCE_IP)
+        out = srv.run("import sys,socket; c=socket.create_connection((sys.argv[1],int(sys.argv[2]))); "
+                      "c.sendall(b'PSYNC ? -1\\r\\n'); print(c.recv(200))", APPLIANCE_IP, port)
         assert "replicas connect to the management core" in out.stdout, out
     finally:
         rep.stop()
