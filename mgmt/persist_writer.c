@@ -132,6 +132,16 @@ static void fail(const char *why, int err)
 	/* chunks still coming for this epoch are dropped as they are taken */
 }
 
+/* The header's AUX fields, as Redis writes them at a snapshot's start. */
+static void aux_now(struct rdb_aux *aux, int64_t now_s)
+{
+	memset(aux, 0, sizeof(*aux));
+	aux->ctime = now_s;
+	aux->used_mem = storage_used_memory();
+	aux->db_size = storage_keys();
+	aux->expires_size = storage_volatile_keys();
+}
+
 static void start(int64_t now_s)
 {
 	struct persist_info i;
@@ -150,11 +160,7 @@ static void start(int64_t now_s)
 		fail("cannot open the temporary file in dir", errno);
 		return;
 	}
-	memset(&aux, 0, sizeof(aux));
-	aux.ctime = now_s;
-	aux.used_mem = storage_used_memory();
-	aux.db_size = storage_keys();
-	aux.expires_size = storage_volatile_keys();
+	aux_now(&aux, now_s);
 	job.dirty_at_start = storage_dirty();
 	int rc = rdb_writer_begin(&job.w, out_fd, &job.fd, &aux);
 	if (rc == 0)
@@ -334,11 +340,7 @@ int persist_stream_start(const struct persist_sink *sink)
 
 	if (job.active)
 		return -EBUSY;
-	memset(&aux, 0, sizeof(aux));
-	aux.ctime = now_s;
-	aux.used_mem = storage_used_memory();
-	aux.db_size = storage_keys();
-	aux.expires_size = storage_volatile_keys();
+	aux_now(&aux, now_s);
 	int rc = rdb_writer_begin(&job.w, out_sink, (void *)sink, &aux);
 	if (rc < 0)
 		return rc;
