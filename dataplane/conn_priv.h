@@ -200,7 +200,7 @@ void cmd_time_finish(struct conn *c);
 void cmd_info_finish(struct conn *c);                 /* cmd_info.c */
 void cmd_bgsave_finish(struct conn *c);
 void cmd_lastsave_finish(struct conn *c);
-void cmd_replconf_finish(struct conn *c);            /* cmd_resp_repl.c */
+void cmd_replconf_finish(struct conn *c);            /* cmd_resp_primary.c */
 void cmd_psync_finish(struct conn *c);
 void cmd_sync_finish(struct conn *c);
 int cmd_wait_plan(struct conn *c, uint32_t i, struct kop *op);
