@@ -372,3 +372,37 @@ def test_replica_of_a_dpdk_primary(dpdk, tmp_path):
         assert "replicas connect to the management core" in out.stdout, out
     finally:
         rep.stop()
+
+
+def test_partial_resync_across_the_ring_edge(tmp_path):
+    """A 16 KB backlog that has wrapped many times: what a replica missed is
+    copied out across the ring's end, byte for byte (the replica's data
+    must match after +CONTINUE)."""
+    s = Server(tmp_path, workers=2, extra=("--save", "", "--repl-backlog-size", "16kb"))
+    rep = None
+    try:
+        p = redis.Redis(port=s.port, socket_timeout=TIMEOUT)
+        (tmp_path / "r").mkdir()
+        rep = Replica(tmp_path / "r", s.port)
+        dead = free_port()
+        for rnd in range(6):
+            for i in range(400):                  # ~50 KB: the ring wraps
+                p.set(f"w{rnd}:{i}", f"{rnd}-{i}-" + "q" * (i % 97))
+            assert_same(p, rep)
+            rep.r.replicaof("127.0.0.1", dead)
+            wait_for(lambda: p.info("replication")["connected_slaves"] == 0,
+                     lambda: p.info("replication"))
+            for i in range(60 + 13 * rnd):        # 6-14 KB: still in the ring
+                p.set(f"gap{rnd}:{i}", "g" * (i % 101))
+            wait_for(lambda: p.info("replication")["master_repl_offset"] >
+                     rep.r.info("replication")["slave_repl_offset"],
+                     lambda: p.info("replication"))
+            time.sleep(0.15)                      # merged (a tick without replicas)
+            rep.r.replicaof("127.0.0.1", s.port)
+            assert_same(p, rep)
+        assert rep.log_text().count("Successful partial resynchronization with master") == 6
+        assert p.info("replication")["repl_backlog_histlen"] == 16384
+    finally:
+        if rep:
+            rep.stop()
+        s.stop()
