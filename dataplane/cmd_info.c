@@ -29,6 +29,7 @@
 #include "platform/metric.h"
 #include "platform/opt.h"
 #include "storage/persist.h"
+#include "storage/repl.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -245,16 +246,41 @@ static void sec_stats(struct out *o)
 	    (unsigned long long)metric_total_since_reset(METRIC_steer_sent));
 }
 
+/* Redis 7.0's fields and order. A primary has no replicas yet (no
+ * backlog): its offset is 0, or where it was promoted. */
 static void sec_replication(struct out *o)
 {
+	struct repl_status s;
+	int64_t now = clock_unix_ms();
+	long long off;
+
+	repl_status_get(&s);
+	off = s.synced ? (long long)s.offset : 0;
 	put(o, "# Replication\r\n");
-	put(o, "role:master\r\n");
+	put(o, "role:%s\r\n", s.replica ? "slave" : "master");
+	if (s.replica) {
+		bool up = s.link == REPL_LINK_CONNECTED;
+		put(o, "master_host:%s\r\n", s.host);
+		put(o, "master_port:%d\r\n", s.port);
+		put(o, "master_link_status:%s\r\n", up ? "up" : "down");
+		put(o, "master_last_io_seconds_ago:%d\r\n",
+		    up && s.last_io_ms > 0 ? (int)((now - s.last_io_ms) / 1000) : -1);
+		put(o, "master_sync_in_progress:%d\r\n", s.link == REPL_LINK_SYNC);
+		put(o, "slave_read_repl_offset:%lld\r\n", s.synced ? (long long)s.read_offset : 1);
+		put(o, "slave_repl_offset:%lld\r\n", s.synced ? (long long)s.offset : 1);
+		if (!up)
+			put(o, "master_link_down_since_seconds:%lld\r\n",
+			    s.down_since_ms > 0 ? (long long)((now - s.down_since_ms) / 1000) : -1LL);
+		put(o, "slave_priority:100\r\n");
+		put(o, "slave_read_only:%d\r\n", opt_bool(OPT_replica_read_only) ? 1 : 0);
+		put(o, "replica_announced:1\r\n");
+	}
 	put(o, "connected_slaves:0\r\n");
 	put(o, "master_failover_state:no-failover\r\n");
-	put(o, "master_replid:%s\r\n", run_id());
-	put(o, "master_replid2:0000000000000000000000000000000000000000\r\n");
-	put(o, "master_repl_offset:0\r\n");
-	put(o, "second_repl_offset:-1\r\n");
+	put(o, "master_replid:%s\r\n", s.replid);
+	put(o, "master_replid2:%s\r\n", s.replid2);
+	put(o, "master_repl_offset:%lld\r\n", off);
+	put(o, "second_repl_offset:%lld\r\n", (long long)s.second_offset);
 	put(o, "repl_backlog_active:0\r\n");
 	put(o, "repl_backlog_first_byte_offset:0\r\n");
 	put(o, "repl_backlog_histlen:0\r\n");

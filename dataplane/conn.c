@@ -12,6 +12,7 @@
 #include "platform/clock.h"
 #include "platform/opt.h"
 #include "platform/status.h"
+#include "storage/repl.h"
 #include "storage/storage.h"
 
 static uint64_t next_id = 1;   /* CLIENT ID: unique across workers */
@@ -188,6 +189,21 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 	return PARSED_CMD;
 }
 
+#define MC_READONLY "SERVER_ERROR write refused: this node is a read-only replica\r\n"
+
+/* memcached commands that change data (gat/gats and touch change a TTL). */
+static bool mc_writes(enum mc_cmd cmd)
+{
+	switch (cmd) {
+	case MC_SET: case MC_ADD: case MC_REPLACE: case MC_APPEND: case MC_PREPEND:
+	case MC_CAS: case MC_DELETE: case MC_INCR: case MC_DECR: case MC_TOUCH:
+	case MC_GAT: case MC_GATS: case MC_FLUSH_ALL: case MC_MS: case MC_MD: case MC_MA:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static enum parsed parse_mc(struct conn *c, size_t *consumed)
 {
 	const char *err = NULL;
@@ -311,6 +327,31 @@ static bool run_plan(struct conn *c)
 static enum parsed parse_one(struct conn *c, size_t *consumed)
 {
 	return c->proto == PROTO_RESP ? parse_resp(c, consumed) : parse_mc(c, consumed);
+}
+
+/* A replica's data is its primary's: only the stream writes. Checked once,
+ * when a request is first parsed (a re-parse after a kop comes back must
+ * not refuse what already ran, should the role change meanwhile).
+ * Returns true when c->cmd was refused (replied). */
+static bool refuse_write(struct conn *c)
+{
+	if (c->repl_master)
+		return false;
+	if (c->proto == PROTO_RESP) {
+		if (!(c->cmd->flags & CMD_WRITE) || !repl_read_only())
+			return false;
+		conn_stat_reject(c, c->cmd);
+		resp_error(&c->w, "READONLY You can't write against a read only replica.");
+		return true;
+	}
+	if (!mc_writes(c->mc.cmd) || !repl_read_only())
+		return false;
+	/* memcached has no replicas, so no word for this: a SERVER_ERROR,
+	 * which clients read as "not stored, try elsewhere"; muted by
+	 * noreply like memcached's own errors */
+	if (!c->mc.noreply)
+		buf_append(&c->out, MC_READONLY, sizeof(MC_READONLY) - 1);
+	return true;
 }
 
 /*
@@ -455,6 +496,7 @@ static enum peek flight_peek(struct conn *c, size_t *len)
 			return PEEK_WAIT;
 		cmd = cmd_resp_lookup(&c->resp.argv[0]);
 		if (cmd == NULL || !(cmd->flags & CMD_PIPELINED) ||
+		    ((cmd->flags & CMD_WRITE) && !c->repl_master && repl_read_only()) ||
 		    (cmd->arity > 0 && c->resp.argc != (uint32_t)cmd->arity) ||
 		    (cmd->arity < 0 && c->resp.argc < (uint32_t)-cmd->arity))
 			return PEEK_WAIT;
@@ -465,7 +507,7 @@ static enum peek flight_peek(struct conn *c, size_t *len)
 			return PEEK_NEED;
 		}
 		if (rc != SS_OK || (cmd = cmd_mc_lookup(c->mc.cmd)) == NULL ||
-		    !(cmd->flags & CMD_PIPELINED))
+		    !(cmd->flags & CMD_PIPELINED) || (mc_writes(c->mc.cmd) && repl_read_only()))
 			return PEEK_WAIT;
 	}
 	c->cmd = cmd;
@@ -549,6 +591,8 @@ void conn_process_local(struct conn *c)
 		c->need = 0;
 		if ((rc = parse_one(c, &consumed)) == PARSED_NEED)
 			break;
+		if (rc == PARSED_CMD && refuse_write(c))
+			rc = PARSED_NONE;
 		if (rc == PARSED_CMD) {
 			c->req_len = consumed;
 			c->op_next = 0;

@@ -13,6 +13,7 @@
 #include "platform/clock.h"
 #include "mgmt/metrics_http.h"
 #include "mgmt/persist_writer.h"
+#include "mgmt/repl_replica.h"
 #include "platform/instant.h"
 #include "platform/log.h"
 #include "platform/metric.h"
@@ -94,22 +95,31 @@ static bool shutdown_save(int mode, bool from_signal)
 
 int mgmt_run(void)
 {
-	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS];
+	struct pollfd pfds[2 + METRICS_HTTP_MAX_FDS];
 	uint64_t last_log = clock_mono_ms();
+	char err[256];
 
+	if (repl_replica_setup(err, sizeof(err)) < 0)
+		log_warn("%s", err);   /* main checked the option: cannot happen */
 	for (;;) {
 		unsigned nh = metrics_http_pollfds(pfds + 1);
+		/* the replica's link to its primary, last, when there is one */
+		unsigned nr = repl_replica_pollfd(&pfds[1 + nh]);
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
-		/* while a snapshot runs, drain the workers' chunks promptly */
-		int n = poll(pfds, 1 + nh, persist_active() ? 2 : MGMT_TICK_MS);
+		/* while a snapshot runs, drain the workers' chunks promptly;
+		 * while a replica loads or applies, answer its primary promptly */
+		int n = poll(pfds, 1 + nh + nr, persist_active() ? 2 :
+				 repl_replica_busy() ? 10 : MGMT_TICK_MS);
 		if (n > 0 && nh > 0)
 			metrics_http_serve(pfds + 1, nh);
+		repl_replica_step(n > 0 && nr > 0 ? pfds[1 + nh].revents : 0);
 		if (n > 0 && pfds[0].revents != 0) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				log_warn("Received %s scheduling shutdown...",
 					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 				shutdown_save(PERSIST_SHUTDOWN_DEFAULT, true);
+				repl_replica_teardown();
 				return (int)si.ssi_signo;
 			}
 		} else if (n < 0 && errno != EINTR) {
@@ -120,8 +130,10 @@ int mgmt_run(void)
 		int mode = persist_shutdown_take();
 		if (mode != PERSIST_SHUTDOWN_NONE) {
 			log_warn("User requested shutdown...");
-			if (shutdown_save(mode, false))
+			if (shutdown_save(mode, false)) {
+				repl_replica_teardown();
 				return 0;
+			}
 		}
 		if (clock_mono_ms() - last_log >= MGMT_KEYSPACE_LOG_S * 1000) {
 			last_log = clock_mono_ms();

@@ -361,9 +361,9 @@ static void test_command(void **state)
 	check_script(PROTO_RESP,
 		"COMMAND COUNT\r\nCOMMAND COUNT x\r\nCOMMAND BOGUS\r\nCOMMAND LIST\r\n"
 		"COMMAND LIST FILTERBY pattern x\r\n",
-		":61\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
+		":64\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
 		"-ERR unknown subcommand 'BOGUS'. Try COMMAND HELP.\r\n"
-		"*87\r\n"
+		"*90\r\n"
 		"$4\r\nping\r\n$4\r\necho\r\n$4\r\nquit\r\n$3\r\nget\r\n"
 		"$3\r\nset\r\n$5\r\nsetnx\r\n$5\r\nsetex\r\n$6\r\npsetex\r\n"
 		"$6\r\ngetset\r\n$6\r\ngetdel\r\n$5\r\ngetex\r\n$4\r\nmget\r\n"
@@ -385,7 +385,7 @@ static void test_command(void **state)
 		"$11\r\nslowlog|get\r\n$12\r\nslowlog|help\r\n$11\r\nslowlog|len\r\n$13\r\nslowlog|reset\r\n"
 		"$7\r\nlatency\r\n$14\r\nlatency|latest\r\n$12\r\nlatency|help\r\n$15\r\nlatency|history\r\n"
 		"$13\r\nlatency|reset\r\n$6\r\nbgsave\r\n$8\r\nlastsave\r\n$4\r\nsave\r\n$8\r\nshutdown\r\n"
-		"$5\r\ndebug\r\n$4\r\ntime\r\n"
+		"$5\r\ndebug\r\n$4\r\ntime\r\n$9\r\nreplicaof\r\n$7\r\nslaveof\r\n$4\r\nrole\r\n"
 		"*0\r\n", false);
 	check_script(PROTO_RESP,
 		"COMMAND LIST FILTERBY PATTERN CONFIG*\r\nCOMMAND LIST FILTERBY aclcat dangerous\r\n"
@@ -393,12 +393,13 @@ static void test_command(void **state)
 		"COMMAND LIST FILTERBY foo x\r\nCOMMAND LIST x\r\nCOMMAND LIST FILTERBY pattern ?e?\r\n",
 		"*5\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$11\r\nconfig|help\r\n"
 		"$16\r\nconfig|resetstat\r\n"
-		"*21\r\n"
+		"*24\r\n"
 		"$4\r\nkeys\r\n$11\r\nclient|list\r\n$11\r\nclient|kill\r\n$15\r\nclient|no-evict\r\n"
 		"$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$16\r\nconfig|resetstat\r\n$4\r\ninfo\r\n"
 		"$7\r\nflushdb\r\n$8\r\nflushall\r\n$11\r\nslowlog|get\r\n$11\r\nslowlog|len\r\n"
 		"$13\r\nslowlog|reset\r\n$14\r\nlatency|latest\r\n$15\r\nlatency|history\r\n$13\r\nlatency|reset\r\n"
 		"$6\r\nbgsave\r\n$8\r\nlastsave\r\n$4\r\nsave\r\n$8\r\nshutdown\r\n$5\r\ndebug\r\n"
+		"$9\r\nreplicaof\r\n$7\r\nslaveof\r\n$4\r\nrole\r\n"
 		"*0\r\n-ERR syntax error\r\n-ERR syntax error\r\n-ERR syntax error\r\n"
 		"*3\r\n$3\r\nget\r\n$3\r\nset\r\n$3\r\ndel\r\n", false);
 	/* COMMAND INFO get nosuch: Redis 7.0's bytes, RESP2 then RESP3. */
@@ -428,15 +429,15 @@ static void test_command_all(void **state)
 
 	(void)state;
 	out = run(PROTO_RESP, "COMMAND\r\n", 9, 9, &closed);
-	assert_true(strncmp(out, "*61\r\n*10\r\n$4\r\nping\r\n:-1\r\n", 24) == 0);
+	assert_true(strncmp(out, "*64\r\n*10\r\n$4\r\nping\r\n:-1\r\n", 24) == 0);
 	assert_non_null(strstr(out, "*10\r\n$3\r\ndel\r\n:-2\r\n*1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n"));
 	assert_non_null(strstr(out, "*10\r\n$4\r\ntime\r\n:1\r\n"));
 	free(out);
 	out = run(PROTO_RESP, "COMMAND INFO\r\n", 14, 14, &closed);
-	assert_true(strncmp(out, "*61\r\n*10\r\n$4\r\nping\r\n", 19) == 0);
+	assert_true(strncmp(out, "*64\r\n*10\r\n$4\r\nping\r\n", 19) == 0);
 	free(out);
 	out = run(PROTO_RESP, "COMMAND DOCS\r\n", 14, 14, &closed);
-	assert_true(strncmp(out, "*122\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 32) == 0);
+	assert_true(strncmp(out, "*128\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 32) == 0);
 	/* Containers have a fifth entry: their subcommands' docs. */
 	assert_non_null(strstr(out, "$6\r\nconfig\r\n*10\r\n"));
 	assert_non_null(strstr(out, "$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*8\r\n"));

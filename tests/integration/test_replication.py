@@ -1,0 +1,334 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Slipstream as a replica of a real redis-server 7.0: full sync (RDB on
+disk and diskless), the command stream (SET with TTLs, overwrites, DEL,
+EXPIRE, INCR), read-only refusals on both protocols, ROLE, INFO
+replication, /metrics, REPLICAOF at run time and NO ONE, masterauth, and a
+primary killed with kill -9. Every wait is bounded; every server is
+stopped by its PID."""
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+import redis
+
+from conftest import Server, free_port, wait_port
+from test_resp_diff import REDIS
+
+TIMEOUT = 10
+N = 10_000
+
+pytestmark = pytest.mark.skipif(not os.path.exists(REDIS),
+                                reason="redis-server not installed (make deps-test)")
+
+
+class Primary:
+    """A real redis-server 7.0 on 127.0.0.1, stopped by PID."""
+
+    def __init__(self, tmp_path, diskless=False, requirepass=None):
+        self.port = free_port()
+        args = [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(tmp_path),
+                "--repl-diskless-sync", "yes" if diskless else "no",
+                "--repl-diskless-sync-delay", "0"]
+        if requirepass:
+            args += ["--requirepass", requirepass]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+        self.r = redis.Redis(host="127.0.0.1", port=self.port, password=requirepass,
+                             socket_timeout=TIMEOUT)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def client(s):
+    return redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=TIMEOUT)
+
+
+def until(what, fn, timeout=TIMEOUT, step=0.02):
+    """Poll fn() until it is truthy; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(step)
+
+
+def link_up(r):
+    return r.info("replication").get("master_link_status") == "up"
+
+
+def fill(r, lo, hi, prefix="k"):
+    """SET prefix:lo .. prefix:hi-1; every 5th with EX, every 7th with PX."""
+    p = r.pipeline(transaction=False)
+    for i in range(lo, hi):
+        k, v = f"{prefix}:{i}", f"value-{i}-" + "x" * (i % 50)
+        if i % 5 == 0:
+            p.set(k, v, ex=1000 + i)
+        elif i % 7 == 0:
+            p.set(k, v, px=2_000_000 + i)
+        else:
+            p.set(k, v)
+    p.execute()
+
+
+def dump(r):
+    """{key: (value, absolute expiry in ms or -1)} of every key."""
+    keys = sorted(r.keys("*"))
+    p = r.pipeline(transaction=False)
+    for k in keys:
+        p.get(k)
+        p.execute_command("PEXPIRETIME", k)
+    out = p.execute()
+    return {k: (out[2 * i], out[2 * i + 1]) for i, k in enumerate(keys)}
+
+
+def same_data(pr, rr, slack_ms=0):
+    """The replica holds exactly the primary's keys and values, and their
+    expiry times (absolute: the RDB and the stream's PXAT/PEXPIREAT carry
+    the primary's own)."""
+    want, got = dump(pr), dump(rr)
+    assert sorted(got) == sorted(want), (len(got), len(want),
+                                         sorted(set(got) ^ set(want))[:10])
+    for k, (v, ttl) in want.items():
+        gv, gttl = got[k]
+        assert gv == v, k
+        if ttl < 0:
+            assert gttl == ttl, (k, ttl, gttl)
+        else:
+            assert abs(gttl - ttl) <= slack_ms, (k, ttl, gttl)
+
+
+def caught_up(pr, rr):
+    """The replica applied everything the primary has sent so far."""
+    off = pr.info("replication")["master_repl_offset"]
+    return rr.info("replication")["slave_repl_offset"] >= off
+
+
+def replica(tmp_path, p, extra=()):
+    return Server(tmp_path, extra=["--replicaof", f"127.0.0.1 {p.port}", *extra])
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "s").mkdir()
+    return tmp_path / "p", tmp_path / "s"
+
+
+@pytest.mark.parametrize("diskless", [False, True], ids=["rdb-on-disk", "diskless"])
+def test_sync_then_stream(dirs, diskless):
+    p = Primary(dirs[0], diskless=diskless)
+    s = None
+    try:
+        fill(p.r, 0, N)
+        s = replica(dirs[1], p)
+        rr = client(s)
+        until("link up", lambda: link_up(rr))
+        until("initial sync", lambda: caught_up(p.r, rr))
+        assert rr.dbsize() == N
+        same_data(p.r, rr)
+        # the stream: new keys, overwrites, deletes, expiries, counters
+        fill(p.r, N, 2 * N)
+        pipe = p.r.pipeline(transaction=False)
+        for i in range(0, 2 * N, 11):
+            pipe.set(f"k:{i}", f"new-{i}")              # overwrite (drops a TTL)
+        for i in range(1, 2 * N, 13):
+            pipe.delete(f"k:{i}")
+        for i in range(2, 2 * N, 17):
+            pipe.expire(f"k:{i}", 500 + i % 100)       # -> PEXPIREAT
+        for i in range(3, 2 * N, 19):
+            pipe.persist(f"k:{i}")
+        pipe.set("keep", "v1", px=900_000)
+        pipe.set("keep", "v2", keepttl=True)
+        pipe.incr("n")
+        pipe.incrby("n", 41)
+        pipe.incrbyfloat("f", 1.5)
+        pipe.append("keep2", "ab")
+        pipe.append("keep2", "cd")
+        pipe.set("short", "x", px=50)                  # expires on the primary: a DEL
+        pipe.getdel("k:4")
+        pipe.mset({"m1": "a", "m2": "b"})
+        pipe.rename("m1", "m3")
+        pipe.execute()
+        tx = p.r.pipeline(transaction=True)            # MULTI ... EXEC in the stream
+        tx.set("tx1", "a")
+        tx.incr("n")
+        tx.execute()
+        t0 = time.monotonic()
+        time.sleep(0.1)
+        p.r.get("short")                               # make sure the primary expired it
+        until("stream applied", lambda: caught_up(p.r, rr), timeout=TIMEOUT)
+        # within a second of the last write (the 0.1 s above included)
+        assert time.monotonic() - t0 < 1.5
+        same_data(p.r, rr)
+        assert rr.get("n") == b"43" and rr.get("keep") == b"v2" and rr.get("tx1") == b"a"
+        assert 0 < rr.pttl("keep") <= 900_000
+        # the primary sees our ACKs: the replica's offset is its own
+        def acked():
+            info = p.r.info("replication")
+            sl = info.get("slave0")
+            return sl and sl["offset"] == info["master_repl_offset"] and sl["state"] == "online"
+        until("REPLCONF ACK at the primary's offset", acked, timeout=5)
+        # WAIT makes the primary send REPLCONF GETACK: we answer it
+        p.r.set("w", "1")
+        assert p.r.execute_command("WAIT", 1, 5000) == 1
+    finally:
+        if s:
+            s.stop()
+        p.stop()
+
+
+def test_read_only_role_info_promote_and_kill(dirs):
+    p = Primary(dirs[0])
+    s = None
+    try:
+        p.r.set("a", "1")
+        p.r.set("t", "x", ex=500)
+        s = replica(dirs[1], p, extra=["--metrics-port", str(free_port())])
+        rr = client(s)
+        until("link up", lambda: link_up(rr))
+        until("synced", lambda: rr.get("a") == b"1")
+        # writes are refused on both protocols; reads are served
+        for cmd in (["SET", "a", "2"], ["DEL", "a"], ["INCR", "n"], ["FLUSHALL"],
+                    ["EXPIRE", "a", "10"], ["MSET", "x", "1"]):
+            with pytest.raises(redis.ResponseError,
+                               match="^You can't write against a read only replica.$"):
+                rr.execute_command(*cmd)
+        with socket.create_connection(("127.0.0.1", s.mc_port), timeout=TIMEOUT) as c:
+            c.sendall(b"set mk 0 0 1\r\nx\r\ndelete a\r\nset q 0 0 1 noreply\r\ny\r\n"
+                      b"get a\r\n")
+            got = b""
+            while not got.endswith(b"END\r\n"):
+                chunk = c.recv(4096)
+                assert chunk
+                got += chunk
+            ro = b"SERVER_ERROR write refused: this node is a read-only replica\r\n"
+            assert got == ro + ro + b"VALUE a 0 1\r\n1\r\nEND\r\n"
+        assert rr.get("a") == b"1" and rr.get("mk") is None
+        # ROLE and INFO replication as Redis words them
+        off = rr.info("replication")["slave_repl_offset"]
+        role = rr.execute_command("ROLE")
+        assert role[:4] == [b"slave", b"127.0.0.1", p.port, b"connected"]
+        assert role[4] == off
+        info = rr.info("replication")
+        assert info["role"] == "slave"
+        assert info["master_host"] == "127.0.0.1" and info["master_port"] == p.port
+        assert info["master_link_status"] == "up"
+        assert 0 <= info["master_last_io_seconds_ago"] <= 11
+        assert info["master_sync_in_progress"] == 0
+        assert info["slave_read_repl_offset"] >= info["slave_repl_offset"] >= 0
+        assert info["slave_priority"] == 100 and info["slave_read_only"] == 1
+        assert info["replica_announced"] == 1 and info["connected_slaves"] == 0
+        pinfo = p.r.info("replication")
+        assert info["master_replid"] == pinfo["master_replid"]
+        assert rr.execute_command("REPLICAOF", "127.0.0.1", str(p.port)) == \
+            b"OK Already connected to specified master"
+        # /metrics
+        mport = int(s.args[s.args.index("--metrics-port", 8) + 1])
+        body = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics",
+                                      timeout=TIMEOUT).read().decode()
+        assert 'slipstream_replication_link_up{core="0"} 1' in body
+        assert "slipstream_replication_lag_seconds" in body
+        # replica-read-only no: writes accepted (and not sent anywhere)
+        assert rr.config_set("replica-read-only", "no")
+        assert rr.set("local", "1")
+        assert rr.config_set("replica-read-only", "yes")
+        # kill -9 the primary: reads go on, the link is down
+        p.r.set("last", "z")
+        until("last write", lambda: rr.get("last") == b"z")
+        p.stop(sig=signal.SIGKILL)
+        until("link down", lambda: rr.info("replication")["master_link_status"] == "down")
+        info = rr.info("replication")
+        assert info["master_last_io_seconds_ago"] == -1
+        assert info["master_link_down_since_seconds"] >= 0
+        assert rr.get("a") == b"1" and rr.get("last") == b"z"
+        assert 0 < rr.ttl("t") <= 500
+        assert rr.execute_command("ROLE")[3] in (b"connect", b"connecting")
+        body = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics",
+                                      timeout=TIMEOUT).read().decode()
+        assert 'slipstream_replication_link_up{core="0"} 0' in body
+        with pytest.raises(redis.ResponseError, match="read only replica"):
+            rr.set("a", "2")
+        # REPLICAOF NO ONE: a primary again, data kept, writes accepted
+        assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert rr.set("a", "2") and rr.get("a") == b"2" and rr.get("last") == b"z"
+        assert rr.execute_command("ROLE")[0] == b"master"
+        info = rr.info("replication")
+        assert info["role"] == "master" and info["master_replid2"] == pinfo["master_replid"]
+        assert info["second_repl_offset"] == info["master_repl_offset"] + 1
+        with socket.create_connection(("127.0.0.1", s.mc_port), timeout=TIMEOUT) as c:
+            c.sendall(b"set mk 0 0 1\r\nx\r\n")
+            assert c.recv(100) == b"STORED\r\n"
+        assert "Connection with master lost" in s.log_text()
+    finally:
+        if s:
+            s.stop()
+        p.stop()
+
+
+def test_replicaof_at_run_time_and_masterauth(dirs):
+    pw = "primary-pw"
+    p = Primary(dirs[0], requirepass=pw)
+    s = None
+    try:
+        fill(p.r, 0, 1000)
+        # started as a primary, with data of its own that the sync replaces
+        s = Server(dirs[1], extra=["--masterauth", pw])
+        rr = client(s)
+        rr.set("mine", "1")
+        assert rr.execute_command("ROLE") == [b"master", 0, []]
+        info = rr.info("replication")
+        assert info["role"] == "master" and len(info["master_replid"]) == 40
+        assert str(info["master_replid2"]).strip("0") == "" and info["second_repl_offset"] == -1
+        for bad, err in ((["127.0.0.1", "x"], "Invalid master port"),
+                         (["127.0.0.1", "70000"], "Invalid master port"),
+                         (["no", "two"], "Invalid master port")):
+            with pytest.raises(redis.ResponseError, match=err):
+                rr.execute_command("REPLICAOF", *bad)
+        assert rr.execute_command("SLAVEOF", "127.0.0.1", str(p.port)) in (True, b"OK")
+        until("link up", lambda: link_up(rr))
+        until("synced", lambda: caught_up(p.r, rr))
+        assert rr.get("mine") is None and rr.dbsize() == 1000
+        same_data(p.r, rr)
+        p.r.set("after", "1")
+        until("stream", lambda: rr.get("after") == b"1", timeout=1)
+        assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    finally:
+        if s:
+            s.stop()
+    try:
+        # a wrong masterauth: the link never comes up, and says why
+        (dirs[1] / "w").mkdir()
+        s = replica(dirs[1] / "w", p, extra=["--masterauth", "wrong"])
+        rr = client(s)
+        until("AUTH refused", lambda: "Unable to AUTH to MASTER" in s.log_text())
+        info = rr.info("replication")
+        assert info["master_link_status"] == "down" and info["slave_repl_offset"] == 1
+        assert rr.execute_command("ROLE")[4] == -1
+    finally:
+        if s:
+            s.stop()
+        p.stop()
+
+
+def test_bad_replicaof_option(tmp_path):
+    out = subprocess.run([os.path.abspath(os.environ.get("SLIPSTREAM_BIN", "build/slipstream")),
+                          "--replicaof", "127.0.0.1", "--port", str(free_port())],
+                         capture_output=True, text=True, timeout=TIMEOUT)
+    assert out.returncode == 2
+    assert "replicaof" in out.stderr
