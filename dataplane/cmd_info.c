@@ -268,6 +268,16 @@ static void sec_replication(struct out *o)
 		put(o, "master_sync_in_progress:%d\r\n", s.link == REPL_LINK_SYNC);
 		put(o, "slave_read_repl_offset:%lld\r\n", s.synced ? (long long)s.read_offset : 1);
 		put(o, "slave_repl_offset:%lld\r\n", s.synced ? (long long)s.offset : 1);
+		if (s.link == REPL_LINK_SYNC) {
+			put(o, "master_sync_total_bytes:%lld\r\n", (long long)s.sync_total);
+			put(o, "master_sync_read_bytes:%lld\r\n", (long long)s.sync_read);
+			put(o, "master_sync_left_bytes:%lld\r\n",
+			    (long long)(s.sync_total - s.sync_read));
+			put(o, "master_sync_perc:%.2f\r\n", s.sync_total > 0 ?
+			    (double)s.sync_read / (double)s.sync_total * 100 : 0.0);
+			put(o, "master_sync_last_io_seconds_ago:%d\r\n",
+			    (int)((now - s.sync_last_io_ms) / 1000));
+		}
 		if (!up)
 			put(o, "master_link_down_since_seconds:%lld\r\n",
 			    s.down_since_ms > 0 ? (long long)((now - s.down_since_ms) / 1000) : -1LL);

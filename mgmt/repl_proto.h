@@ -54,10 +54,11 @@ typedef int (*repl_sink_fn)(void *arg, const char *p, size_t n);
 
 void repl_payload_init(struct repl_payload *pl);
 /*
- * Feed bytes. Returns SS_NEED_MORE (everything consumed: *consumed == n),
+ * Feed bytes. Returns SS_NEED_MORE (*consumed bytes were used; the rest,
+ * a partial header line, must come again in front of the next bytes),
  * SS_OK (the payload is complete; *consumed bytes were its, the rest is
  * the command stream), or <0 (pl->err says why; a sink error is returned
- * as is).
+ * as is). Body bytes are consumed as they come: only the header waits.
  */
 int repl_payload_feed(struct repl_payload *pl, const char *p, size_t n, size_t *consumed,
 		      repl_sink_fn sink, void *arg);

@@ -347,6 +347,7 @@ static void handshake_reply(const char *line, size_t len)
 		memcpy(L.pub.replid, id, sizeof(id));
 		L.base = off;
 		repl_payload_init(&L.pl);
+		L.pub.sync_total = L.pub.sync_read = 0;
 		enter(ST_PAYLOAD);
 		return;
 	}
@@ -558,6 +559,11 @@ static void publish(void)
 	int64_t lag = 0;
 
 	L.pub.link = link_of[L.step];
+	if (L.step == ST_PAYLOAD) {
+		L.pub.sync_read = (int64_t)L.pl.total;
+		L.pub.sync_total = L.pl.eof_form ? 0 : (int64_t)(L.pl.total + L.pl.left);
+		L.pub.sync_last_io_ms = L.pub.last_io_ms;
+	}
 	if (L.step == ST_STREAM)
 		L.pub.offset = processed();
 	repl_status_put(&L.pub);

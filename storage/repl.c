@@ -100,6 +100,9 @@ void repl_status_put(const struct repl_status *in)
 		st.offset = in->offset;
 		st.read_offset = in->read_offset;
 		st.synced = in->synced;
+		st.sync_total = in->sync_total;
+		st.sync_read = in->sync_read;
+		st.sync_last_io_ms = in->sync_last_io_ms;
 	}
 	pthread_mutex_unlock(&lock);
 }

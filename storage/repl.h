@@ -49,6 +49,9 @@ struct repl_status {
 	int64_t offset;             /* processed (applied) stream offset */
 	int64_t read_offset;        /* stream offset received */
 	bool synced;                /* offsets are from a sync (else 1 as Redis shows) */
+	int64_t sync_total;         /* payload bytes announced ($len), 0 for $EOF: */
+	int64_t sync_read;          /* payload bytes received so far */
+	int64_t sync_last_io_ms;    /* unix ms of the last payload byte */
 };
 
 /* Once, before workers start: a random replid. */
