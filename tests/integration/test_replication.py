@@ -235,6 +235,14 @@ def test_read_only_role_info_promote_and_kill(dirs):
         assert info["replica_announced"] == 1 and info["connected_slaves"] == 0
         pinfo = p.r.info("replication")
         assert info["master_replid"] == pinfo["master_replid"]
+        # the stream's pseudo-client: listed as a master, not killed with the rest
+        masters = rr.execute_command("CLIENT", "LIST", "TYPE", "master").decode().splitlines()
+        assert len(masters) == 1 and " flags=M " in masters[0]
+        normal = rr.execute_command("CLIENT", "LIST", "TYPE", "normal").decode()
+        assert " flags=M " not in normal
+        assert rr.execute_command("CLIENT", "KILL", "SKIPME", "yes") == 0
+        p.r.set("after-kill", "1")
+        until("stream after CLIENT KILL", lambda: rr.get("after-kill") == b"1", timeout=2)
         assert rr.execute_command("REPLICAOF", "127.0.0.1", str(p.port)) == \
             b"OK Already connected to specified master"
         # /metrics
