@@ -3,6 +3,7 @@
 
 #include "dataplane/conn.h"
 #include "dataplane/conn_priv.h"
+#include "dataplane/steer.h"
 #include "storage/repl.h"
 
 #define APPLY_WORKER 0
@@ -58,6 +59,11 @@ static void fresh(uint64_t gen)
 	publish();
 }
 
+static void wake(void)
+{
+	steer_wake(APPLY_WORKER);
+}
+
 void repl_apply_poll_local(unsigned w)
 {
 	static char tmp[POP_MAX];   /* worker 0's only */
@@ -66,6 +72,8 @@ void repl_apply_poll_local(unsigned w)
 
 	if (w != APPLY_WORKER)
 		return;
+	if (!started)
+		repl_feed_set_wake(wake);   /* racing pushes: the tick finds them */
 	gen = repl_feed_gen();
 	if (pc == NULL && gen == 0)
 		return;   /* never a replica: no pseudo-connection in CLIENT LIST */

@@ -121,6 +121,12 @@ static size_t q_head, q_len, q_cap;
 static size_t queued;             /* q_len, for relaxed peeks */
 static uint64_t feed_gen;
 static uint64_t applied_gen, applied;
+static void (*feed_wake)(void);
+
+void repl_feed_set_wake(void (*fn)(void))
+{
+	__atomic_store_n(&feed_wake, fn, __ATOMIC_RELEASE);
+}
 
 void repl_feed_reset(void)
 {
@@ -154,6 +160,9 @@ int repl_feed_push(const void *p, size_t n)
 	q_len += n;
 	__atomic_store_n(&queued, q_len, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&feed_lock);
+	void (*wake)(void) = __atomic_load_n(&feed_wake, __ATOMIC_ACQUIRE);
+	if (wake != NULL)
+		wake();   /* else worker 0 finds the bytes within its loop's tick */
 	return SS_OK;
 }
 

@@ -79,6 +79,8 @@ bool repl_read_only(void);
 void repl_feed_reset(void);
 /* SS_OK, or -ENOMEM (nothing queued: the link must start over). */
 int repl_feed_push(const void *p, size_t n);
+/* Worker 0, once: how a push wakes it when it sleeps (the dataplane's). */
+void repl_feed_set_wake(void (*fn)(void));
 /* Worker 0: bytes queued now (relaxed; 0 means nothing to do) and the
  * generation they belong to. */
 size_t repl_feed_queued(void);
