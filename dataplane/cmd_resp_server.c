@@ -29,6 +29,7 @@
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/persist.h"
+#include "storage/repl.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -844,9 +845,19 @@ static void config_get(struct conn *c)
 		if (!hit[id])
 			continue;
 		resp_cstr(&c->w, opt_name((enum opt_id)id));
-		pthread_mutex_lock(&opt_lock);
-		opt_format((enum opt_id)id, val, sizeof(val));
-		pthread_mutex_unlock(&opt_lock);
+		if (id == OPT_replicaof) {
+			/* REPLICAOF changes it at run time, as in Redis */
+			struct repl_status st;
+			repl_status_get(&st);
+			if (st.replica)
+				snprintf(val, sizeof(val), "%s %d", st.host, st.port);
+			else
+				val[0] = '\0';
+		} else {
+			pthread_mutex_lock(&opt_lock);
+			opt_format((enum opt_id)id, val, sizeof(val));
+			pthread_mutex_unlock(&opt_lock);
+		}
 		resp_cstr(&c->w, val);
 	}
 }

@@ -28,8 +28,8 @@ pytestmark = pytest.mark.skipif(not os.path.exists(REDIS),
 class Primary:
     """A real redis-server 7.0 on 127.0.0.1, stopped by PID."""
 
-    def __init__(self, tmp_path, diskless=False, requirepass=None):
-        self.port = free_port()
+    def __init__(self, tmp_path, diskless=False, requirepass=None, port=None):
+        self.port = port or free_port()
         args = [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(tmp_path),
                 "--repl-diskless-sync", "yes" if diskless else "no",
@@ -38,7 +38,11 @@ class Primary:
             args += ["--requirepass", requirepass]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc)
+        try:
+            wait_port(self.port, self.proc)
+        except BaseException:
+            self.stop(sig=signal.SIGKILL)   # one that never came up is stopped too
+            raise
         self.r = redis.Redis(host="127.0.0.1", port=self.port, password=requirepass,
                              socket_timeout=TIMEOUT)
 
@@ -306,7 +310,9 @@ def test_replicaof_at_run_time_and_masterauth(dirs):
                          (["no", "two"], "Invalid master port")):
             with pytest.raises(redis.ResponseError, match=err):
                 rr.execute_command("REPLICAOF", *bad)
+        assert rr.config_get("replicaof") == {"replicaof": ""}
         assert rr.execute_command("SLAVEOF", "127.0.0.1", str(p.port)) in (True, b"OK")
+        assert rr.config_get("replicaof") == {"replicaof": f"127.0.0.1 {p.port}"}
         until("link up", lambda: link_up(rr))
         until("synced", lambda: caught_up(p.r, rr))
         assert rr.get("mine") is None and rr.dbsize() == 1000
@@ -315,6 +321,7 @@ def test_replicaof_at_run_time_and_masterauth(dirs):
         until("stream", lambda: rr.get("after") == b"1", timeout=1)
         assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
         assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert rr.config_get("replicaof") == {"replicaof": ""}
     finally:
         if s:
             s.stop()
@@ -327,6 +334,82 @@ def test_replicaof_at_run_time_and_masterauth(dirs):
         info = rr.info("replication")
         assert info["master_link_status"] == "down" and info["slave_repl_offset"] == 1
         assert rr.execute_command("ROLE")[4] == -1
+    finally:
+        if s:
+            s.stop()
+        p.stop()
+
+
+def test_big_values_and_a_new_primary_on_the_same_port(dirs):
+    """Values larger than every buffer on the way (socket reads, the feed's
+    pops), in the RDB and in the stream; then the primary restarts empty
+    with other data: the replica reconnects by itself and syncs again."""
+    p = Primary(dirs[0])
+    s = None
+    port = p.port
+    try:
+        big = bytes(range(256)) * 20_000                # 5 MB, every byte value
+        p.r.set("big-rdb", big)
+        fill(p.r, 0, 2000)
+        s = replica(dirs[1], p)
+        rr = client(s)
+        until("link up", lambda: link_up(rr))
+        until("synced", lambda: caught_up(p.r, rr))
+        assert rr.get("big-rdb") == big
+        p.r.set("big-stream", big[::-1])
+        p.r.append("big-stream", b"\r\n*1\r\n$4\r\nPING\r\n")   # RESP inside a value
+        until("big value in the stream", lambda: caught_up(p.r, rr))
+        assert rr.get("big-stream") == big[::-1] + b"\r\n*1\r\n$4\r\nPING\r\n"
+        same_data(p.r, rr)
+        # the primary goes away and another one comes up on its port
+        p.stop()
+        until("link down", lambda: not link_up(rr))
+        (dirs[0] / "again").mkdir()
+        p2 = None
+        for _ in range(50):       # the port was free a moment ago; retry if taken
+            try:
+                p2 = Primary(dirs[0] / "again", port=port)
+                break
+            except RuntimeError:
+                time.sleep(0.1)
+        assert p2 is not None
+        p = p2
+        p.r.set("only", "this")
+        until("resync with the new primary",
+              lambda: link_up(rr) and rr.dbsize() == 1 and rr.get("only") == b"this")
+        same_data(p.r, rr)
+    finally:
+        if s:
+            s.stop()
+        p.stop()
+
+
+def test_repl_timeout_silent_primary(dirs):
+    """A primary that stops (SIGSTOP: the socket stays open, nothing comes)
+    is dropped after repl-timeout seconds; it is taken back when it
+    answers again."""
+    p = Primary(dirs[0])
+    s = None
+    try:
+        p.r.config_set("repl-ping-replica-period", 1)   # a live primary is never silent 2 s
+        p.r.set("a", "1")
+        s = replica(dirs[1], p, extra=["--repl-timeout", "2"])
+        rr = client(s)
+        until("link up", lambda: link_up(rr))
+        time.sleep(3)                                   # pings keep it up past the timeout
+        assert link_up(rr)
+        os.kill(p.proc.pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            until("link down on timeout", lambda: not link_up(rr), timeout=6)
+            assert time.monotonic() - t0 >= 1.0
+            assert "MASTER timeout" in s.log_text()
+            assert rr.get("a") == b"1"
+        finally:
+            os.kill(p.proc.pid, signal.SIGCONT)
+        until("link up again", lambda: link_up(rr), timeout=TIMEOUT)
+        p.r.set("b", "2")
+        until("stream again", lambda: rr.get("b") == b"2", timeout=2)
     finally:
         if s:
             s.stop()
