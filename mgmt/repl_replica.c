@@ -26,6 +26,7 @@
 #define READ_CHUNK    (64 * 1024)
 #define READS_PER_STEP 64    /* bounds one step: /metrics is served by this loop too */
 #define IN_MAX        (64 * 1024 * 1024)   /* buffered stream before we stop reading */
+#define FEED_HIGH     (256 * 1024 * 1024)  /* queued for worker 0 before we stop reading */
 
 enum step {
 	ST_NONE,        /* a primary */
@@ -52,7 +53,7 @@ static struct {
 	int fd;
 	char *in;                    /* received, not yet consumed */
 	size_t in_len, in_cap;
-	char out[512];               /* handshake and ACK lines not yet sent */
+	char out[8192];              /* handshake and ACK commands not yet sent */
 	size_t out_len;
 	uint64_t step_ms;            /* mono ms: entered the step / last byte in */
 	uint64_t next_try_ms;
@@ -173,27 +174,27 @@ static void link_lost(const char *fmt, ...)
 	L.next_try_ms = clock_mono_ms() + RETRY_MS;
 }
 
-static void queue_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void queue_out(const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(L.out + L.out_len, sizeof(L.out) - L.out_len, fmt, ap);
-	va_end(ap);
-	if (n > 0 && (size_t)n < sizeof(L.out) - L.out_len)
-		L.out_len += (size_t)n;
-	/* else dropped: only handshake lines and ACKs go here, and the next
-	 * ACK says the same with a newer offset */
-}
-
-/* A command as a RESP array of bulk strings. */
+/* A command as a RESP array of bulk strings, whole or not at all: only
+ * handshake commands and ACKs go here (a few hundred bytes, unless
+ * masterauth is huge), and the next ACK says the same with a newer offset. */
 static void queue_cmd(int argc, const char *const *argv)
 {
-	queue_out("*%d\r\n", argc);
+	size_t need = 16;
+	char *p;
+	int n;
+
 	for (int i = 0; i < argc; i++)
-		queue_out("$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+		need += strlen(argv[i]) + 24;
+	if (need > sizeof(L.out) - L.out_len) {
+		log_warn("Replication: a %zu-byte command to the master does not fit, dropped",
+			 need);
+		return;
+	}
+	p = L.out + L.out_len;
+	n = snprintf(p, need, "*%d\r\n", argc);
+	for (int i = 0; i < argc; i++)
+		n += snprintf(p + n, need - (size_t)n, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+	L.out_len += (size_t)n;
 }
 
 static int flush_out(void)
@@ -490,9 +491,14 @@ static void process_input(void)
 }
 
 /* Read what the socket has, bounded. false: the link is gone. */
+static bool backpressure(void)
+{
+	return L.step == ST_STREAM && repl_feed_queued() > FEED_HIGH;
+}
+
 static bool read_input(void)
 {
-	for (int i = 0; i < READS_PER_STEP && L.in_len < IN_MAX; i++) {
+	for (int i = 0; i < READS_PER_STEP && L.in_len < IN_MAX && !backpressure(); i++) {
 		if (L.in_cap - L.in_len < READ_CHUNK) {
 			size_t cap = L.in_cap ? L.in_cap * 2 : 2 * READ_CHUNK;
 			char *p = realloc(L.in, cap);
@@ -603,7 +609,8 @@ int repl_replica_pollfd(struct pollfd *pfd)
 	if (L.fd < 0 || L.step == ST_LOADING)
 		return 0;
 	pfd->fd = L.fd;
-	pfd->events = L.step == ST_CONNECTING ? POLLOUT : POLLIN;
+	/* worker 0 far behind: leave the bytes in the socket (TCP pushes back) */
+	pfd->events = L.step == ST_CONNECTING ? POLLOUT : backpressure() ? 0 : POLLIN;
 	if (L.out_len > 0)
 		pfd->events |= POLLOUT;
 	pfd->revents = 0;
@@ -674,6 +681,8 @@ void repl_replica_step(short revents)
 		read_input();
 	}
 	now = clock_mono_ms();
+	if (backpressure())
+		L.step_ms = now;   /* our own slowness is not the primary's silence */
 	if (L.fd >= 0 && L.step != ST_LOADING && now - L.step_ms > timeout_ms())
 		link_lost(L.step == ST_STREAM ? "MASTER timeout: no data nor PING received..."
 					      : "Timeout connecting to the MASTER...");
