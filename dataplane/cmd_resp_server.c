@@ -214,7 +214,7 @@ void cmd_hello_finish(struct conn *c)
 	resp_cstr(&c->w, "mode");
 	resp_cstr(&c->w, "standalone");
 	resp_cstr(&c->w, "role");
-	resp_cstr(&c->w, "master");
+	resp_cstr(&c->w, repl_is_replica() ? "replica" : "master");
 	resp_cstr(&c->w, "modules");
 	resp_array(&c->w, 0);
 }

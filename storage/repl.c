@@ -107,6 +107,11 @@ void repl_status_put(const struct repl_status *in)
 	pthread_mutex_unlock(&lock);
 }
 
+bool repl_is_replica(void)
+{
+	return __atomic_load_n(&is_replica, __ATOMIC_ACQUIRE);
+}
+
 bool repl_read_only(void)
 {
 	/* opt_bool of an option set up before workers start: a scalar read */

@@ -67,6 +67,8 @@ void repl_status_get(struct repl_status *out);
 uint64_t repl_target_gen(void);
 /* Management core: link state and offsets (not the target). */
 void repl_status_put(const struct repl_status *in);
+/* Any thread: is this node a replica (HELLO's role)? A relaxed load. */
+bool repl_is_replica(void);
 /* Request path: is this node a replica that refuses client writes?
  * Relaxed loads only. */
 bool repl_read_only(void);
