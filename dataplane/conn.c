@@ -10,6 +10,8 @@
 #include "dataplane/proto/resp_reply.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/repl.h"
@@ -146,6 +148,24 @@ static long long max_bulk(void)
 	return bulk_max;
 }
 
+/* A replica's primary sent a command this engine does not serve (a hash,
+ * a list ...): the replica no longer holds what the primary holds. Counted,
+ * and said in the log at most every 10 s, since the reply goes nowhere. */
+static void note_unapplied(struct conn *c)
+{
+	static __thread uint64_t last_ms;
+	uint64_t now = clock_mono_ms();
+	const struct ss_arg *a = &c->resp.argv[0];
+
+	metric_add_local(METRIC_repl_unapplied, 1);
+	if (last_ms != 0 && now - last_ms < 10000)
+		return;
+	last_ms = now;
+	log_warn("Replication: the master sent '%.*s', which is not served here: not applied "
+		 "(this replica no longer matches its master; see "
+		 "slipstream_replication_unapplied_total)", (int)(a->len < 64 ? a->len : 64), a->p);
+}
+
 /* RESP: one request into c->cmd. */
 static enum parsed parse_resp(struct conn *c, size_t *consumed)
 {
@@ -172,6 +192,8 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 	if (c->cmd == NULL ||
 	    (c->cmd->arity > 0 && c->resp.argc != (uint32_t)c->cmd->arity) ||
 	    (c->cmd->arity < 0 && c->resp.argc < (uint32_t)-c->cmd->arity)) {
+		if (c->repl_master)
+			note_unapplied(c);
 		if (c->cmd != NULL)
 			conn_stat_reject(c, c->cmd);
 		cmd_resp_reject(c, c->cmd);

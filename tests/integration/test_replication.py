@@ -254,6 +254,16 @@ def test_read_only_role_info_promote_and_kill(dirs):
                                       timeout=TIMEOUT).read().decode()
         assert 'slipstream_replication_link_up{core="0"} 1' in body
         assert "slipstream_replication_lag_seconds" in body
+        # a command not served here (a hash): counted and logged, the link stays up
+        p.r.hset("h", "f", "v")
+        p.r.set("after-hset", "1")
+        until("stream after HSET", lambda: rr.get("after-hset") == b"1", timeout=2)
+        assert "the master sent 'HSET', which is not served here" in s.log_text()
+        body = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics",
+                                      timeout=TIMEOUT).read().decode()
+        assert sum(int(line.rsplit(" ", 1)[1]) for line in body.splitlines()
+                   if line.startswith("slipstream_replication_unapplied_total{")) == 1
+        assert link_up(rr)
         # replica-read-only no: writes accepted (and not sent anywhere)
         assert rr.config_set("replica-read-only", "no")
         assert rr.set("local", "1")
