@@ -65,6 +65,8 @@
 	  "password sent with AUTH to the primary named by replicaof; empty = none") \
 	X(replica_read_only, "replica-read-only", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "a replica refuses client writes (-READONLY; memcached: SERVER_ERROR)") \
+	X(replica_ignore_maxmemory, "replica-ignore-maxmemory", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
+	  "a read-only replica stores all its primary sends, maxmemory or not (the primary's evictions arrive as DELs)") \
 	X(repl_timeout, "repl-timeout", OPT_INT, "60", 1, 2147483647, "", OPT_F_MUTABLE, \
 	  "seconds without a byte from the primary (or to connect and sync) before a replica drops the link and reconnects") \
 	X(slowlog_log_slower_than, "slowlog-log-slower-than", OPT_INT, "10000", -1, 2147483647, "", OPT_F_MUTABLE, \

@@ -77,6 +77,10 @@ static void limits_from_options(struct shard_limits *l)
 	l->maxmemory = (uint64_t)opt_int(OPT_maxmemory) / (n_slots ? n_slots : 1);
 	if (opt_int(OPT_maxmemory) != 0 && l->maxmemory == 0)
 		l->maxmemory = 1;
+	/* A read-only replica's one writer is its primary, whose evictions come
+	 * as DELs: refusing or evicting here would only make it diverge. */
+	if (repl_read_only() && opt_bool(OPT_replica_ignore_maxmemory))
+		l->maxmemory = 0;
 	l->policy = (enum shard_policy)opt_enum(OPT_maxmemory_policy);
 	l->samples = (unsigned)opt_int(OPT_maxmemory_samples);
 	l->lfu_log_factor = (unsigned)opt_int(OPT_lfu_log_factor);
@@ -155,12 +159,12 @@ void storage_step_local(unsigned w, int64_t now_ms)
 
 	if (s == NULL)
 		return;
-	ticket = __atomic_load_n(&replace_gen, __ATOMIC_ACQUIRE);
-	if (ticket != slots[w].replace_done)
-		replace_local(w, s, ticket, now_ms);
 	/* Options may change at run time (CONFIG SET): a few loads a loop. */
 	limits_from_options(&l);
 	shard_set_limits_local(s, &l);
+	ticket = __atomic_load_n(&replace_gen, __ATOMIC_ACQUIRE);
+	if (ticket != slots[w].replace_done)
+		replace_local(w, s, ticket, now_ms);
 	shard_expire_step_local(s, now_ms, 16 * (unsigned)opt_int(OPT_active_expire_effort));
 	persist_step_local(w, s, now_ms);
 }

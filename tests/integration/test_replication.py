@@ -352,8 +352,9 @@ def test_replicaof_at_run_time_and_masterauth(dirs):
 
 def test_big_values_and_a_new_primary_on_the_same_port(dirs):
     """Values larger than every buffer on the way (socket reads, the feed's
-    pops), in the RDB and in the stream; then the primary restarts empty
-    with other data: the replica reconnects by itself and syncs again."""
+    pops), in the RDB and in the stream, on a replica whose maxmemory they
+    exceed; then the primary restarts empty with other data: the replica
+    reconnects by itself and syncs again."""
     p = Primary(dirs[0])
     s = None
     port = p.port
@@ -361,7 +362,8 @@ def test_big_values_and_a_new_primary_on_the_same_port(dirs):
         big = bytes(range(256)) * 20_000                # 5 MB, every byte value
         p.r.set("big-rdb", big)
         fill(p.r, 0, 2000)
-        s = replica(dirs[1], p)
+        # maxmemory far below the data: a read-only replica ignores it
+        s = replica(dirs[1], p, extra=["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"])
         rr = client(s)
         until("link up", lambda: link_up(rr))
         until("synced", lambda: caught_up(p.r, rr))
