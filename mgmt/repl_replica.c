@@ -385,8 +385,14 @@ static int skip_add(uint64_t bytes)
 		L.skips[L.n_skips - 1].bytes += bytes;
 		return SS_OK;
 	}
-	if (L.skip_head > 0 && L.skip_head == L.n_skips)
-		L.skip_head = L.n_skips = 0;
+	if (L.skip_head > 0 && L.skip_head >= L.n_skips / 2) {
+		/* the counted ones go; a worker 0 always a little behind must
+		 * not grow the array for ever */
+		memmove(L.skips, L.skips + L.skip_head,
+			(L.n_skips - L.skip_head) * sizeof(*L.skips));
+		L.n_skips -= L.skip_head;
+		L.skip_head = 0;
+	}
 	if (L.n_skips == L.cap_skips) {
 		size_t cap = L.cap_skips ? 2 * L.cap_skips : 64;
 		struct skip *s = realloc(L.skips, cap * sizeof(*s));
