@@ -428,6 +428,137 @@ def test_repl_timeout_silent_primary(dirs):
         p.stop()
 
 
+class FakePrimary:
+    """A scripted primary on 127.0.0.1: the test drives the replication
+    protocol by hand (odd splits, exact offsets, garbage)."""
+
+    def __init__(self):
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(4)
+        self.ls.settimeout(TIMEOUT)
+        self.port = self.ls.getsockname()[1]
+        self.c = None
+        self.buf = b""
+
+    def accept(self):
+        self.c, _ = self.ls.accept()
+        self.c.settimeout(TIMEOUT)
+        self.c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.c.recv(4096)
+            assert chunk, "replica closed the link"
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def command(self):
+        """One RESP array command from the replica, as a list of bytes."""
+        head = self._line()
+        assert head.startswith(b"*"), head
+        args = []
+        for _ in range(int(head[1:])):
+            n = int(self._line()[1:])
+            while len(self.buf) < n + 2:
+                chunk = self.c.recv(4096)
+                assert chunk
+                self.buf += chunk
+            args.append(self.buf[:n])
+            self.buf = self.buf[n + 2:]
+        return args
+
+    def send(self, data, pieces=1, pause=0.0):
+        step = max(1, -(-len(data) // pieces))
+        for i in range(0, len(data), step):
+            self.c.sendall(data[i:i + step])
+            if pause:
+                time.sleep(pause)
+
+    def close(self):
+        for x in (self.c, self.ls):
+            if x:
+                x.close()
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def test_scripted_primary_offsets_splits_and_garbage(dirs):
+    """The handshake Redis 7 sends; a diskless payload whose end mark
+    arrives in pieces; REPLCONF ACK at the exact offset (every stream byte
+    counted, PING and SELECT included, the GETACK itself not); a protocol
+    error drops the link and the replica comes back by itself."""
+    # an RDB from the real thing
+    r = Primary(dirs[0])
+    try:
+        r.r.set("from-rdb", "1")
+        r.r.set("ttl-rdb", "2", px=3_000_000)
+        r.r.save()
+        rdb = (dirs[0] / "dump.rdb").read_bytes()
+    finally:
+        r.stop()
+    fp = FakePrimary()
+    s = None
+    try:
+        s = replica(dirs[1], fp)
+        rr = client(s)
+        fp.accept()
+        assert fp.command() == [b"PING"]
+        fp.send(b"+PONG\r\n")
+        assert fp.command() == [b"REPLCONF", b"listening-port", str(s.port).encode()]
+        assert fp.command() == [b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]
+        fp.send(b"+OK\r\n+OK\r\n", pieces=7)
+        assert fp.command() == [b"PSYNC", b"?", b"-1"]
+        replid, base = "ab" * 20, 1000
+        assert rr.execute_command("ROLE")[3] == b"handshake"
+        fp.send(b"+FULLRESYNC %s %d\r\n\n\n" % (replid.encode(), base), pieces=3, pause=0.01)
+        mark = b"0123456789abcdef0123456789abcdef01234567"
+        fp.send(b"$EOF:" + mark + b"\r\n" + rdb[:-10])
+        until("sync in progress", lambda: rr.execute_command("ROLE")[3] == b"sync")
+        info = rr.info("replication")
+        assert info["master_sync_in_progress"] == 1 and info["master_link_status"] == "down"
+        fp.send(rdb[-10:] + mark, pieces=13, pause=0.01)
+        # the first ACK, at the sync's offset, once every worker loaded
+        assert fp.command() == [b"REPLCONF", b"ACK", str(base).encode()]
+        until("link up", lambda: link_up(rr))
+        assert rr.get("from-rdb") == b"1" and 0 < rr.pttl("ttl-rdb") <= 3_000_000
+        assert rr.info("replication")["master_replid"] == replid
+        stream = (resp("SELECT", 0) + resp("SET", "k", "v\r\nx") + resp("PING") +
+                  resp("MULTI") + resp("INCR", "n") + resp("EXEC") + b"\n")
+        getack = resp("REPLCONF", "GETACK", "*")
+        fp.send(stream + getack + resp("SET", "after", "1"), pieces=len(stream) // 3)
+        ack = fp.command()
+        assert ack == [b"REPLCONF", b"ACK", str(base + len(stream)).encode()], ack
+        until("applied", lambda: rr.get("after") == b"1")
+        assert rr.get("k") == b"v\r\nx" and rr.get("n") == b"1"
+        total = base + len(stream) + len(getack) + len(resp("SET", "after", "1"))
+        until("offset", lambda: rr.info("replication")["slave_repl_offset"] == total)
+        assert rr.execute_command("ROLE")[4] == total
+        # the periodic ACK says the same
+        assert fp.command() == [b"REPLCONF", b"ACK", str(total).encode()]
+        # garbage: the link drops, and a new one starts within seconds
+        fp.send(b"+this is not a command\r\n")
+        until("link down", lambda: not link_up(rr))
+        assert "protocol error in the replication stream" in s.log_text()
+        assert rr.get("k") == b"v\r\nx"
+        fp.c.close()
+        fp.accept()
+        assert fp.command() == [b"PING"]
+    finally:
+        if s:
+            s.stop()
+        fp.close()
+
+
 def test_bad_replicaof_option(tmp_path):
     out = subprocess.run([os.path.abspath(os.environ.get("SLIPSTREAM_BIN", "build/slipstream")),
                           "--replicaof", "127.0.0.1", "--port", str(free_port())],
