@@ -68,6 +68,24 @@ int repl_parse_fullresync(const char *line, size_t len, char *id, int64_t *offse
 	return SS_OK;
 }
 
+int repl_parse_continue(const char *line, size_t len, char *id)
+{
+	static const char pre[] = "+CONTINUE";
+	const size_t pl = sizeof(pre) - 1;
+
+	if (len < pl || memcmp(line, pre, pl) != 0)
+		return -EINVAL;
+	if (len == pl) {
+		id[0] = '\0';
+		return SS_OK;
+	}
+	if (len != pl + 1 + REPL_ID_HEX || line[pl] != ' ' || !is_hex40(line + pl + 1, REPL_ID_HEX))
+		return -EINVAL;
+	memcpy(id, line + pl + 1, REPL_ID_HEX);
+	id[REPL_ID_HEX] = '\0';
+	return SS_OK;
+}
+
 enum { PL_HEADER, PL_BODY, PL_DONE };
 
 void repl_payload_init(struct repl_payload *pl)

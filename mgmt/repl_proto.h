@@ -37,6 +37,10 @@ int repl_read_line(const char *p, size_t n, const char **line, size_t *len, size
  * -EINVAL when the line is anything else. */
 int repl_parse_fullresync(const char *line, size_t len, char *id, int64_t *offset);
 
+/* "+CONTINUE" or "+CONTINUE <replid>" (a primary that changed its id):
+ * SS_OK with id filled ("" when absent); -EINVAL for anything else. */
+int repl_parse_continue(const char *line, size_t len, char *id);
+
 /* The RDB payload reader; zero it (or repl_payload_init) before the first byte. */
 struct repl_payload {
 	int state;                      /* internal */

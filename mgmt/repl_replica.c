@@ -62,6 +62,8 @@ static struct {
 	char tmp_path[64];
 	uint64_t ticket;
 	int64_t base;                /* the offset +FULLRESYNC gave */
+	bool cached;                 /* the data and offsets are this primary's stream up to
+	                                base + stream_bytes: a partial resync may go on from there */
 	uint64_t pushed;             /* bytes fed to worker 0 in this sync */
 	uint64_t stream_bytes;       /* stream bytes split into commands */
 	struct skip *skips;
@@ -321,10 +323,21 @@ static void handshake_reply(const char *line, size_t len)
 		if (len > 0 && line[0] == '-')
 			log_notice("(Non critical) Master does not understand REPLCONF capa: %.*s",
 				   (int)len, line);
-		/* full sync for now: PSYNC <replid> <offset+1> can come here */
-		const char *argv[] = { "PSYNC", "?", "-1" };
-		queue_cmd(3, argv);
-		log_notice("Partial resynchronization not possible (no cached master)");
+		if (L.cached) {
+			/* every whole command received is applied or queued in
+			 * order: the stream may go on from the next byte */
+			char off[24];
+			const char *argv[] = { "PSYNC", L.pub.replid, off };
+			snprintf(off, sizeof(off), "%lld",
+				 (long long)(L.base + (int64_t)L.stream_bytes + 1));
+			queue_cmd(3, argv);
+			log_notice("Trying a partial resynchronization (request %s:%s).",
+				   L.pub.replid, off);
+		} else {
+			const char *argv[] = { "PSYNC", "?", "-1" };
+			queue_cmd(3, argv);
+			log_notice("Partial resynchronization not possible (no cached master)");
+		}
 		enter(ST_PSYNC);
 		return;
 	}
@@ -332,6 +345,19 @@ static void handshake_reply(const char *line, size_t len)
 		char id[REPL_ID_HEX + 1];
 		int64_t off;
 
+		if (L.cached && repl_parse_continue(line, len, id) == SS_OK) {
+			/* the primary's backlog had everything since: same data */
+			if (id[0] != '\0' && strcmp(id, L.pub.replid) != 0) {
+				log_notice("Master replication ID changed to %s", id);
+				memcpy(L.pub.replid, id, sizeof(id));
+			}
+			log_notice("Successful partial resynchronization with master.");
+			log_notice("MASTER <-> REPLICA sync: Master accepted a Partial "
+				   "Resynchronization.");
+			enter(ST_STREAM);
+			return;
+		}
+		L.cached = false;   /* whatever comes now, the cached state is over */
 		if (repl_parse_fullresync(line, len, id, &off) < 0) {
 			link_lost("unexpected reply to PSYNC: %.*s", (int)(len < 128 ? len : 128),
 				  line);
@@ -419,11 +445,13 @@ static void stream_input(void)
 		if (rc == SS_NEED_MORE)
 			break;
 		if (rc < 0) {
+			L.cached = false;   /* no telling what that was: start over */
 			link_lost("protocol error in the replication stream");
 			return;
 		}
 		if (kind != REPL_CMD_APPLY && run > 0) {
 			if (repl_feed_push(L.in + off - run, run) < 0) {
+				L.cached = false;
 				link_lost("out of memory queueing the replication stream");
 				return;
 			}
@@ -438,6 +466,7 @@ static void stream_input(void)
 		if (kind == REPL_CMD_APPLY)
 			run += len;
 		else if (skip_add(len) < 0) {
+			L.cached = false;
 			link_lost("out of memory");
 			return;
 		}
@@ -446,6 +475,7 @@ static void stream_input(void)
 	}
 	if (run > 0) {
 		if (repl_feed_push(L.in + off - run, run) < 0) {
+			L.cached = false;
 			link_lost("out of memory queueing the replication stream");
 			return;
 		}
@@ -596,6 +626,7 @@ static void retarget(void)
 	L.gen = repl_target_gen();
 	link_close();
 	repl_feed_reset();   /* what a former primary sent and is not applied yet: dropped */
+	L.cached = false;    /* ... so the offset no longer says what is applied */
 	L.pub = s;
 	if (s.replica) {
 		snprintf(L.host, sizeof(L.host), "%s", s.host);
@@ -676,6 +707,7 @@ void repl_replica_step(short revents)
 			} else {
 				log_notice("MASTER <-> REPLICA sync: Finished with success");
 				enter(ST_STREAM);
+				L.cached = true;
 				/* the first ACK puts a diskless replica online */
 				send_ack(L.base);
 				process_input();

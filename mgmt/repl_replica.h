@@ -6,15 +6,16 @@
  *
  *   CONNECT --1 s--> TCP connect -> PING -> [AUTH masterauth]
  *     -> REPLCONF listening-port <port> -> REPLCONF capa eof capa psync2
- *     -> PSYNC ? -1 -> +FULLRESYNC <replid> <offset>
+ *     -> PSYNC ? -1 (or <replid> <offset+1>) -> +FULLRESYNC <replid> <offset>
  *     -> RDB payload ($len or $EOF:mark) into a temporary file in dir
  *     -> every worker drops its keys and loads the file (storage_replace)
  *     -> the command stream, whole commands fed to worker 0; REPLCONF ACK
  *        <offset> every second and on REPLCONF GETACK
  *   any error, EOF or repl-timeout seconds of silence -> CONNECT
  *
- * Full syncs only for now: the primary's replid and offset are kept so
- * that PSYNC <replid> <offset+1> can be tried first later.
+ * After a link drop (not after REPLICAOF or a broken stream) the next
+ * handshake asks PSYNC <replid> <offset+1>: +CONTINUE goes on with the
+ * stream and the data held, +FULLRESYNC starts over.
  */
 #ifndef SS_MGMT_REPL_REPLICA_H
 #define SS_MGMT_REPL_REPLICA_H

@@ -167,6 +167,24 @@ static void test_fullresync(void **state)
 		assert_int_equal(repl_parse_fullresync(ok, i, id, &off), -EINVAL);
 }
 
+static void test_continue(void **state)
+{
+	char id[REPL_ID_HEX + 1] = "x";
+	static const char *const bad[] = {
+		"+CONTINU", "+CONTINUEX", "+CONTINUE ", "+CONTINUE " MARK "0",
+		"+CONTINUE 0123456789abcdef0123456789abcdef0123456z", "+FULLRESYNC " MARK " 1",
+		"-ERR", "",
+	};
+
+	(void)state;
+	assert_int_equal(repl_parse_continue("+CONTINUE", 9, id), SS_OK);
+	assert_string_equal(id, "");
+	assert_int_equal(repl_parse_continue("+CONTINUE " MARK, 50, id), SS_OK);
+	assert_string_equal(id, MARK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(repl_parse_continue(bad[i], strlen(bad[i]), id), -EINVAL);
+}
+
 #define STREAM "*1\r\n$4\r\nPING\r\n"
 
 /* $<len>: keepalive newlines first, binary body (CR, LF, NUL, '$'), no
@@ -365,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_line),
 		cmocka_unit_test(test_fullresync),
+		cmocka_unit_test(test_continue),
 		cmocka_unit_test(test_payload_len),
 		cmocka_unit_test(test_payload_eof),
 		cmocka_unit_test(test_payload_bad),
