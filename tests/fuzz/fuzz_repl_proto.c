@@ -122,6 +122,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t ks[] = { 1, 2, 3, 7, 40, 41, 0 };
 	struct run whole, part;
 
+	/* the reply lines, as their own inputs: never read past len */
+	{
+		char id[REPL_ID_HEX + 1];
+		int64_t off;
+		char *line = malloc(size ? size : 1);
+		memcpy(line, data, size);
+		if (repl_parse_fullresync(line, size, id, &off) == SS_OK && strlen(id) != REPL_ID_HEX)
+			die("FULLRESYNC id");
+		if (repl_parse_continue(line, size, id) == SS_OK &&
+		    strlen(id) != 0 && strlen(id) != REPL_ID_HEX)
+			die("CONTINUE id");
+		free(line);
+	}
 	read_all(data, size, size ? size : 1, &whole);
 	for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
 		read_all(data, size, ks[i], &part);
