@@ -345,10 +345,8 @@ def test_replicaof_at_run_time_and_masterauth(dirs):
         assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
         assert rr.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
         assert rr.config_get("replicaof") == {"replicaof": ""}
-    finally:
-        if s:
-            s.stop()
-    try:
+        s.stop()
+        s = None
         # a wrong masterauth: the link never comes up, and says why
         (dirs[1] / "w").mkdir()
         s = replica(dirs[1] / "w", p, extra=["--masterauth", "wrong"])
