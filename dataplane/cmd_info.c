@@ -30,6 +30,7 @@
 #include "platform/opt.h"
 #include "storage/persist.h"
 #include "storage/repl_log.h"
+#include "storage/repl.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -246,25 +247,64 @@ static void sec_stats(struct out *o)
 	    (unsigned long long)metric_total_since_reset(METRIC_steer_sent));
 }
 
+/* Redis 7.0's fields and order. A primary has no replicas yet (no
+ * backlog): its offset is 0, or where it was promoted. */
 static void sec_replication(struct out *o)
 {
+	struct repl_status s;
 	struct repl_primary_info p;
+	int64_t now = clock_unix_ms();
 
+	repl_status_get(&s);
 	repl_primary_info_get(&p);
 	put(o, "# Replication\r\n");
-	put(o, "role:master\r\n");
+	put(o, "role:%s\r\n", s.replica ? "slave" : "master");
+	if (s.replica) {
+		bool up = s.link == REPL_LINK_CONNECTED;
+		put(o, "master_host:%s\r\n", s.host);
+		put(o, "master_port:%d\r\n", s.port);
+		put(o, "master_link_status:%s\r\n", up ? "up" : "down");
+		put(o, "master_last_io_seconds_ago:%d\r\n",
+		    up && s.last_io_ms > 0 ? (int)((now - s.last_io_ms) / 1000) : -1);
+		put(o, "master_sync_in_progress:%d\r\n", s.link == REPL_LINK_SYNC);
+		put(o, "slave_read_repl_offset:%lld\r\n", s.synced ? (long long)s.read_offset : 1);
+		put(o, "slave_repl_offset:%lld\r\n", s.synced ? (long long)s.offset : 1);
+		if (s.link == REPL_LINK_SYNC) {
+			put(o, "master_sync_total_bytes:%lld\r\n", (long long)s.sync_total);
+			put(o, "master_sync_read_bytes:%lld\r\n", (long long)s.sync_read);
+			put(o, "master_sync_left_bytes:%lld\r\n",
+			    (long long)(s.sync_total - s.sync_read));
+			put(o, "master_sync_perc:%.2f\r\n", s.sync_total > 0 ?
+			    (double)s.sync_read / (double)s.sync_total * 100 : 0.0);
+			put(o, "master_sync_last_io_seconds_ago:%d\r\n",
+			    (int)((now - s.sync_last_io_ms) / 1000));
+		}
+		if (!up)
+			put(o, "master_link_down_since_seconds:%lld\r\n",
+			    s.down_since_ms > 0 ? (long long)((now - s.down_since_ms) / 1000) : -1LL);
+		put(o, "slave_priority:100\r\n");
+		put(o, "slave_read_only:%d\r\n", opt_bool(OPT_replica_read_only) ? 1 : 0);
+		put(o, "replica_announced:1\r\n");
+	}
+	/* this node's own replicas (repl_primary.c), whatever its role */
 	put(o, "connected_slaves:%u\r\n", p.connected);
 	for (unsigned i = 0; i < p.connected && i < REPL_INFO_REPLICAS; i++)
 		put(o, "slave%u:ip=%s,port=%d,state=%s,offset=%llu,lag=%lld\r\n", i, p.r[i].ip,
 		    p.r[i].port, p.r[i].state, (unsigned long long)p.r[i].offset,
 		    (long long)p.r[i].lag_s);
 	put(o, "master_failover_state:no-failover\r\n");
-	/* before the management core's first tick: the id it will use is not
-	 * published yet, and nothing has been streamed */
-	put(o, "master_replid:%s\r\n", p.replid[0] ? p.replid : run_id());
-	put(o, "master_replid2:0000000000000000000000000000000000000000\r\n");
-	put(o, "master_repl_offset:%llu\r\n", (unsigned long long)p.offset);
-	put(o, "second_repl_offset:-1\r\n");
+	put(o, "master_replid:%s\r\n", s.replid);
+	put(o, "master_replid2:%s\r\n", s.replid2);
+	/* a replica: what it applied of its primary's stream; a primary: its own,
+	 * which a promotion continues from the old primary's (the management
+	 * core takes that up on its next tick) */
+	long long off = (long long)p.offset;
+	if (s.replica)
+		off = s.synced ? (long long)s.offset : 0;
+	else if (s.second_offset > 0 && off < s.second_offset - 1)
+		off = s.second_offset - 1;
+	put(o, "master_repl_offset:%lld\r\n", off);
+	put(o, "second_repl_offset:%lld\r\n", (long long)s.second_offset);
 	put(o, "repl_backlog_active:%d\r\n", p.backlog_active ? 1 : 0);
 	put(o, "repl_backlog_size:%llu\r\n", (unsigned long long)(p.backlog_size ? p.backlog_size :
 		(unsigned long long)opt_int(OPT_repl_backlog_size)));

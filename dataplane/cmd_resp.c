@@ -447,6 +447,22 @@ static const struct cmd resp_cmds[] = {
 	  .tips = "nondeterministic_output",
 	  .acl = "@fast", .group = "server", .since = "2.6.0",
 	  .summary = "Return the current server time", .complexity = "O(1)" },
+	/* Replication, the replica side (cmd_resp_repl.c). */
+	{ .name = "replicaof", .arity = 3, .finish = cmd_replicaof_finish,
+	  .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE | CMD_NO_ASYNC_LOADING,
+	  .acl = "@admin @slow @dangerous", .group = "server", .since = "5.0.0",
+	  .summary = "Make the server a replica of another instance, or promote it as master.",
+	  .complexity = "O(1)" },
+	{ .name = "slaveof", .arity = 3, .finish = cmd_replicaof_finish,
+	  .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE | CMD_NO_ASYNC_LOADING,
+	  .acl = "@admin @slow @dangerous", .group = "server", .since = "1.0.0",
+	  .summary = "Make the server a replica of another instance, or promote it as master.",
+	  .complexity = "O(1)" },
+	{ .name = "role", .arity = 1, .finish = cmd_role_finish,
+	  .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST,
+	  .acl = "@admin @fast @dangerous", .group = "server", .since = "2.8.12",
+	  .summary = "Return the role of the instance in the context of replication",
+	  .complexity = "O(1)" },
 };
 
 const struct cmd *cmd_resp_table(size_t *n)

@@ -34,13 +34,14 @@ static void client_line(struct buf *b, const struct conn *x, int64_t now_ms)
 {
 	bool out_pending = buf_len(&x->out) > 0;
 
-	buf_appendf(b, "id=%llu addr=%s laddr=%s fd=-1 name=%s age=%lld idle=%lld flags=N db=0 "
+	buf_appendf(b, "id=%llu addr=%s laddr=%s fd=-1 name=%s age=%lld idle=%lld flags=%s db=0 "
 		    "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
 		    "rbs=%zu rbp=0 obl=%zu oll=0 omem=0 tot-mem=%zu events=%s cmd=%s user=default "
 		    "redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		    (unsigned long long)x->id, x->peer, x->laddr, x->name ? x->name : "",
 		    (long long)((now_ms - x->created_ms) / 1000),
 		    (long long)((now_ms - x->last_ms) / 1000),
+		    x->repl_master ? "M" : "N",   /* M: the primary's stream (a replica) */
 		    buf_len(&x->in), x->in.cap - buf_len(&x->in), x->in.cap, buf_len(&x->out),
 		    sizeof(*x) + x->in.cap + x->out.cap, out_pending ? "rw" : "r",
 		    x->last_cmd ? x->last_cmd : "NULL",
@@ -51,7 +52,9 @@ static void client_line(struct buf *b, const struct conn *x, int64_t now_ms)
 /* ---- CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...] ---- */
 
 struct list_filter {
-	int type;                 /* 0 any, 1 normal, 2 a type no client here has */
+	int type;                 /* 0 any, 1 normal, 2 a type no client here has,
+	                             3 master (a replica's pseudo-client applying its
+	                             primary's stream) */
 	unsigned nids;
 	uint64_t ids[MAX_IDS];
 };
@@ -66,8 +69,9 @@ static const char *parse_list(struct conn *c, struct list_filter *f)
 		const struct ss_arg *t = ARGV(c, 3);
 		if (arg_is(t, "normal"))
 			f->type = 1;
-		else if (arg_is(t, "master") || arg_is(t, "replica") || arg_is(t, "slave") ||
-			 arg_is(t, "pubsub"))
+		else if (arg_is(t, "master"))
+			f->type = 3;
+		else if (arg_is(t, "replica") || arg_is(t, "slave") || arg_is(t, "pubsub"))
 			f->type = 2;
 		else
 			return "unknown-type";
@@ -98,7 +102,8 @@ static void list_local(struct shard *s, const struct kop *op, struct kop_result 
 	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next) {
 		/* a released connection is gone for its client; it lingers only
 		 * to finish a command in flight */
-		bool match = f->type != 2 && !x->released;
+		bool match = !x->released && (f->type == 0 || (f->type == 1 && !x->repl_master) ||
+					      (f->type == 3 && x->repl_master));
 		if (match && f->nids > 0) {
 			match = false;
 			for (unsigned i = 0; i < f->nids && !match; i++)
@@ -226,7 +231,8 @@ static const char *parse_kill(struct conn *c, struct kill_filter *f, bool *old_f
 
 static bool kill_match(const struct kill_filter *f, const struct conn *x)
 {
-	return !((f->id && x->id != f->id) || f->type == 2 ||
+	/* not the replica's stream: what it holds would be lost, not resent */
+	return !((f->id && x->id != f->id) || f->type == 2 || x->repl_master ||
 		 (f->addr[0] && strcmp(f->addr, x->peer) != 0) ||
 		 (f->laddr[0] && strcmp(f->laddr, x->laddr) != 0) ||
 		 (f->skipme && x->id == f->self_id) || x->closing || x->released);

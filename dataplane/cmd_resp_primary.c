@@ -15,6 +15,7 @@
 #include "platform/clock.h"
 #include "platform/opt.h"
 #include "platform/status.h"
+#include "storage/repl.h"
 #include "storage/repl_log.h"
 #include "storage/storage.h"
 
@@ -142,6 +143,8 @@ static int wait_begin(struct conn *c, struct kop_result *res)
 {
 	long long want, timeout;
 
+	if (repl_is_replica())
+		return res->status = -EPERM;
 	if (!arg_ll(ARGV(c, 1), &want) || !arg_ll(ARGV(c, 2), &timeout))
 		return res->status = -EINVAL;
 	if (timeout < 0)
@@ -200,6 +203,11 @@ void cmd_wait_emit(struct conn *c, uint32_t i, const struct kop *op,
 		resp_error(&c->w, "ERR value is not an integer or out of range");
 	else if (r->status == -ERANGE)
 		resp_error(&c->w, "ERR timeout is negative");
+	else if (r->status == -EPERM)
+		resp_error(&c->w, "ERR WAIT cannot be used with replica instances. Please also note "
+			   "that since Redis 4.0 if a replica is configured to be writable (which "
+			   "is not the default) writes to replicas are just local and are not "
+			   "propagated.");
 	else if (r->status < 0)
 		resp_error(&c->w, "ERR out of memory");
 	else

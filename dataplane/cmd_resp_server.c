@@ -29,6 +29,7 @@
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/persist.h"
+#include "storage/repl.h"
 #include "storage/shard.h"
 #include "storage/storage.h"
 
@@ -197,7 +198,7 @@ void cmd_hello_finish(struct conn *c)
 	resp_cstr(&c->w, "mode");
 	resp_cstr(&c->w, "standalone");
 	resp_cstr(&c->w, "role");
-	resp_cstr(&c->w, "master");
+	resp_cstr(&c->w, repl_is_replica() ? "replica" : "master");
 	resp_cstr(&c->w, "modules");
 	resp_array(&c->w, 0);
 }
@@ -831,9 +832,19 @@ static void config_get(struct conn *c)
 		if (!hit[id])
 			continue;
 		resp_cstr(&c->w, opt_name((enum opt_id)id));
-		opt_lock_strings();
-		opt_format((enum opt_id)id, val, sizeof(val));
-		opt_unlock_strings();
+		if (id == OPT_replicaof) {
+			/* REPLICAOF changes it at run time, as in Redis */
+			struct repl_status st;
+			repl_status_get(&st);
+			if (st.replica)
+				snprintf(val, sizeof(val), "%s %d", st.host, st.port);
+			else
+				val[0] = '\0';
+		} else {
+			opt_lock_strings();
+			opt_format((enum opt_id)id, val, sizeof(val));
+			opt_unlock_strings();
+		}
 		resp_cstr(&c->w, val);
 	}
 }

@@ -10,8 +10,11 @@
 #include "dataplane/proto/resp_reply.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
+#include "storage/repl.h"
 #include "storage/storage.h"
 
 static uint64_t next_id = 1;   /* CLIENT ID: unique across workers */
@@ -146,6 +149,24 @@ static long long max_bulk(void)
 	return bulk_max;
 }
 
+/* A replica's primary sent a command this engine does not serve (a hash,
+ * a list ...): the replica no longer holds what the primary holds. Counted,
+ * and said in the log at most every 10 s, since the reply goes nowhere. */
+static void note_unapplied(struct conn *c)
+{
+	static __thread uint64_t last_ms;
+	uint64_t now = clock_mono_ms();
+	const struct ss_arg *a = &c->resp.argv[0];
+
+	metric_add_local(METRIC_repl_unapplied, 1);
+	if (last_ms != 0 && now - last_ms < 10000)
+		return;
+	last_ms = now;
+	log_warn("Replication: the master sent '%.*s', which is not served here: not applied "
+		 "(this replica no longer matches its master; see "
+		 "slipstream_replication_unapplied_total)", (int)(a->len < 64 ? a->len : 64), a->p);
+}
+
 /* RESP: one request into c->cmd. */
 static enum parsed parse_resp(struct conn *c, size_t *consumed)
 {
@@ -172,6 +193,8 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 	if (c->cmd == NULL ||
 	    (c->cmd->arity > 0 && c->resp.argc != (uint32_t)c->cmd->arity) ||
 	    (c->cmd->arity < 0 && c->resp.argc < (uint32_t)-c->cmd->arity)) {
+		if (c->repl_master)
+			note_unapplied(c);
 		if (c->cmd != NULL)
 			conn_stat_reject(c, c->cmd);
 		cmd_resp_reject(c, c->cmd);
@@ -187,6 +210,21 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 		return PARSED_NONE;
 	}
 	return PARSED_CMD;
+}
+
+#define MC_READONLY "SERVER_ERROR write refused: this node is a read-only replica\r\n"
+
+/* memcached commands that change data (gat/gats and touch change a TTL). */
+static bool mc_writes(enum mc_cmd cmd)
+{
+	switch (cmd) {
+	case MC_SET: case MC_ADD: case MC_REPLACE: case MC_APPEND: case MC_PREPEND:
+	case MC_CAS: case MC_DELETE: case MC_INCR: case MC_DECR: case MC_TOUCH:
+	case MC_GAT: case MC_GATS: case MC_FLUSH_ALL: case MC_MS: case MC_MD: case MC_MA:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static enum parsed parse_mc(struct conn *c, size_t *consumed)
@@ -312,6 +350,31 @@ static bool run_plan(struct conn *c)
 static enum parsed parse_one(struct conn *c, size_t *consumed)
 {
 	return c->proto == PROTO_RESP ? parse_resp(c, consumed) : parse_mc(c, consumed);
+}
+
+/* A replica's data is its primary's: only the stream writes. Checked once,
+ * when a request is first parsed (a re-parse after a kop comes back must
+ * not refuse what already ran, should the role change meanwhile).
+ * Returns true when c->cmd was refused (replied). */
+static bool refuse_write(struct conn *c)
+{
+	if (c->repl_master)
+		return false;
+	if (c->proto == PROTO_RESP) {
+		if (!(c->cmd->flags & CMD_WRITE) || !repl_read_only())
+			return false;
+		conn_stat_reject(c, c->cmd);
+		resp_error(&c->w, "READONLY You can't write against a read only replica.");
+		return true;
+	}
+	if (!mc_writes(c->mc.cmd) || !repl_read_only())
+		return false;
+	/* memcached has no replicas, so no word for this: a SERVER_ERROR,
+	 * which clients read as "not stored, try elsewhere"; muted by
+	 * noreply like memcached's own errors */
+	if (!c->mc.noreply)
+		buf_append(&c->out, MC_READONLY, sizeof(MC_READONLY) - 1);
+	return true;
 }
 
 /*
@@ -456,6 +519,7 @@ static enum peek flight_peek(struct conn *c, size_t *len)
 			return PEEK_WAIT;
 		cmd = cmd_resp_lookup(&c->resp.argv[0]);
 		if (cmd == NULL || !(cmd->flags & CMD_PIPELINED) ||
+		    ((cmd->flags & CMD_WRITE) && !c->repl_master && repl_read_only()) ||
 		    (cmd->arity > 0 && c->resp.argc != (uint32_t)cmd->arity) ||
 		    (cmd->arity < 0 && c->resp.argc < (uint32_t)-cmd->arity))
 			return PEEK_WAIT;
@@ -466,7 +530,7 @@ static enum peek flight_peek(struct conn *c, size_t *len)
 			return PEEK_NEED;
 		}
 		if (rc != SS_OK || (cmd = cmd_mc_lookup(c->mc.cmd)) == NULL ||
-		    !(cmd->flags & CMD_PIPELINED))
+		    !(cmd->flags & CMD_PIPELINED) || (mc_writes(c->mc.cmd) && repl_read_only()))
 			return PEEK_WAIT;
 	}
 	c->cmd = cmd;
@@ -550,6 +614,8 @@ void conn_process_local(struct conn *c)
 		c->need = 0;
 		if ((rc = parse_one(c, &consumed)) == PARSED_NEED)
 			break;
+		if (rc == PARSED_CMD && refuse_write(c))
+			rc = PARSED_NONE;
 		if (rc == PARSED_CMD) {
 			c->req_len = consumed;
 			c->op_next = 0;

@@ -95,6 +95,7 @@ struct conn {
 	struct resp_w w;         /* RESP replies: &out and the protocol version */
 	bool authed;             /* AUTH passed, or no requirepass at connect */
 	bool no_evict;           /* CLIENT NO-EVICT (no client eviction exists yet) */
+	bool repl_master;        /* applies a primary's stream: writes even on a read-only replica */
 	char *name;              /* CLIENT SETNAME, or NULL */
 	char *lib_name, *lib_ver;   /* CLIENT SETINFO, or NULL */
 	struct resp_req resp;
@@ -212,6 +213,8 @@ int cmd_save_wait(struct conn *c, bool first, struct kop_result *res);
 void cmd_save_emit(struct conn *c, uint32_t i, const struct kop *op,
 		   const struct kop_result *r);
 void cmd_shutdown_finish(struct conn *c);
+void cmd_replicaof_finish(struct conn *c);          /* cmd_resp_repl.c */
+void cmd_role_finish(struct conn *c);
 int cmd_flush_plan(struct conn *c, uint32_t i, struct kop *op);
 void cmd_flush_emit(struct conn *c, uint32_t i, const struct kop *op,
 		    const struct kop_result *r);

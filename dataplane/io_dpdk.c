@@ -17,6 +17,7 @@
 #include <rte_random.h>
 
 #include "dataplane/conn.h"
+#include "dataplane/repl_apply.h"
 #include "dataplane/net/net.h"
 #include "dataplane/net/tcp.h"
 #include "dataplane/steer.h"
@@ -639,6 +640,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 		}
 		mail = steer_drain_local(w);
 		conn_poll_waits_local(w);
+		repl_apply_poll_local(w);   /* a replica: its primary's stream, on worker 0 */
 		/* expiry, eviction, resize steps and deferred frees: bounded work */
 		storage_step_local(w, clock_unix_ms());
 		tcp_timers_local(dw->tcp, dw->now_us);
@@ -650,7 +652,8 @@ int io_dpdk_worker(unsigned w, void *arg)
 			dw->next_sync_us = dw->now_us + 10000;
 		}
 		rcu_quiescent_state();
-		if (n > 0 || mail > 0 || storage_busy_local(w) == STORAGE_BUSY) {
+		if (n > 0 || mail > 0 || storage_busy_local(w) == STORAGE_BUSY ||
+		    repl_apply_busy_local(w)) {
 			empty = 0;   /* a snapshot walk: no sleeping meanwhile */
 			continue;
 		}
@@ -668,6 +671,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 	}
 	metrics_sync(dw);
 	conn_drop_waits_local(w);
+	repl_apply_stop_local(w);
 	worker_fini(dw);
 	storage_stop_local(w);
 	rcu_unregister_thread();

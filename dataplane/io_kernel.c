@@ -16,6 +16,7 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane/conn.h"
+#include "dataplane/repl_apply.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
 #include "platform/log.h"
@@ -510,11 +511,13 @@ int io_kernel_worker(unsigned w, void *arg)
 		/* rings are polled every pass: their fd only fires while asleep */
 		steer_drain_local(w);
 		conn_poll_waits_local(w);
+		repl_apply_poll_local(w);   /* a replica: its primary's stream, on worker 0 */
 		reap_dead(kw);
 		storage_step_local(w, clock_unix_ms());
 		rcu_quiescent_state();
 	}
 	conn_drop_waits_local(w);
+	repl_apply_stop_local(w);
 	while (kw->conns != NULL)
 		kconn_close(kw->conns);
 	reap_dead(kw);

@@ -169,6 +169,12 @@ static void wake(unsigned to)
 	}
 }
 
+void steer_wake(unsigned to)
+{
+	if (ws != NULL && to < n_w)
+		wake(to);
+}
+
 /* Move a ring's backlog in while there is room. On the producer. */
 static void flush_backlog(unsigned from, unsigned to)
 {

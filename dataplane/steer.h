@@ -50,6 +50,10 @@ void steer_notify_ack_local(unsigned self);
  * steer_idle_exit_local. Only on self. */
 bool steer_idle_enter_local(unsigned self);
 void steer_idle_exit_local(unsigned self);
+/* Any thread: wake worker `to` if it sleeps in epoll, for work that is
+ * not a ring message (a replica's feed). The work must be visible before
+ * the call, and the worker must check for it after steer_idle_enter_local. */
+void steer_wake(unsigned to);
 
 /* Messages sent through ring (from, to) since start, and its depth now.
  * Any thread, relaxed reads. */

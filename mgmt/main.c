@@ -17,6 +17,7 @@
 #include "mgmt/mgmt.h"
 #include "mgmt/persist_writer.h"
 #include "mgmt/repl_primary.h"
+#include "mgmt/repl_replica.h"
 #include "platform/clock.h"
 #include "platform/eal.h"
 #include "platform/lcore.h"
@@ -51,6 +52,13 @@ static int check_options(char *err, size_t errlen)
 	}
 	if (persist_schedule_check(opt_str(OPT_save), err, errlen) < 0)
 		return -EINVAL;
+	{
+		char host[256];
+		int port;
+		if (repl_replica_parse_target(opt_str(OPT_replicaof), host, sizeof(host), &port,
+					      err, errlen) < 0)
+			return -EINVAL;
+	}
 	if (chdir(opt_str(OPT_dir)) != 0) {
 		snprintf(err, errlen, "dir: cannot use '%s' as the working directory: %s",
 			 opt_str(OPT_dir), strerror(errno));

@@ -15,6 +15,7 @@
 #include "mgmt/metrics_http.h"
 #include "mgmt/persist_writer.h"
 #include "mgmt/repl_primary.h"
+#include "mgmt/repl_replica.h"
 #include "platform/instant.h"
 #include "platform/log.h"
 #include "platform/metric.h"
@@ -100,33 +101,40 @@ static bool shutdown_save(int mode, bool from_signal)
 
 int mgmt_run(void)
 {
-	struct pollfd pfds[1 + METRICS_HTTP_MAX_FDS + MGMT_REPLICAS_MAX];
+	struct pollfd pfds[2 + METRICS_HTTP_MAX_FDS + MGMT_REPLICAS_MAX];
 	uint64_t last_log = clock_mono_ms();
+	char err[256];
 
 	/* Where the management thread shares a CPU with a worker (a small
 	 * machine, a container's quota), the request path comes first: at
-	 * nice 10 it gets about a tenth of a contended CPU, and all of an idle
-	 * one. Linux applies it to this thread only; the workers started
-	 * before it keep theirs. */
+	 * nice 19 it gets little of a contended CPU, and all of an idle one.
+	 * Linux applies it to this thread only; the workers started before it
+	 * keep theirs. */
 	if (setpriority(PRIO_PROCESS, 0, MGMT_NICE) != 0)
 		log_verbose("management thread: setpriority: %s", strerror(errno));
-
+	if (repl_replica_setup(err, sizeof(err)) < 0)
+		log_warn("%s", err);   /* main checked the option: cannot happen */
 	for (;;) {
 		unsigned nh = metrics_http_pollfds(pfds + 1);
-		unsigned nr = repl_primary_pollfds(pfds + 1 + nh, MGMT_REPLICAS_MAX);
+		/* the replica's link to its primary, then this primary's replicas */
+		unsigned nl = repl_replica_pollfd(&pfds[1 + nh]);
+		unsigned nr = repl_primary_pollfds(pfds + 1 + nh + nl, MGMT_REPLICAS_MAX);
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		/* while a snapshot runs, drain the workers' chunks promptly; with
-		 * replicas, their stream lags by at most a tick */
-		int n = poll(pfds, 1 + nh + nr, repl_primary_active() ? 1 :
-				persist_active() ? 2 : MGMT_TICK_MS);
+		 * replicas, their stream lags by at most a tick; while a replica
+		 * loads or applies, answer its primary promptly */
+		int n = poll(pfds, 1 + nh + nl + nr, repl_primary_active() ? 1 :
+				persist_active() ? 2 : repl_replica_busy() ? 10 : MGMT_TICK_MS);
 		if (n > 0 && nh > 0)
 			metrics_http_serve(pfds + 1, nh);
+		repl_replica_step(n > 0 && nl > 0 ? pfds[1 + nh].revents : 0);
 		if (n > 0 && pfds[0].revents != 0) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				log_warn("Received %s scheduling shutdown...",
 					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 				shutdown_save(PERSIST_SHUTDOWN_DEFAULT, true);
+				repl_replica_teardown();
 				return (int)si.ssi_signo;
 			}
 		} else if (n < 0 && errno != EINTR) {
@@ -134,12 +142,14 @@ int mgmt_run(void)
 			return -errno;
 		}
 		sample_rates();
-		repl_primary_tick(pfds + 1 + nh, nr, clock_mono_ms());
+		repl_primary_tick(pfds + 1 + nh + nl, nr, clock_mono_ms());
 		int mode = persist_shutdown_take();
 		if (mode != PERSIST_SHUTDOWN_NONE) {
 			log_warn("User requested shutdown...");
-			if (shutdown_save(mode, false))
+			if (shutdown_save(mode, false)) {
+				repl_replica_teardown();
 				return 0;
+			}
 		}
 		if (clock_mono_ms() - last_log >= MGMT_KEYSPACE_LOG_S * 1000) {
 			last_log = clock_mono_ms();

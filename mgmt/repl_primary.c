@@ -25,12 +25,12 @@
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/persist.h"
+#include "storage/repl.h"
 #include "storage/repl_log.h"
 #include "storage/storage.h"
 
 #define OUT_LIMIT      (256ull << 20)   /* client-output-buffer-limit replica 256mb */
 #define PING_PERIOD_MS 10000            /* repl-ping-replica-period */
-#define TIMEOUT_MS     60000            /* repl-timeout */
 #define KEEPALIVE_MS   1000             /* a newline while the snapshot is taken */
 #define IN_MAX         (64u << 10)      /* a replica only sends REPLCONF ACKs */
 
@@ -91,6 +91,8 @@ static struct {
 	unsigned n_hs;
 	bool on;                /* the workers log: a replica came once */
 	char replid[41];
+	char replid2[41];       /* a promoted replica's old primary's, "" = none */
+	uint64_t second_offset; /* ... reachable under it up to here (first byte) */
 	uint64_t offset;        /* master_repl_offset: bytes of the stream so far */
 	char *bl;               /* the backlog, a ring of bl_size bytes */
 	size_t bl_size, bl_len, bl_pos;   /* bl_pos: where the next byte goes */
@@ -121,11 +123,41 @@ static void new_replid(char out[41])
 
 static void publish(uint64_t now_ms);
 
+/* This node's replication ID as a primary is storage/repl.c's (a
+ * promotion makes a new one). While it is a replica the stream its own
+ * replicas get keeps the ID it had: that stream is this node's. */
+static void drop(struct replica *r, const char *why);
+
+static void follow_replid(void)
+{
+	struct repl_status st;
+
+	repl_status_get(&st);
+	if (!st.replica && strcmp(P.replid, st.replid) != 0) {
+		memcpy(P.replid, st.replid, sizeof(P.replid));
+		if (st.second_offset > 0) {
+			/* Promoted: the stream goes on from where the old primary's
+			 * stopped here, as in Redis, so its other replicas, which
+			 * are at that offset, resume (+CONTINUE) under its ID. */
+			memcpy(P.replid2, st.replid2, sizeof(P.replid2));
+			P.second_offset = (uint64_t)st.second_offset;
+			P.offset = P.second_offset - 1;
+			P.bl_len = 0;
+			repl_log_set_offset(P.offset);
+			/* this node's own replicas had offsets of its old stream */
+			for (struct replica *r = P.replicas; r != NULL; r = r->next)
+				drop(r, "this node was promoted: its stream starts over");
+		}
+	}
+	if (P.replid[0] == '\0')
+		new_replid(P.replid);
+}
+
 int repl_primary_setup(void)
 {
 	memset(&P, 0, sizeof(P));
 	P.listen_fd = -1;
-	new_replid(P.replid);
+	follow_replid();
 	resp_req_init(&P.req);
 	publish(0);   /* INFO shows the id before the first tick */
 	return SS_OK;
@@ -331,7 +363,10 @@ static void attach(struct repl_handoff *h, uint64_t now_ms)
 	r->next = P.replicas;
 	P.replicas = r;
 	P.n++;
-	if (h->offset >= 0 && strcmp(h->replid, P.replid) == 0 && backlog_has(h->offset)) {
+	bool ours = strcmp(h->replid, P.replid) == 0 ||
+		    (P.replid2[0] != '\0' && strcmp(h->replid, P.replid2) == 0 &&
+		     (uint64_t)h->offset <= P.second_offset);
+	if (h->offset >= 0 && ours && backlog_has(h->offset)) {
 		/* partial resynchronization: what it lacks is in the backlog */
 		int n = h->capa_psync2 ? snprintf(line, sizeof(line), "+CONTINUE %s\r\n", P.replid)
 				       : snprintf(line, sizeof(line), "+CONTINUE\r\n");
@@ -819,6 +854,7 @@ void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms)
 {
 	(void)p;
 	(void)n;
+	follow_replid();   /* first: a replica arriving now gets the current ID and offset */
 	for (struct repl_handoff *h = repl_handoff_take(), *next; h != NULL; h = next) {
 		next = h->next;
 		attach(h, now_ms);
@@ -847,7 +883,9 @@ void repl_primary_tick(const struct pollfd *p, unsigned n, uint64_t now_ms)
 			read_acks(r, now_ms);
 		if (!r->dead)
 			send_some(r, now_ms);
-		if (!r->dead && r->st == R_ONLINE && now_ms - r->last_io_ms > TIMEOUT_MS)
+		/* repl-timeout, as Redis applies it to its replicas too */
+		if (!r->dead && r->st == R_ONLINE &&
+		    now_ms - r->last_io_ms > (uint64_t)opt_int(OPT_repl_timeout) * 1000)
 			drop(r, "timeout");
 		if (r->dead) {
 			*pp = r->next;

@@ -76,6 +76,12 @@
 	  "Keys removed to stay under maxmemory (Redis evicted_keys, ElastiCache Evictions)") \
 	X(expired_keys, "expired_keys_total", METRIC_COUNTER, \
 	  "Keys removed because their expiry passed, on access or by active expiry (Redis expired_keys)") \
+	X(repl_link_up, "replication_link_up", METRIC_GAUGE, \
+	  "1 while this replica's link to its primary is up (master_link_status:up), else 0") \
+	X(repl_unapplied, "replication_unapplied_total", METRIC_COUNTER, \
+	  "Commands of the primary's stream this replica could not run (types or commands not served here)") \
+	X(repl_lag_s, "replication_lag_seconds", METRIC_GAUGE, \
+	  "Seconds since this replica last heard from its primary (master_last_io_seconds_ago); 0 when not a replica") \
 	X(mc_cmd_get, "memcache_cmd_get_total", METRIC_COUNTER, \
 	  "memcached: keys asked for by get, gets, gat, gats, mg") \
 	X(mc_get_hits, "memcache_get_hits_total", METRIC_COUNTER, \

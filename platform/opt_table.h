@@ -63,6 +63,16 @@
 	  "loading an RDB with types other than strings (lists, hashes ...): refuse to start, or skip those keys") \
 	X(requirepass, "requirepass", OPT_STR, "", 0, 0, "", OPT_F_MUTABLE | OPT_F_SECRET, \
 	  "password clients must AUTH with; empty = no password") \
+	X(replicaof, "replicaof", OPT_STR, "", 0, 0, "", 0, \
+	  "\"HOST PORT\" of a Redis-protocol primary to replicate from; \"\" = this node is a primary (REPLICAOF changes it at run time)") \
+	X(masterauth, "masterauth", OPT_STR, "", 0, 0, "", OPT_F_SECRET, \
+	  "password sent with AUTH to the primary named by replicaof; empty = none") \
+	X(replica_read_only, "replica-read-only", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
+	  "a replica refuses client writes (-READONLY; memcached: SERVER_ERROR)") \
+	X(replica_ignore_maxmemory, "replica-ignore-maxmemory", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
+	  "a read-only replica stores all its primary sends, maxmemory or not (the primary's evictions arrive as DELs)") \
+	X(repl_timeout, "repl-timeout", OPT_INT, "60", 1, 2147483647, "", OPT_F_MUTABLE, \
+	  "seconds without a byte from the primary (or to connect and sync) before a replica drops the link and reconnects") \
 	X(slowlog_log_slower_than, "slowlog-log-slower-than", OPT_INT, "10000", -1, 2147483647, "", OPT_F_MUTABLE, \
 	  "log commands slower than this many microseconds in the SLOWLOG; 0 = every command, -1 = none") \
 	X(slowlog_max_len, "slowlog-max-len", OPT_INT, "128", 0, 1000000, "", OPT_F_MUTABLE, \

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -10,6 +11,7 @@
 
 #include "storage/persist.h"
 #include "storage/repl_log.h"
+#include "storage/repl.h"
 #include "platform/log.h"
 #include "platform/clock.h"
 #include "platform/mem.h"
@@ -20,6 +22,8 @@
 /* One cache line per slot: publishing a shard never dirties a neighbour's. */
 struct slot {
 	struct shard *shard;
+	uint64_t replace_done;    /* the last replace request this worker finished */
+	bool replace_failed;      /* ... and whether its load failed */
 } __attribute__((aligned(64)));
 
 static struct slot *slots;
@@ -29,8 +33,15 @@ static unsigned n_slots;
 static char *load_path;
 static bool load_skip_other;
 
+/* A run-time replace (a replica's full sync): the management core writes
+ * the path, then bumps replace_gen; each worker compares with its own. */
+static char replace_path[4096];
+static bool replace_skip_other;
+static uint64_t replace_gen;
+
 int storage_setup(unsigned nshards)
 {
+	repl_state_setup();
 	slots = mem_calloc_lines(nshards, sizeof(*slots));
 	if (slots == NULL || persist_setup(nshards) < 0 || repl_log_setup(nshards) < 0) {
 		persist_teardown();
@@ -69,6 +80,10 @@ static void limits_from_options(struct shard_limits *l)
 	l->maxmemory = (uint64_t)opt_int(OPT_maxmemory) / (n_slots ? n_slots : 1);
 	if (opt_int(OPT_maxmemory) != 0 && l->maxmemory == 0)
 		l->maxmemory = 1;
+	/* A read-only replica's one writer is its primary, whose evictions come
+	 * as DELs: refusing or evicting here would only make it diverge. */
+	if (repl_read_only() && opt_bool(OPT_replica_ignore_maxmemory))
+		l->maxmemory = 0;
 	l->policy = (enum shard_policy)opt_enum(OPT_maxmemory_policy);
 	l->samples = (unsigned)opt_int(OPT_maxmemory_samples);
 	l->lfu_log_factor = (unsigned)opt_int(OPT_lfu_log_factor);
@@ -101,16 +116,58 @@ int storage_start_local(unsigned w)
 	return SS_OK;
 }
 
+uint64_t storage_replace_request(const char *path, bool skip_other_types)
+{
+	snprintf(replace_path, sizeof(replace_path), "%s", path);
+	replace_skip_other = skip_other_types;
+	return __atomic_add_fetch(&replace_gen, 1, __ATOMIC_RELEASE);
+}
+
+bool storage_replace_done(uint64_t ticket, bool *failed)
+{
+	*failed = false;
+	for (unsigned w = 0; w < n_slots; w++) {
+		if (__atomic_load_n(&slots[w].replace_done, __ATOMIC_ACQUIRE) < ticket)
+			return false;
+		*failed |= slots[w].replace_failed;
+	}
+	return true;
+}
+
+/* On w: drop every key, then load the ones w owns. The loop blocks while
+ * it loads (as Redis does during a full sync); other workers' reads of
+ * this shard under RCU see it empty, then filling. */
+static void replace_local(unsigned w, struct shard *s, uint64_t ticket, int64_t now_ms)
+{
+	char err[256];
+	uint64_t t0 = clock_mono_ms();
+	long n;
+
+	shard_flush_local(s, now_ms, now_ms);
+	n = persist_load_local(w, s, replace_path, replace_skip_other, err, sizeof(err));
+	if (n < 0)
+		log_warn("Worker %u cannot load %s: %s", w, replace_path, err);
+	else
+		log_verbose("Worker %u loaded %ld keys from %s in %.3f seconds", w, n, replace_path,
+			    (double)(clock_mono_ms() - t0) / 1000.0);
+	slots[w].replace_failed = n < 0;
+	__atomic_store_n(&slots[w].replace_done, ticket, __ATOMIC_RELEASE);
+}
+
 void storage_step_local(unsigned w, int64_t now_ms)
 {
 	struct shard *s = slots[w].shard;
 	struct shard_limits l;
+	uint64_t ticket;
 
 	if (s == NULL)
 		return;
 	/* Options may change at run time (CONFIG SET): a few loads a loop. */
 	limits_from_options(&l);
 	shard_set_limits_local(s, &l);
+	ticket = __atomic_load_n(&replace_gen, __ATOMIC_ACQUIRE);
+	if (ticket != slots[w].replace_done)
+		replace_local(w, s, ticket, now_ms);
 	shard_expire_step_local(s, now_ms, 16 * (unsigned)opt_int(OPT_active_expire_effort));
 	/* the log joins before the snapshot (a full resync starts its stream
 	 * at or before the snapshot's cut: replaying a key's state is

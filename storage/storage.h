@@ -20,6 +20,13 @@ int storage_setup(unsigned nshards);
 /* Before the workers start: each loads the keys it owns from this RDB file
  * (relative to the working directory; absent = nothing). NULL: no load. */
 void storage_load_at_start(const char *path, bool skip_other_types);
+/* Management core, at run time (a replica's full sync): every worker
+ * drops its keys and loads those it owns from the RDB file `path`, on its
+ * next loop turn. Returns a ticket for storage_replace_done(). One at a
+ * time: the path is read by the workers until all are done. */
+uint64_t storage_replace_request(const char *path, bool skip_other_types);
+/* Have all workers done `ticket`? *failed: some could not load the file. */
+bool storage_replace_done(uint64_t ticket, bool *failed);
 /* Worker w's housekeeping, for how long its loop may wait for traffic:
  * IDLE as long as it likes; WAITING, a snapshot waits for the management
  * core to take its copies: wake within a millisecond; BUSY, a snapshot

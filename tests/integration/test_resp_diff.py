@@ -168,7 +168,8 @@ def norm_time(raw):
 
 SERVED = ["get", "set", "del", "ping", "echo", "quit", "hello", "auth", "select",
           "reset", "dbsize", "time", "info", "flushdb", "flushall", "bgsave", "lastsave",
-          "save", "shutdown", "replconf", "psync", "sync", "wait"]
+          "save", "shutdown", "replconf", "psync", "sync", "wait", "replicaof", "slaveof",
+          "role"]
 # The string and key commands; test_resp_keyspace_diff.py compares them.
 KEYSPACE_COMMANDS = [
     "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx",

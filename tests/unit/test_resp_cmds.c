@@ -14,12 +14,14 @@
 #include <cmocka.h>
 
 #include "dataplane/conn.h"
+#include "dataplane/conn_priv.h"
 #include "platform/opt.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
 #include "platform/mem.h"
 #include "storage/shard.h"
 #include "storage/slot.h"
+#include "storage/repl.h"
 #include "storage/storage.h"
 
 static char local_key[16], remote_key[16];   /* owned by worker 0 / worker 1 */
@@ -361,9 +363,9 @@ static void test_command(void **state)
 	check_script(PROTO_RESP,
 		"COMMAND COUNT\r\nCOMMAND COUNT x\r\nCOMMAND BOGUS\r\nCOMMAND LIST\r\n"
 		"COMMAND LIST FILTERBY pattern x\r\n",
-		":65\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
+		":68\r\n-ERR wrong number of arguments for 'command|count' command\r\n"
 		"-ERR unknown subcommand 'BOGUS'. Try COMMAND HELP.\r\n"
-		"*91\r\n"
+		"*94\r\n"
 		"$4\r\nping\r\n$4\r\necho\r\n$4\r\nquit\r\n$3\r\nget\r\n"
 		"$3\r\nset\r\n$5\r\nsetnx\r\n$5\r\nsetex\r\n$6\r\npsetex\r\n"
 		"$6\r\ngetset\r\n$6\r\ngetdel\r\n$5\r\ngetex\r\n$4\r\nmget\r\n"
@@ -385,7 +387,7 @@ static void test_command(void **state)
 		"$11\r\nslowlog|get\r\n$12\r\nslowlog|help\r\n$11\r\nslowlog|len\r\n$13\r\nslowlog|reset\r\n"
 		"$7\r\nlatency\r\n$14\r\nlatency|latest\r\n$12\r\nlatency|help\r\n$15\r\nlatency|history\r\n"
 		"$13\r\nlatency|reset\r\n$6\r\nbgsave\r\n$8\r\nlastsave\r\n$4\r\nwait\r\n$8\r\nreplconf\r\n$5\r\npsync\r\n$4\r\nsync\r\n$4\r\nsave\r\n$8\r\nshutdown\r\n"
-		"$5\r\ndebug\r\n$4\r\ntime\r\n"
+		"$5\r\ndebug\r\n$4\r\ntime\r\n$9\r\nreplicaof\r\n$7\r\nslaveof\r\n$4\r\nrole\r\n"
 		"*0\r\n", false);
 	check_script(PROTO_RESP,
 		"COMMAND LIST FILTERBY PATTERN CONFIG*\r\nCOMMAND LIST FILTERBY aclcat dangerous\r\n"
@@ -393,12 +395,13 @@ static void test_command(void **state)
 		"COMMAND LIST FILTERBY foo x\r\nCOMMAND LIST x\r\nCOMMAND LIST FILTERBY pattern ?e?\r\n",
 		"*5\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$11\r\nconfig|help\r\n"
 		"$16\r\nconfig|resetstat\r\n"
-		"*24\r\n"
+		"*27\r\n"
 		"$4\r\nkeys\r\n$11\r\nclient|list\r\n$11\r\nclient|kill\r\n$15\r\nclient|no-evict\r\n"
 		"$10\r\nconfig|get\r\n$10\r\nconfig|set\r\n$16\r\nconfig|resetstat\r\n$4\r\ninfo\r\n"
 		"$7\r\nflushdb\r\n$8\r\nflushall\r\n$11\r\nslowlog|get\r\n$11\r\nslowlog|len\r\n"
 		"$13\r\nslowlog|reset\r\n$14\r\nlatency|latest\r\n$15\r\nlatency|history\r\n$13\r\nlatency|reset\r\n"
 		"$6\r\nbgsave\r\n$8\r\nlastsave\r\n$8\r\nreplconf\r\n$5\r\npsync\r\n$4\r\nsync\r\n$4\r\nsave\r\n$8\r\nshutdown\r\n$5\r\ndebug\r\n"
+		"$9\r\nreplicaof\r\n$7\r\nslaveof\r\n$4\r\nrole\r\n"
 		"*0\r\n-ERR syntax error\r\n-ERR syntax error\r\n-ERR syntax error\r\n"
 		"*3\r\n$3\r\nget\r\n$3\r\nset\r\n$3\r\ndel\r\n", false);
 	/* COMMAND INFO get nosuch: Redis 7.0's bytes, RESP2 then RESP3. */
@@ -428,15 +431,15 @@ static void test_command_all(void **state)
 
 	(void)state;
 	out = run(PROTO_RESP, "COMMAND\r\n", 9, 9, &closed);
-	assert_true(strncmp(out, "*65\r\n*10\r\n$4\r\nping\r\n:-1\r\n", 24) == 0);
+	assert_true(strncmp(out, "*68\r\n*10\r\n$4\r\nping\r\n:-1\r\n", 24) == 0);
 	assert_non_null(strstr(out, "*10\r\n$3\r\ndel\r\n:-2\r\n*1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n"));
 	assert_non_null(strstr(out, "*10\r\n$4\r\ntime\r\n:1\r\n"));
 	free(out);
 	out = run(PROTO_RESP, "COMMAND INFO\r\n", 14, 14, &closed);
-	assert_true(strncmp(out, "*65\r\n*10\r\n$4\r\nping\r\n", 19) == 0);
+	assert_true(strncmp(out, "*68\r\n*10\r\n$4\r\nping\r\n", 19) == 0);
 	free(out);
 	out = run(PROTO_RESP, "COMMAND DOCS\r\n", 14, 14, &closed);
-	assert_true(strncmp(out, "*130\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 32) == 0);
+	assert_true(strncmp(out, "*136\r\n$4\r\nping\r\n*8\r\n$7\r\nsummary\r\n", 32) == 0);
 	/* Containers have a fifth entry: their subcommands' docs. */
 	assert_non_null(strstr(out, "$6\r\nconfig\r\n*10\r\n"));
 	assert_non_null(strstr(out, "$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*8\r\n"));
@@ -535,6 +538,63 @@ static void test_dbsize_time(void **state)
 		"-ERR wrong number of arguments for 'time' command\r\n", false);
 }
 
+
+#define RO "-READONLY You can't write against a read only replica.\r\n"
+#define MC_RO "SERVER_ERROR write refused: this node is a read-only replica\r\n"
+
+/* A replica refuses client writes on both protocols (reads go on), but not
+ * its primary's stream; REPLICAOF NO ONE takes writes again. */
+static void test_replica_read_only(void **state)
+{
+	char err[64];
+
+	(void)state;
+	clear_keys();
+	assert_int_equal(repl_target_set("127.0.0.1", 1), 0);
+	check_script(PROTO_RESP,
+		"SET @ x\r\nGET @\r\nGET ~\r\nSET ~ x\r\nINCR @\r\nDEL @ ~\r\nFLUSHALL\r\n"
+		"PING\r\nHELLO 3\r\nREPLICAOF 127.0.0.1 1\r\nROLE\r\n",
+		RO "$-1\r\n$-1\r\n" RO RO RO RO "+PONG\r\n"
+		"%7\r\n$6\r\nserver\r\n$10\r\nslipstream\r\n$7\r\nversion\r\n$#\r\n" SS_VERSION
+		"\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:#\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
+		"$4\r\nrole\r\n$7\r\nreplica\r\n$7\r\nmodules\r\n*0\r\n"
+		"+OK Already connected to specified master\r\n"
+		"*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:1\r\n$7\r\nconnect\r\n:-1\r\n", false);
+	check_script(PROTO_MEMCACHE,
+		"set @ 0 0 1\r\nx\r\nset @ 0 0 1 noreply\r\nx\r\nget @\r\ndelete ~\r\n"
+		"touch @ 10\r\nflush_all\r\nincr @ 1\r\nms @ 1\r\nx\r\nmd ~\r\nmg @ v\r\n",
+		MC_RO "END\r\n" MC_RO MC_RO MC_RO MC_RO MC_RO MC_RO "EN\r\n", false);
+	/* replica-read-only no: taken */
+	assert_int_equal(opt_set(OPT_replica_read_only, "no", err, sizeof(err)), 0);
+	check_script(PROTO_RESP, "SET @ y\r\nGET @\r\n", "+OK\r\n$1\r\ny\r\n", false);
+	clear_keys();
+	assert_int_equal(opt_set(OPT_replica_read_only, "yes", err, sizeof(err)), 0);
+	/* the primary's stream writes, at every split */
+	{
+		const char *in = "*3\r\n$3\r\nSET\r\n$3\r\nk00\r\n$1\r\nz\r\n";
+		for (size_t chunk = 1; chunk <= strlen(in); chunk++) {
+			struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+			c->repl_master = true;
+			for (size_t off = 0; off < strlen(in); off += chunk) {
+				size_t n = strlen(in) - off < chunk ? strlen(in) - off : chunk;
+				buf_append(conn_in(c), in + off, n);
+				conn_process_local(c);
+				pump();
+			}
+			assert_int_equal(buf_len(conn_in(c)), 0);
+			assert_memory_equal(buf_rptr(conn_out(c)), "+OK\r\n", 5);
+			conn_release(c);
+		}
+	}
+	/* read back (the keys stay: a replica's DEL is refused, clear_keys' too) */
+	check_script(PROTO_RESP, "GET k00\r\nDEL k00\r\n", "$1\r\nz\r\n" RO, false);
+	/* promoted: writes again, and ROLE says so */
+	assert_int_equal(repl_target_set(NULL, 0), 0);
+	check_script(PROTO_RESP, "DEL k00\r\nSET @ v\r\nROLE\r\nHELLO 2\r\n",
+		":#\r\n+OK\r\n*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n" HELLO2, false);
+	clear_keys();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_command_subcommands),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_dbsize_time),
+		cmocka_unit_test(test_replica_read_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
