@@ -624,6 +624,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 		io_dpdk_stop();
 		return rc;
 	}
+	storage_wait_all_started_local(&stopping);
 	if (w == 0)
 		announce_address(dw);
 	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);

@@ -493,6 +493,7 @@ int io_kernel_worker(unsigned w, void *arg)
 		io_kernel_stop();
 		return rc;
 	}
+	storage_wait_all_started_local(&stopping);
 	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);
 	uint64_t t_busy = clock_tsc();
 	while (!stopping) {

@@ -4,8 +4,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <urcu-qsbr.h>
 
@@ -28,6 +29,7 @@ struct slot {
 
 static struct slot *slots;
 static unsigned n_slots;
+static unsigned started;   /* workers whose shard is up (and loaded) */
 
 /* The snapshot each worker loads its keys from at start (main sets it). */
 static char *load_path;
@@ -50,6 +52,7 @@ int storage_setup(unsigned nshards)
 		return -ENOMEM;
 	}
 	n_slots = nshards;
+	started = 0;
 	return SS_OK;
 }
 
@@ -113,7 +116,16 @@ int storage_start_local(unsigned w)
 				   (double)(clock_mono_ms() - t0) / 1000.0);
 	}
 	__atomic_store_n(&slots[w].shard, s, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&started, 1, __ATOMIC_RELEASE);
 	return SS_OK;
+}
+
+void storage_wait_all_started_local(const volatile int *stopping)
+{
+	rcu_thread_offline();   /* another worker's load may wait for a grace period */
+	while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < n_slots && !*stopping)
+		usleep(1000);
+	rcu_thread_online();
 }
 
 uint64_t storage_replace_request(const char *path, bool skip_other_types)

@@ -20,6 +20,10 @@ int storage_setup(unsigned nshards);
 /* Before the workers start: each loads the keys it owns from this RDB file
  * (relative to the working directory; absent = nothing). NULL: no load. */
 void storage_load_at_start(const char *path, bool skip_other_types);
+/* Worker, after its storage_start_local: wait until every worker's shard is
+ * up and loaded (or *stopping), so no client sees part of the snapshot
+ * (DBSIZE, a read under RCU of a shard still loading). */
+void storage_wait_all_started_local(const volatile int *stopping);
 /* Management core, at run time (a replica's full sync): every worker
  * drops its keys and loads those it owns from the RDB file `path`, on its
  * next loop turn. Returns a ticket for storage_replace_done(). One at a

@@ -487,3 +487,23 @@ def test_idle_workers_walk_a_snapshot_promptly(tmp_path):
         assert time.monotonic() - t0 < 5, time.monotonic() - t0
     finally:
         s.stop()
+
+
+def test_no_client_sees_a_partial_load(tmp_path):
+    """Regression: a worker opened its port and served while another still
+    loaded its keys, so DBSIZE (and reads under RCU) saw part of the
+    snapshot. Now every worker loads before any serves: the first answer
+    after a restart already counts every key."""
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    try:
+        fill(s, b"load", 400_000)
+        bgsave(rc(s))
+    finally:
+        s.stop()
+    s = Server(tmp_path, workers=2, extra=("--save", ""))
+    try:
+        r = rc(s)
+        assert r.dbsize() == 400_000
+        assert r.get("load:399999") == b"v" * 16
+    finally:
+        s.stop()
