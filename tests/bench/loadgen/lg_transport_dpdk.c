@@ -587,6 +587,7 @@ static int eal_init(const char *dpdk_args, char *err, size_t errlen)
 static int d_setup(const struct lg_opts *o, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
 	struct rte_eth_link link;
 	uint64_t deadline;
 	int rc;
@@ -609,13 +610,21 @@ static int d_setup(const struct lg_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	if ((rc = rte_eth_dev_configure(g.port, 1, 1, &conf)) != 0 ||
+	if ((rc = rte_eth_dev_info_get(g.port, &info)) != 0 ||
+	    (rc = rte_eth_dev_configure(g.port, 1, 1, &conf)) != 0 ||
 	    (rc = rte_eth_rx_queue_setup(g.port, 0, RING_DESC, rte_eth_dev_socket_id(g.port),
 					 NULL, g.pool)) != 0 ||
 	    (rc = rte_eth_tx_queue_setup(g.port, 0, RING_DESC, rte_eth_dev_socket_id(g.port),
-					 NULL)) != 0 ||
-	    (rc = rte_eth_dev_start(g.port)) != 0) {
+					 NULL)) != 0) {
 		snprintf(err, errlen, "port %u: %s", g.port, rte_strerror(-rc));
+		return rc < 0 ? rc : -EIO;
+	}
+	/* A memif client connects at start, once: the server must be up. */
+	if ((rc = rte_eth_dev_start(g.port)) != 0) {
+		snprintf(err, errlen, "port %u (%s): cannot start: %s%s", g.port, info.driver_name,
+			 rte_strerror(-rc), strcmp(info.driver_name, "net_memif") == 0 ?
+			 " (no memif server on the socket? start the appliance with "
+			 "role=server first)" : "");
 		return rc < 0 ? rc : -EIO;
 	}
 	g.port_started = 1;
