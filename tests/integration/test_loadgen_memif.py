@@ -129,10 +129,10 @@ def test_verify_over_memif(memif, protocol, pipeline):
     assert res["hits"] > res["gets"] // 4, res
     assert res["latency_us"]["count"] == res["ops"]
     # The load generator closed every flow (FIN both ways) before it left.
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while memif.metric("tcp_connections") != 0 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert memif.metric("tcp_connections") == 0
+    assert memif.metric("tcp_connections") == 0, err
 
 
 def test_no_server_fails_cleanly(tmp_path):
