@@ -185,7 +185,7 @@ def start_servers(build, tmp):
         argv, sock, tag = dpdk
         lg_dpdk = ["--transport", "dpdk", "--dpdk-ip", "198.18.0.1/24", "--dpdk-args",
                    f"--no-huge -m 512 --no-pci --file-prefix lgcmp{tag} --log-level=error "
-                   f"--vdev=net_memif0,role=client,socket={sock}"]
+                   f"--vdev=net_memif0,role=client,socket={sock},rsize=12"]
         targets += [Target("slipstream io=dpdk memif (memcache)", "memcache_text", 11211,
                            DPDK_IP, lg_dpdk, procs[-1]),
                     Target("slipstream io=dpdk memif (redis)", "redis", 6379,

@@ -71,7 +71,8 @@ class MemifServer:
                 "--dpdk-ip", CLIENT_CIDR,
                 "--dpdk-args", f"--no-huge -m 256 --no-pci --file-prefix lgm{self.tag} "
                                f"--log-level=error "
-                               f"--vdev=net_memif0,role=client,socket={self.socket}", *args]
+                               f"--vdev=net_memif0,role=client,socket={self.socket},rsize=12",
+                *args]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             out, err = proc.communicate(timeout=timeout)
