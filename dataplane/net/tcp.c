@@ -53,6 +53,7 @@ struct tcp_stack *tcp_stack_create(const struct tcp_config *cfg, struct net_if *
 	ts->io = io;
 	ts->marked_tail = &ts->marked;
 	ts->next_timer = UINT64_MAX;
+	ts->next_port = cfg->ephemeral_offset;
 	return ts;
 }
 

@@ -89,6 +89,10 @@ struct tcp_config {
 	uint64_t isn_secret;        /* RFC 6528: ISNs are unpredictable */
 	bool tx_csum_offload;       /* the port fills the IPv4 and TCP checksums: frames
 	                               carry 0 and the pseudo-header sum (DPDK's rule) */
+	uint16_t ephemeral_offset;  /* where active opens start looking for a free local
+	                               port; random per stack (RFC 6056) so that a new
+	                               process does not reuse the 4-tuples a peer may
+	                               still hold from the last one */
 };
 
 /* Defaults: the ports must be filled in. */

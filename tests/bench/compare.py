@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Side by side on this machine, in one run: Slipstream (io=kernel, one
 worker), memcached -t 1 and redis-server (Debian's), under the same
-slipstream-loadgen workloads. Every server is pinned to one CPU and the load
-generator (one thread) to the other. Each cell is run RUNS times, the runs of
+slipstream-loadgen workloads; as root also Slipstream io=dpdk (one worker) on
+a net_memif in server role, loaded by slipstream-loadgen --transport dpdk (its
+own TCP stack on a memif client: no kernel on the path). Every server is
+pinned to one CPU and the load generator (one thread) to the other. Each cell is run RUNS times, the runs of
 all servers interleaved so that noise on this shared machine spreads over all
 of them, and the medians are reported with their ratio to memcached and to
 Redis from the same run. An open-loop sweep then measures latency against
@@ -37,7 +39,8 @@ KEYS, CONNS, SIZE = 100000, 64, 32
 WORKLOADS = [("95/5", "1:19"), ("50/50", "1:1")]   # GET/SET share, loadgen's --ratio SET:GET
 PIPELINES = [1, 16]
 SWEEP_FRACTIONS = [0.2, 0.4, 0.6, 0.8, 0.9]
-DPDK_NOTE = "needs the DPDK transport"
+DPDK_NOTE = "needs root (the DPDK EAL)"
+DPDK_IP = "198.18.0.2"
 
 
 def free_port():
@@ -63,6 +66,7 @@ def stop(proc):
     """By PID: SIGTERM, then SIGKILL if it does not go."""
     if proc.poll() is not None:
         return
+    os.kill(proc.pid, signal.SIGCONT)   # a paused one must run to see SIGTERM
     os.kill(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=15)
@@ -80,14 +84,28 @@ def version(argv):
 
 
 class Target:
-    """One (server, protocol) column: what the load generator connects to."""
+    """One (server, protocol) column: what the load generator connects to,
+    and how (transport options). A target with a `paused` server process is
+    resumed for its own runs only (see start_servers)."""
 
-    def __init__(self, name, protocol, port):
+    def __init__(self, name, protocol, port, server="127.0.0.1", transport=(), paused=None):
         self.name, self.protocol, self.port = name, protocol, port
+        self.server, self.transport, self.paused = server, list(transport), paused
 
 
 def loadgen(lg, target, ratio, pipeline, extra=(), seconds=TEST_TIME, warmup=WARMUP):
-    argv = ["taskset", "-c", CLIENT_CPU, lg, "--server", "127.0.0.1",
+    if target.paused is not None:
+        os.kill(target.paused.pid, signal.SIGCONT)
+        try:
+            return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
+        finally:
+            time.sleep(0.05)   # the last FINs and the memif disconnect, then freeze
+            os.kill(target.paused.pid, signal.SIGSTOP)
+    return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
+
+
+def _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup):
+    argv = ["taskset", "-c", CLIENT_CPU, lg, *target.transport, "--server", target.server,
             "--port", str(target.port), "--protocol", target.protocol,
             "--connections", str(CONNS), "--threads", "1", "--pipeline", str(pipeline),
             "--ratio", ratio, "--key-count", str(KEYS), "--data-size", str(SIZE),
@@ -121,6 +139,21 @@ def start_servers(build, tmp):
         (["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
           "--appendonly", "no", "--dir", tmp, "--maxclients", "1024"], [redis_port]),
     ]
+    dpdk = None
+    if os.geteuid() == 0:
+        # io=dpdk: both EAL lcores (management, the worker) on the server
+        # CPU; the worker busy-polls (idle-sleep-us 0) as on a dedicated
+        # core, and the process is stopped (SIGSTOP) whenever another
+        # server is measured, so that its polling takes nothing from them.
+        tag = f"{os.getpid()}"
+        sock = f"/run/slipstream-memif-cmp{tag}.sock"
+        dpdk = ([os.path.join(build, "slipstream"), "--io", "dpdk", "--workers", "1",
+                 "--idle-sleep-us", "0", "--ip", DPDK_IP, "--netmask", "255.255.255.0",
+                 "--port", "6379", "--memcache-port", "11211", "--metrics-port", "0",
+                 "--dir", tmp, "--loglevel", "notice",
+                 "--dpdk-args", f"--no-huge -m 512 --no-pci --file-prefix sscmp{tag} "
+                                f"--log-level=error --lcores=0@{SERVER_CPU},1@{SERVER_CPU} "
+                                f"--vdev=net_memif0,role=server,socket={sock}"], sock, tag)
     try:
         for argv, ports in cmds:
             p = subprocess.Popen(["taskset", "-c", SERVER_CPU, *argv],
@@ -128,6 +161,17 @@ def start_servers(build, tmp):
             procs.append(p)
             for port in ports:
                 wait_port(port, p)
+        if dpdk is not None:
+            log = os.path.join(tmp, "dpdk.log")
+            p = subprocess.Popen(["taskset", "-c", SERVER_CPU, *dpdk[0]],
+                                 stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            procs.append(p)
+            deadline = time.monotonic() + 20
+            while "Dataplane ready" not in open(log).read():
+                if p.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("io=dpdk on memif did not start: " + open(log).read())
+                time.sleep(0.05)
+            os.kill(p.pid, signal.SIGSTOP)
     except Exception:
         for p in procs:
             stop(p)
@@ -136,7 +180,18 @@ def start_servers(build, tmp):
                Target("slipstream (redis)", "redis", slip_port),
                Target("memcached", "memcache_text", mc_port),
                Target("redis", "redis", redis_port)]
-    return procs, targets, [shlex.join(a) for a, _ in cmds]
+    commands = [shlex.join(a) for a, _ in cmds]
+    if dpdk is not None:
+        argv, sock, tag = dpdk
+        lg_dpdk = ["--transport", "dpdk", "--dpdk-ip", "198.18.0.1/24", "--dpdk-args",
+                   f"--no-huge -m 512 --no-pci --file-prefix lgcmp{tag} --log-level=error "
+                   f"--vdev=net_memif0,role=client,socket={sock},rsize=12"]
+        targets += [Target("slipstream io=dpdk memif (memcache)", "memcache_text", 11211,
+                           DPDK_IP, lg_dpdk, procs[-1]),
+                    Target("slipstream io=dpdk memif (redis)", "redis", 6379,
+                           DPDK_IP, lg_dpdk, procs[-1])]
+        commands.append(shlex.join(argv) + "  (loadgen: " + shlex.join(lg_dpdk) + ")")
+    return procs, targets, commands
 
 
 def median_of(runs, key):
@@ -167,8 +222,9 @@ def table(cells, targets):
                              f"| {c['p50_us']:.0f} | {c['p99_us']:.0f} "
                              f"| {c['ops_per_sec'] / base_mc:.2f} "
                              f"| {c['ops_per_sec'] / base_rd:.2f} |")
-            lines.append(f"| {wname} | {pipe} | slipstream io=dpdk (memif) | {DPDK_NOTE} "
-                         "| | | | |")
+            if not any("io=dpdk" in t.name for t in targets):
+                lines.append(f"| {wname} | {pipe} | slipstream io=dpdk (memif) | {DPDK_NOTE} "
+                             "| | | | |")
     return lines
 
 
@@ -226,8 +282,11 @@ def main():
     procs, targets, server_cmds = start_servers(build, tmp)
     cells, sweep = {}, {}
     try:
-        # Preload every key once, so GETs hit (Slipstream's two ports share one keyspace).
-        for t in targets[1:]:
+        # Preload every key once, so GETs hit (each Slipstream's two ports share
+        # one keyspace: its memcache target is skipped).
+        for t in targets:
+            if t.name.startswith("slipstream") and t.name.endswith("(memcache)"):
+                continue
             loadgen(lg, t, "1:0", 16, extra=["--key-pattern", "sequential",
                                              "--requests", str(-(-KEYS // CONNS))])
         runs = {}
@@ -237,7 +296,7 @@ def main():
                     for t in targets:
                         res = loadgen(lg, t, ratio, pipe, extra=["--seed", str(r + 1)])
                         runs.setdefault((wname, pipe, t.name), []).append(res)
-                        print(f"run {r + 1}/{RUNS} {wname:>5} P{pipe:<2} {t.name:<22} "
+                        print(f"run {r + 1}/{RUNS} {wname:>5} P{pipe:<2} {t.name:<36} "
                               f"{res['ops_per_sec']:>11,.0f} ops/s  p99 "
                               f"{res['latency_us']['p99']:>8.0f} µs", flush=True)
         cells = {k: summarize(v) for k, v in runs.items()}
@@ -254,7 +313,7 @@ def main():
                                       "p99_us": res["latency_us"]["p99"],
                                       "p999_us": res["latency_us"]["p99.9"],
                                       "errors": res["errors"] + res["connection_errors"]})
-                print(f"open loop {t.name:<22} {f:.0%} of peak: {res['ops_per_sec']:>10,.0f} "
+                print(f"open loop {t.name:<36} {f:.0%} of peak: {res['ops_per_sec']:>10,.0f} "
                       f"ops/s  p50 {res['latency_us']['p50']:.0f} µs  p99 "
                       f"{res['latency_us']['p99']:.0f} µs", flush=True)
     finally:
@@ -295,7 +354,9 @@ def main():
         json.dump({"machine": machine, "load": cmd, "servers": server_cmds, "runs": RUNS,
                    "cells": [{"workload": w, "pipeline": p, "server": n, **c}
                              for (w, p, n), c in cells.items()],
-                   "open_loop": sweep, "dpdk_memif": DPDK_NOTE}, f, indent=1)
+                   "open_loop": sweep,
+                   "dpdk_memif": any("io=dpdk" in t.name for t in targets) or DPDK_NOTE},
+                  f, indent=1)
     for p in plots(cells, sweep, targets, out):
         print("wrote", p)
 

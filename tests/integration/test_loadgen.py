@@ -117,7 +117,12 @@ def test_threads_share_the_shadow_table(slip):
 def test_bad_options():
     for args in (["--protocol", "memcache"], ["--ratio", "1"], ["--zipf-theta", "1"],
                  ["--requests", "5", "--test-time", "1"], ["--verify", "--data-size", "8"],
-                 ["--transport", "dpdk"], ["--connections", "2", "--threads", "3"]):
+                 ["--transport", "tap"], ["--connections", "2", "--threads", "3"],
+                 # the DPDK transport: one thread, IPv4 addresses, A.B.C.D/N for itself
+                 ["--transport", "dpdk", "--connections", "4", "--threads", "2"],
+                 ["--transport", "dpdk", "--server", "localhost"],
+                 ["--dpdk-ip", "198.18.0.1"], ["--dpdk-ip", "198.18.0.1/31"],
+                 ["--dpdk-idle-sleep-us", "x"]):
         out = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=10)
         assert out.returncode == 2 and "slipstream-loadgen:" in out.stderr, args
         assert out.stdout == ""

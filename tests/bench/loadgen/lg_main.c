@@ -33,16 +33,29 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return 2;
 	t = lg_transport_find(o.transport);
+	if (t->setup != NULL) {
+		char err[256] = "";
+
+		if ((rc = t->setup(&o, err, sizeof(err))) < 0) {
+			fprintf(stderr, "slipstream-loadgen: --transport %s: %s\n", t->name,
+				err[0] ? err : strerror(-rc));
+			if (t->teardown != NULL)
+				t->teardown();
+			return 1;
+		}
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	rc = lg_run(&o, t, &res);
+	if (t->teardown != NULL)
+		t->teardown();
 	if (rc < 0 && res.connected == 0) {
 		fprintf(stderr, "slipstream-loadgen: %s:%u: %s%s%s\n", o.server, o.port, strerror(-rc),
 			res.first_error[0] ? " - " : "", res.first_error);
 		return 1;
 	}
 	rep = (struct lg_report){
-		.server = o.server, .protocol = o.protocol, .port = o.port,
+		.server = o.server, .protocol = o.protocol, .transport = o.transport, .port = o.port,
 		.mode = o.rate > 0 ? "open loop" : "closed loop",
 		.key_pattern = lg_pattern_name(o.pattern), .connections = o.connections,
 		.threads = o.threads, .pipeline = o.pipeline, .set_w = o.set_w, .get_w = o.get_w,

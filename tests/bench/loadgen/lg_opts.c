@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "lg_opts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -15,7 +16,7 @@ enum {
 	O_SERVER = 's', O_PORT = 'p', O_CONNS = 'c', O_THREADS = 't', O_HELP = 'h',
 	O_PROTOCOL = 256, O_TRANSPORT, O_PIPELINE, O_RATIO, O_KEY_COUNT, O_KEY_PATTERN,
 	O_ZIPF_THETA, O_KEY_PREFIX, O_DATA_SIZE, O_DATA_SIZE_RANGE, O_REQUESTS, O_TEST_TIME,
-	O_RATE, O_WARMUP, O_VERIFY, O_JSON, O_SEED,
+	O_RATE, O_WARMUP, O_VERIFY, O_JSON, O_SEED, O_DPDK_ARGS, O_DPDK_IP, O_DPDK_IDLE,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,9 @@ static const struct option longopts[] = {
 	{ "verify", no_argument, NULL, O_VERIFY },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "seed", required_argument, NULL, O_SEED },
+	{ "dpdk-args", required_argument, NULL, O_DPDK_ARGS },
+	{ "dpdk-ip", required_argument, NULL, O_DPDK_IP },
+	{ "dpdk-idle-sleep-us", required_argument, NULL, O_DPDK_IDLE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -49,7 +53,8 @@ static const char usage[] =
 "  -s, --server HOST           server address (127.0.0.1)\n"
 "  -p, --port P                server port (6379 for redis, 11211 for memcache_*)\n"
 "      --protocol P            redis | memcache_text | memcache_meta (redis)\n"
-"      --transport T           kernel (kernel; dpdk when the DPDK transport lands)\n"
+"      --transport T           kernel | dpdk (kernel); dpdk is Slipstream's own TCP\n"
+"                              stack on a DPDK port, one thread, IPv4 addresses only\n"
 "  -c, --connections N         connections in all (16), spread over the threads\n"
 "  -t, --threads T             threads, one epoll loop each (1)\n"
 "      --pipeline D            requests in flight per connection (1)\n"
@@ -70,6 +75,11 @@ static const char usage[] =
 "                              or unexpected reply makes the exit status 1\n"
 "      --json                  the report as one JSON object\n"
 "      --seed N                PRNG seed; the same seed gives the same requests (1)\n"
+"      --dpdk-args ARGS        EAL arguments for --transport dpdk, one string; the\n"
+"                              first port is used. Default: a net_memif client,\n"
+"                              " LG_DPDK_ARGS_DEFAULT "\n"
+"      --dpdk-ip A.B.C.D/N     this side's address on that port (" LG_DPDK_IP_DEFAULT ")\n"
+"      --dpdk-idle-sleep-us U  sleep U us after a run of empty polls (0: busy-poll)\n"
 "Exit status: 0, 1 (errors with --verify, or no connection), 2 (bad option).\n";
 
 static int bad(FILE *err, const char *opt, const char *val, const char *accepts)
@@ -106,6 +116,25 @@ static int get_double(const char *s, double lo, double hi, double *v)
 	return 0;
 }
 
+/* "A.B.C.D/N" into an address and a netmask, host byte order. */
+static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
+{
+	const char *slash = strchr(s, '/');
+	char a[16];
+	struct in_addr in;
+	uint64_t n;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(a))
+		return -1;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	if (inet_pton(AF_INET, a, &in) != 1 || get_u64(slash + 1, 1, 30, &n) < 0)
+		return -1;
+	*ip = ntohl(in.s_addr);
+	*mask = ~0u << (32 - n);
+	return 0;
+}
+
 const char *lg_pattern_name(enum lg_pattern p)
 {
 	return p == LG_KEYS_ZIPF ? "zipf" : p == LG_KEYS_SEQUENTIAL ? "sequential" : "uniform";
@@ -113,7 +142,7 @@ const char *lg_pattern_name(enum lg_pattern p)
 
 int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err)
 {
-	int c, port_set = 0, have_time = 0;
+	int c, port_set = 0, have_time = 0, server_set = 0;
 	uint64_t u;
 	const char *name;
 
@@ -122,8 +151,10 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 		.key_prefix = "key:", .connections = 16, .threads = 1, .pipeline = 1,
 		.set_w = 1, .get_w = 10, .key_count = 100000, .seed = 1,
 		.pattern = LG_KEYS_UNIFORM, .zipf_theta = 0.99, .test_time = 10,
-		.size_min = 32, .size_max = 32,
+		.size_min = 32, .size_max = 32, .dpdk_args = LG_DPDK_ARGS_DEFAULT,
 	};
+	if (parse_cidr(LG_DPDK_IP_DEFAULT, &o->dpdk_ip, &o->dpdk_netmask) < 0)
+		return -EINVAL;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "s:p:c:t:h", longopts, NULL)) != -1) {
@@ -134,6 +165,7 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 		switch (c) {
 		case O_SERVER:
 			o->server = optarg;
+			server_set = 1;
 			break;
 		case O_PORT:
 			if (get_u64(optarg, 1, 65535, &u) < 0)
@@ -148,8 +180,7 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 			break;
 		case O_TRANSPORT:
 			if (lg_transport_find(optarg) == NULL)
-				return bad(err, name, optarg,
-					   "kernel (the dpdk transport needs the TCP stack's active open)");
+				return bad(err, name, optarg, "kernel|dpdk");
 			o->transport = optarg;
 			break;
 		case O_CONNS:
@@ -255,6 +286,18 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 			if (get_u64(optarg, 0, UINT64_MAX, &o->seed) < 0)
 				return bad(err, name, optarg, "an unsigned integer");
 			break;
+		case O_DPDK_ARGS:
+			o->dpdk_args = optarg;
+			break;
+		case O_DPDK_IP:
+			if (parse_cidr(optarg, &o->dpdk_ip, &o->dpdk_netmask) < 0)
+				return bad(err, name, optarg, "A.B.C.D/N, N in 1..30");
+			break;
+		case O_DPDK_IDLE:
+			if (get_u64(optarg, 0, 1000000, &u) < 0)
+				return bad(err, name, optarg, "0..1000000 microseconds");
+			o->dpdk_idle_sleep_us = (unsigned)u;
+			break;
 		case O_HELP:
 			fputs(usage, out);
 			return 1;
@@ -287,6 +330,22 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 	if (o->verify && o->key_count > 100000000) {
 		fprintf(err, "slipstream-loadgen: --verify keeps 8 bytes per key: at most 1e8 keys\n");
 		return -EINVAL;
+	}
+	if (strcmp(o->transport, "dpdk") == 0) {
+		struct in_addr a;
+
+		/* One port, one queue: the EAL's port belongs to one loop. */
+		if (o->threads != 1) {
+			fprintf(err, "slipstream-loadgen: --transport dpdk runs one thread\n");
+			return -EINVAL;
+		}
+		if (!server_set)
+			o->server = LG_DPDK_SERVER_DEFAULT;
+		if (inet_pton(AF_INET, o->server, &a) != 1) {
+			fprintf(err, "slipstream-loadgen: --transport dpdk needs an IPv4 address "
+				"for --server, not '%s'\n", o->server);
+			return -EINVAL;
+		}
 	}
 	if (!port_set)
 		o->port = strcmp(o->protocol, "redis") == 0 ? 6379 : 11211;

@@ -37,9 +37,12 @@ static double ops_per_sec(const struct lg_report *r, const struct lg_stats *s)
 
 void lg_report_text(FILE *f, const struct lg_report *r, const struct lg_stats *s)
 {
-	fprintf(f, "%s:%u %s, %u connections on %u threads, pipeline %u, %s%s, SET:GET %u:%u, "
+	int kernel = r->transport == NULL || strcmp(r->transport, "kernel") == 0;
+
+	fprintf(f, "%s:%u %s%s%s, %u connections on %u threads, pipeline %u, %s%s, SET:GET %u:%u, "
 		"%llu keys (%s), values %lu..%lu B\n",
-		r->server, r->port, r->protocol, r->connections, r->threads, r->pipeline, r->mode,
+		r->server, r->port, r->protocol, kernel ? "" : " over ", kernel ? "" : r->transport,
+		r->connections, r->threads, r->pipeline, r->mode,
 		r->rate > 0 ? "" : " (peak)", r->set_w, r->get_w, (unsigned long long)r->key_count,
 		r->key_pattern, r->size_min, r->size_max);
 	if (r->rate > 0)
@@ -85,6 +88,8 @@ void lg_report_json(FILE *f, const struct lg_report *r, const struct lg_stats *s
 	json_str(f, r->server);
 	fprintf(f, ", \"port\": %u, \"protocol\": ", r->port);
 	json_str(f, r->protocol);
+	fprintf(f, ", \"transport\": ");
+	json_str(f, r->transport ? r->transport : "kernel");
 	fprintf(f, ", \"mode\": ");
 	json_str(f, r->mode);
 	fprintf(f, ", \"rate\": %.0f, \"connections\": %u, \"threads\": %u, \"pipeline\": %u, "

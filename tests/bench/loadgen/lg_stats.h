@@ -27,7 +27,7 @@ void lg_stats_add(struct lg_stats *dst, const struct lg_stats *src);
 
 /* The run's description, for the report. */
 struct lg_report {
-	const char *server, *protocol, *mode, *key_pattern;
+	const char *server, *protocol, *transport, *mode, *key_pattern;
 	unsigned port, connections, threads, pipeline, set_w, get_w;
 	uint64_t key_count;
 	unsigned long size_min, size_max;

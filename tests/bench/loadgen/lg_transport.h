@@ -2,11 +2,13 @@
 /*
  * How the load generator's bytes reach a server: a table of functions chosen
  * at setup. The kernel-socket transport (epoll) is lg_transport_kernel; the
- * DPDK transport (the project's TCP stack in active open, over net_memif)
- * plugs in here with the same table. The connection engine only sees
+ * DPDK transport (the project's TCP stack in active open, over a DPDK port
+ * such as net_memif) is lg_transport_dpdk. The connection engine only sees
  * connection slots 0..n-1 of one loop, bytes in and out, and readiness.
  *
- * One loop per load-generator thread; every function runs on that thread.
+ * setup/teardown (may be NULL) run once per process on the main thread,
+ * around the run. One loop per load-generator thread; every other function
+ * runs on that thread (loop_create/loop_destroy on the main thread).
  */
 #ifndef SS_LOADGEN_TRANSPORT_H
 #define SS_LOADGEN_TRANSPORT_H
@@ -28,9 +30,14 @@ struct lg_event {
 };
 
 struct lg_loop;   /* the transport's own */
+struct lg_opts;
 
 struct lg_transport {
 	const char *name;
+	/* Process-wide set-up from the options (e.g. the DPDK EAL and port);
+	 * 0, or a negative errno after writing why into err. */
+	int (*setup)(const struct lg_opts *o, char *err, size_t errlen);
+	void (*teardown)(void);
 	/* A loop for up to nslots connections; NULL on failure (errno set). */
 	struct lg_loop *(*loop_create)(unsigned nslots);
 	void (*loop_destroy)(struct lg_loop *l);
@@ -50,8 +57,9 @@ struct lg_transport {
 };
 
 extern const struct lg_transport lg_transport_kernel;
+extern const struct lg_transport lg_transport_dpdk;
 
-/* "kernel"; NULL for others (the DPDK transport is not built yet). */
+/* "kernel" or "dpdk"; NULL for others. */
 const struct lg_transport *lg_transport_find(const char *name);
 
 #ifdef __cplusplus

@@ -172,10 +172,3 @@ const struct lg_transport lg_transport_kernel = {
 	.want_out = k_want_out,
 	.poll = k_poll,
 };
-
-const struct lg_transport *lg_transport_find(const char *name)
-{
-	if (strcmp(name, lg_transport_kernel.name) == 0)
-		return &lg_transport_kernel;
-	return NULL;
-}
