@@ -11,9 +11,11 @@ the kernel's TCP. slipstream-loadgen runs on CLIENT_CPU, open loop at RATE
 requests/s (95/5 GET/SET, 32 B values, uniform over every key), so latency
 is measured from each request's intended send time and a stall cannot hide
 as a lower rate. Each round measures one window without a snapshot and one
-with a BGSAVE started at its beginning (the window is the snapshot's own
-length, so the whole window is "during"); rounds alternate the two, and the
-medians over ROUNDS are reported with their ratio.
+from just before a BGSAVE until the snapshot has ended (the load generator
+is stopped with SIGINT then, and reports that window), so the whole window
+is "during"; a baseline window is as long as the last snapshot took.
+Rounds alternate the two, and the medians over ROUNDS are reported with
+their ratio.
 
     make bench-snapshot        (or: tests/bench/snapshot_bench.py BUILD_DIR [OUT_DIR])
 
@@ -25,6 +27,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import socket
 import statistics
 import subprocess
@@ -85,16 +88,17 @@ def open_loop(lg, port, seconds):
                    timeout=seconds + 120)
 
 
-def snapshot_window(lg, port, seconds):
-    """BGSAVE, and the load measured over the next `seconds`; returns the
-    load's report and the snapshot's length, measured by polling."""
+def snapshot_window(lg, port):
+    """The load from just before a BGSAVE until the snapshot has ended (the
+    load generator is stopped with SIGINT then, and reports that window);
+    returns its report and the snapshot's length, measured by polling."""
     before = info(port)["rdb_last_save_time"]
     proc = subprocess.Popen(
         ["taskset", "-c", CLIENT_CPU, lg, "--server", "127.0.0.1", "--port", str(port),
          "--protocol", "redis", "--threads", "1", "--key-count", str(KEYS),
          "--data-size", str(DATA_SIZE), "--json", "--connections", str(CONNS),
          "--pipeline", "1", "--ratio", "1:19", "--rate", str(RATE),
-         "--test-time", f"{seconds:.2f}", "--warmup", "0"],
+         "--test-time", "3600", "--warmup", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.2)   # the load is on before the snapshot begins
@@ -113,12 +117,13 @@ def snapshot_window(lg, port, seconds):
                 raise TimeoutError("snapshot")
             time.sleep(0.01)
         took = time.monotonic() - t0
-        out, err = proc.communicate(timeout=seconds + 120)
+        proc.send_signal(signal.SIGINT)   # the window ends with the snapshot
+        out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    if proc.returncode != 0 or not out.startswith("{"):
+    if proc.returncode not in (0, 130) or not out.startswith("{"):
         raise RuntimeError(f"loadgen exit {proc.returncode}: {err.strip()}")
     st = info(port)
     if st["rdb_last_bgsave_status"] != "ok":
@@ -130,16 +135,18 @@ def measure(lg, name, port, tmp, log):
     """Preload, one snapshot to size the window, then ROUNDS rounds of
     (without, during). Returns the server's results."""
     t0 = time.monotonic()
+    # sequential: every key once, KEYS/16 requests per connection
     _, pre_cmd = loadgen(lg, port, ["--connections", "16", "--pipeline", "64",
-                                    "--ratio", "1:0", "--key-pattern", "sequential"],
+                                    "--ratio", "1:0", "--key-pattern", "sequential",
+                                    "--requests", str(-(-KEYS // 16))],
                          timeout=3600)
     log(f"{name}: loaded {KEYS} keys in {time.monotonic() - t0:.1f} s")
     dbsize = int(call(port, "DBSIZE")[1:])
     assert dbsize == KEYS, dbsize
     used = int(dict(line.split(":", 1) for line in call(port, "INFO", "memory").split("\r\n")
                     if ":" in line)["used_memory"])
-    _, first = snapshot_window(lg, port, 2.0)
-    window = max(2.0, first)
+    _, first = snapshot_window(lg, port)
+    window = max(2.0, first)   # the first baseline's length; then each snapshot's
     size = os.path.getsize(os.path.join(tmp, "dump.rdb"))
     log(f"{name}: first snapshot {first:.2f} s, {size} bytes; window {window:.2f} s")
     return {"pre_cmd": pre_cmd, "used_memory": used, "rdb_bytes": size, "window_s": window,
@@ -148,7 +155,8 @@ def measure(lg, name, port, tmp, log):
 
 def round_of(lg, name, port, res, log):
     base, base_cmd = open_loop(lg, port, res["window_s"])
-    during, took = snapshot_window(lg, port, res["window_s"])
+    during, took = snapshot_window(lg, port)
+    res["window_s"] = max(2.0, took)   # the next baseline as long as this snapshot
     res["load_cmd"] = base_cmd
     res["rounds"].append({"without": base, "during": during, "snapshot_s": took})
     log(f"{name}: p99 without {base['latency_us']['p99']:.0f} us, during "
@@ -222,7 +230,7 @@ def main():
         "commands": {**{sv["name"]: f"taskset -c {SERVER_CPU} {shlex.join(sv['argv'])}"
                         for sv in servers},
                      "preload": servers[0]["res"]["pre_cmd"],
-                     "load": servers[0]["res"]["load_cmd"] + "  (during: the same, and BGSAVE)"},
+                     "load": servers[0]["res"]["load_cmd"] + "  (during: the same with --test-time 3600, BGSAVE, SIGINT when the snapshot has ended)"},
     }
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "snapshot.json"), "w") as f:
