@@ -223,7 +223,7 @@ static void test_payload_eof(void **state)
 	memcpy(body + b, MARK, REPL_MARK_LEN - 1);   /* the mark but its last byte */
 	b += REPL_MARK_LEN - 1;
 	body[b++] = 'X';
-	memcpy(body + b, MARK + 1, REPL_MARK_LEN - 1);   /* the mark but its first byte */
+	memcpy(body + b, &MARK[1], REPL_MARK_LEN - 1);   /* the mark but its first byte */
 	b += REPL_MARK_LEN - 1;
 	memcpy(body + b, "0123456789abcdef", 16);
 	b += 16;
