@@ -53,6 +53,7 @@
 #define LINK_WAIT_NS   (5000000000ull)   /* memif: the server must be there by then */
 #define OPEN_WAIT_NS   (10000000000ull)  /* ARP (3 s in the stack) and SYN retries */
 #define CLOSE_WAIT_NS  (3000000000ull)   /* FIN handshakes at the end, then go */
+#define LAST_ACK_NS    (300000000ull)    /* then still answering: delayed ACKs, a resent FIN */
 #define EAL_ARGS_MAX 64
 
 /* One connection slot of the run. */
@@ -392,6 +393,12 @@ static void d_destroy(struct lg_loop *l)
 		}
 		idle(l, pump(l));
 	}
+	/* The last ACKs go out before the stack does: a flow is in TIME-WAIT
+	 * here once the server's FIN came in, but the ACK of that FIN may
+	 * wait for the delayed-ACK timer, or a lost one be asked for again;
+	 * without it the server holds the flow in LAST-ACK (seen under CI). */
+	for (uint64_t until = lg_now_ns() + LAST_ACK_NS; lg_now_ns() < until;)
+		idle(l, pump(l));
 	tcp_stack_destroy(l->ts);
 	tx_drain(l);
 	for (unsigned i = 0; i < l->n; i++)
