@@ -119,15 +119,6 @@ struct wait_state {
 	/* then a uint64_t log position per worker */
 };
 
-int cmd_wait_plan(struct conn *c, uint32_t i, struct kop *op)
-{
-	(void)c;
-	if (i > 0)
-		return 1;
-	op->target = KOP_TARGET_WAIT;
-	return 0;
-}
-
 static unsigned acked(uint64_t offset)
 {
 	struct repl_primary_info p;

@@ -72,13 +72,9 @@ bool cmd_resp_auth_ok(struct conn *c, const struct cmd *cmd)
  * time independent of where the bytes differ. */
 static bool auth_check(const struct ss_arg *user, const struct ss_arg *pass)
 {
-	char one[2];
-
 	if (!arg_is(user, "default"))
 		return false;
-	if (opt_str_copy(OPT_requirepass, one, sizeof(one)) == 0)
-		return true;   /* nopass: any password */
-	return opt_str_equals_secret(OPT_requirepass, pass->p, pass->len);
+	return opt_password_ok(OPT_requirepass, pass->p, pass->len);
 }
 
 static void wrongpass(struct conn *c)
@@ -1084,15 +1080,6 @@ void cmd_shutdown_finish(struct conn *c)
 /* SAVE: the same snapshot as BGSAVE, and the caller waits for it to be on
  * disk. Only the caller: its worker and every other client go on (Redis
  * blocks the whole server). */
-int cmd_save_plan(struct conn *c, uint32_t i, struct kop *op)
-{
-	(void)c;
-	if (i > 0)
-		return 1;
-	op->target = KOP_TARGET_WAIT;
-	return 0;
-}
-
 int cmd_save_wait(struct conn *c, bool first, struct kop_result *res)
 {
 	struct persist_info i;

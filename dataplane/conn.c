@@ -681,6 +681,15 @@ static void reply_arrived(struct conn *c, const struct kop_result *res)
 
 /* ---- Waits outside the workers ---- */
 
+int cmd_plan_one_wait(struct conn *c, uint32_t i, struct kop *op)
+{
+	(void)c;
+	if (i > 0)
+		return 1;
+	op->target = KOP_TARGET_WAIT;
+	return 0;
+}
+
 bool conn_waiting_local(unsigned w)
 {
 	return w < CONN_LISTS && lists[w].waiting != NULL;

@@ -87,6 +87,9 @@ struct cmd {
 
 #define KOP_TARGET_WAIT (-2)
 
+/* The plan of a command that is one such wait (SAVE, WAIT). */
+int cmd_plan_one_wait(struct conn *c, uint32_t i, struct kop *op);
+
 struct conn {
 	uint64_t id;
 	enum proto proto;
@@ -204,11 +207,9 @@ void cmd_lastsave_finish(struct conn *c);
 void cmd_replconf_finish(struct conn *c);            /* cmd_resp_primary.c */
 void cmd_psync_finish(struct conn *c);
 void cmd_sync_finish(struct conn *c);
-int cmd_wait_plan(struct conn *c, uint32_t i, struct kop *op);
 int cmd_wait_wait(struct conn *c, bool first, struct kop_result *res);
 void cmd_wait_emit(struct conn *c, uint32_t i, const struct kop *op,
 		   const struct kop_result *r);
-int cmd_save_plan(struct conn *c, uint32_t i, struct kop *op);
 int cmd_save_wait(struct conn *c, bool first, struct kop_result *res);
 void cmd_save_emit(struct conn *c, uint32_t i, const struct kop *op,
 		   const struct kop_result *r);

@@ -142,6 +142,20 @@ static void aux_now(struct rdb_aux *aux, int64_t now_s)
 	aux->expires_size = storage_volatile_keys();
 }
 
+/* The writer is ready: the workers' walk begins, INFO says so. */
+static void job_begin(int64_t now_s)
+{
+	struct persist_info i;
+
+	job.active = 1;
+	job.start_s = now_s;
+	job.epoch = persist_begin_epoch();
+	persist_info_get(&i);
+	i.in_progress = true;
+	i.current_start_s = now_s;
+	persist_info_set(&i);
+}
+
 static void start(int64_t now_s)
 {
 	struct persist_info i;
@@ -170,13 +184,7 @@ static void start(int64_t now_s)
 		fail("cannot write the file header", -rc);
 		return;
 	}
-	job.active = 1;
-	job.start_s = now_s;
-	job.epoch = persist_begin_epoch();
-	persist_info_get(&i);
-	i.in_progress = true;
-	i.current_start_s = now_s;
-	persist_info_set(&i);
+	job_begin(now_s);
 	log_notice("Background saving started");
 }
 
@@ -334,7 +342,6 @@ static int out_sink(void *ctx, const void *buf, size_t len)
 
 int persist_stream_start(const struct persist_sink *sink)
 {
-	struct persist_info i;
 	struct rdb_aux aux;
 	int64_t now_s = (int64_t)time(NULL);
 
@@ -347,13 +354,7 @@ int persist_stream_start(const struct persist_sink *sink)
 	rdb_writer_compress(job.w, opt_bool(OPT_rdbcompression));
 	job.sink = sink;
 	job.fd = -1;
-	job.active = 1;
-	job.start_s = now_s;
-	job.epoch = persist_begin_epoch();
-	persist_info_get(&i);
-	i.in_progress = true;
-	i.current_start_s = now_s;
-	persist_info_set(&i);
+	job_begin(now_s);
 	log_notice("Starting a snapshot for replicas, streamed without a file");
 	return SS_OK;
 }

@@ -102,25 +102,6 @@ static struct {
 	struct resp_req req;
 } P;
 
-static void new_replid(char out[41])
-{
-	unsigned char r[20];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, r, sizeof(r)) != (ssize_t)sizeof(r)) {
-		/* no urandom: time and address still differ between runs */
-		uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&r ^ (uint64_t)getpid() << 32;
-		for (size_t i = 0; i < sizeof(r); i++) {
-			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-			r[i] = (unsigned char)(x >> 56);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	for (size_t i = 0; i < sizeof(r); i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 static void publish(uint64_t now_ms);
 
 /* This node's replication ID as a primary is storage/repl.c's (a
@@ -150,7 +131,7 @@ static void follow_replid(void)
 		}
 	}
 	if (P.replid[0] == '\0')
-		new_replid(P.replid);
+		repl_random_id(P.replid);
 }
 
 int repl_primary_setup(void)
@@ -211,6 +192,16 @@ static void replica_free(struct replica *r)
 	free(r);
 }
 
+/* A handshake connection done with; its socket stays open if handed to a replica. */
+static void hs_free(struct hs *x, bool handed)
+{
+	if (!handed)
+		close(x->fd);
+	bytes_fini(&x->in);
+	bytes_fini(&x->out);
+	free(x);
+}
+
 void repl_primary_teardown(void)
 {
 	/* replicas handed over after the loop's last tick */
@@ -227,10 +218,7 @@ void repl_primary_teardown(void)
 	while (P.hs != NULL) {
 		struct hs *x = P.hs;
 		P.hs = x->next;
-		close(x->fd);
-		bytes_fini(&x->in);
-		bytes_fini(&x->out);
-		free(x);
+		hs_free(x, false);
 	}
 	if (P.listen_fd >= 0)
 		close(P.listen_fd);
@@ -313,7 +301,7 @@ static void merge_logs(void)
 
 		if (lost) {
 			log_warn("replication: worker %u's write log overflowed; replicas resync", w);
-			new_replid(P.replid);
+			repl_random_id(P.replid);
 			P.bl_len = 0;
 			for (struct replica *r = P.replicas; r != NULL; r = r->next)
 				drop(r, "the write stream has a gap");
@@ -439,7 +427,7 @@ static void stream_start(struct replica *r)
 	char head[64];
 
 	r->sink = (struct persist_sink){ sink_ready, sink_write, sink_end, r };
-	new_replid(head);   /* 40 random hex characters: the mark */
+	repl_random_id(head);   /* 40 random hex characters: the mark */
 	memcpy(r->eof_mark, head, sizeof(r->eof_mark));
 	if (persist_stream_start(&r->sink) != SS_OK)
 		return;   /* another snapshot runs: next tick */
@@ -707,10 +695,8 @@ static bool hs_command(struct hs *x, uint64_t now_ms)
 		return false;
 	if (is(&a[0], "auth") && (n == 2 || n == 3)) {
 		const struct ss_arg *pw = &a[n - 1];
-		char one[2];
 		bool ok = (n == 2 || is(&a[1], "default")) &&
-			  (opt_str_copy(OPT_requirepass, one, sizeof(one)) == 0 ||
-			   opt_str_equals_secret(OPT_requirepass, pw->p, pw->len));
+			  opt_password_ok(OPT_requirepass, pw->p, pw->len);
 		x->authed |= ok;
 		hs_reply(x, ok ? "+OK" : "-WRONGPASS invalid username-password pair or user is disabled.");
 		return false;
@@ -821,11 +807,7 @@ static void hs_tick(uint64_t now_ms)
 		}
 		*pp = x->next;
 		P.n_hs--;
-		if (!handed)
-			close(x->fd);
-		bytes_fini(&x->in);
-		bytes_fini(&x->out);
-		free(x);
+		hs_free(x, handed);
 	}
 }
 

@@ -99,6 +99,9 @@ size_t opt_str_copy(enum opt_id id, char *buf, size_t len);
 /* Is the value exactly these n bytes? In time independent of where they
  * differ (passwords). */
 bool opt_str_equals_secret(enum opt_id id, const void *p, size_t n);
+/* A password against a password option (requirepass): an empty option
+ * takes any password (Redis's nopass), else opt_str_equals_secret. */
+bool opt_password_ok(enum opt_id id, const void *p, size_t n);
 
 /* The current value as text, as CONFIG GET shows it. Returns its length. */
 size_t opt_format(enum opt_id id, char *buf, size_t len);

@@ -19,7 +19,7 @@ static struct repl_status st = {
 static uint64_t target_gen;
 static bool is_replica;   /* st.replica, for the request path without the lock */
 
-static void random_id(char *id)
+void repl_random_id(char id[REPL_ID_LEN + 1])
 {
 	unsigned char r[REPL_ID_LEN / 2] = { 0 };
 	FILE *f = fopen("/dev/urandom", "rb");
@@ -36,7 +36,7 @@ static void random_id(char *id)
 void repl_state_setup(void)
 {
 	pthread_mutex_lock(&lock);
-	random_id(st.replid);
+	repl_random_id(st.replid);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -63,7 +63,7 @@ int repl_target_set(const char *host, int port)
 			memcpy(st.replid2, st.replid, sizeof(st.replid2));
 			st.second_offset = st.offset + 1;
 		}
-		random_id(st.replid);
+		repl_random_id(st.replid);
 		target_gen++;
 	}
 	__atomic_store_n(&is_replica, st.replica, __ATOMIC_RELEASE);

@@ -54,6 +54,9 @@ struct repl_status {
 	int64_t sync_last_io_ms;    /* unix ms of the last payload byte */
 };
 
+/* 40 random hex characters and a NUL (a replication ID, an RDB end mark). */
+void repl_random_id(char id[REPL_ID_LEN + 1]);
+
 /* Once, before workers start: a random replid. */
 void repl_state_setup(void);
 

@@ -12,28 +12,11 @@ import time
 import pytest
 import redis
 
-from conftest import Server, free_port
+from conftest import Server
 from test_repl_primary import mc_writes, resp_writes, state
+from test_replication import client, link_up, until
 
 TIMEOUT = 60
-
-
-def client(s):
-    return redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=TIMEOUT)
-
-
-def until(what, fn, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {v}"
-        time.sleep(0.05)
-
-
-def link_up(r):
-    return r.info("replication").get("master_link_status") == "up"
 
 
 def caught_up(p, r):
