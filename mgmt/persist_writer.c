@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mgmt/repl_replica.h"
+#include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/opt.h"
 #include "platform/status.h"
@@ -19,6 +21,7 @@
 #include "storage/storage.h"
 
 #define RETRY_DELAY_S 5   /* Redis's CONFIG_BGSAVE_RETRY_DELAY after a failure */
+#define HOLD_MAX_MS   10000   /* a replica's stream coming to rest before a snapshot */
 
 static struct {
 	int active;
@@ -31,6 +34,9 @@ static struct {
 	unsigned done_mask_n;     /* workers finished */
 	int64_t last_try_s;
 	const struct persist_sink *sink;   /* a stream job's (no file), or NULL */
+	bool starting;            /* due, waiting for a replica's stream to come to rest */
+	uint64_t starting_ms;
+	bool held;                /* ... which stays at rest until every worker joined */
 } job = { .fd = -1 };
 
 int persist_active(void) { return job.active; }
@@ -99,6 +105,9 @@ static int out_fd(void *ctx, const void *buf, size_t len)
  * the temporary file go; the last complete snapshot stays. */
 static void drop_job(void)
 {
+	if (job.held)
+		repl_replica_snapshot_release();
+	job.held = false;
 	if (job.sink != NULL)
 		job.sink->end(job.sink->ctx, false);
 	job.sink = NULL;
@@ -156,7 +165,7 @@ static void job_begin(int64_t now_s)
 	persist_info_set(&i);
 }
 
-static void start(int64_t now_s)
+static void start(int64_t now_s, const char *repl_id, int64_t repl_offset)
 {
 	struct persist_info i;
 	struct rdb_aux aux;
@@ -175,6 +184,8 @@ static void start(int64_t now_s)
 		return;
 	}
 	aux_now(&aux, now_s);
+	aux.repl_id = repl_id;
+	aux.repl_offset = repl_offset;
 	job.dirty_at_start = storage_dirty();
 	int rc = rdb_writer_begin(&job.w, out_fd, &job.fd, &aux);
 	if (rc == 0)
@@ -186,6 +197,36 @@ static void start(int64_t now_s)
 	}
 	job_begin(now_s);
 	log_notice("Background saving started");
+}
+
+/* A snapshot is due. On a replica the stream comes to rest first, so that
+ * the file says which offset it holds; false while it does. */
+static bool try_start(int64_t now_s)
+{
+	char id[41];
+	int64_t off;
+	uint64_t now = clock_mono_ms();
+
+	if (!job.starting) {
+		job.starting = true;
+		job.starting_ms = now;
+	}
+	if (!repl_replica_snapshot_hold(id, &off)) {
+		if (now - job.starting_ms < HOLD_MAX_MS)
+			return false;
+		log_warn("The replication stream did not come to rest in %d s: this snapshot "
+			 "records no replication offset (a restart will need a full resync)",
+			 HOLD_MAX_MS / 1000);
+		repl_replica_snapshot_release();
+		id[0] = '\0';
+	}
+	job.starting = false;
+	job.held = id[0] != '\0';
+	start(now_s, job.held ? id : NULL, off);
+	if (job.held && !job.active)
+		repl_replica_snapshot_release();   /* it failed at once */
+	job.held &= job.active != 0;
+	return true;
 }
 
 /* One worker's chunks into the file. */
@@ -301,14 +342,18 @@ void persist_tick(uint64_t now_ms)
 	(void)now_ms;
 	if (!job.active) {
 		persist_info_get(&i);
-		if (persist_requested_take() || schedule_due(now_s, &i))
-			start(now_s);
+		if (job.starting || persist_requested_take() || schedule_due(now_s, &i))
+			try_start(now_s);
 		if (!job.active) {
 			/* drop what a failed snapshot's workers still hand over */
 			for (unsigned w = 0; w < n; w++)
 				persist_chunk_free(persist_take(w));
 			return;
 		}
+	}
+	if (job.held && persist_all_joined(job.epoch)) {
+		repl_replica_snapshot_release();
+		job.held = false;
 	}
 	/* a stream goes at its readers' pace: what is not taken waits in the
 	 * workers' queues, and their walks pause at CHUNKS_MAX */
@@ -347,6 +392,8 @@ int persist_stream_start(const struct persist_sink *sink)
 
 	if (job.active)
 		return -EBUSY;
+	if (job.starting)
+		repl_replica_snapshot_release();   /* the file's snapshot waits for this one */
 	aux_now(&aux, now_s);
 	int rc = rdb_writer_begin(&job.w, out_sink, (void *)sink, &aux);
 	if (rc < 0)
@@ -381,7 +428,8 @@ void persist_save_now(void)
 		persist_tick(0);
 		usleep(1000);
 	}
-	start((int64_t)time(NULL));
+	while (!try_start((int64_t)time(NULL)))
+		usleep(1000);
 	while (job.active) {
 		persist_tick(0);
 		if (job.active)

@@ -18,6 +18,7 @@
 #include "platform/metric.h"
 #include "platform/opt.h"
 #include "platform/status.h"
+#include "storage/persist.h"
 #include "storage/repl.h"
 #include "storage/storage.h"
 
@@ -73,6 +74,7 @@ static struct {
 	uint64_t getack_at;
 	int64_t getack_off;
 	uint64_t last_ack_ms;
+	bool held;                   /* a snapshot is beginning: push nothing to worker 0 */
 	struct repl_status pub;      /* what ROLE and INFO see */
 	int64_t gauge_up, gauge_lag; /* what the metrics show now */
 } L = { .fd = -1, .tmp_fd = -1 };
@@ -100,18 +102,6 @@ int repl_replica_parse_target(const char *s, char *host, size_t cap, int *port, 
 	return SS_OK;
 }
 
-int repl_replica_setup(char *err, size_t errlen)
-{
-	char host[REPL_HOST_MAX];
-	int port;
-
-	if (repl_replica_parse_target(opt_str(OPT_replicaof), host, sizeof(host), &port, err,
-				      errlen) < 0)
-		return -EINVAL;
-	if (port != 0)
-		repl_target_set(host, port);
-	return SS_OK;
-}
 
 static void tmp_close(bool remove)
 {
@@ -518,7 +508,8 @@ static void process_input(void)
 			payload_done();
 			return;   /* stream bytes wait for the load */
 		} else if (L.step == ST_STREAM) {
-			stream_input();
+			if (!L.held)
+				stream_input();
 			return;
 		} else {
 			return;
@@ -529,7 +520,7 @@ static void process_input(void)
 /* Read what the socket has, bounded. false: the link is gone. */
 static bool backpressure(void)
 {
-	return L.step == ST_STREAM && repl_feed_queued() > FEED_HIGH;
+	return L.step == ST_STREAM && (L.held || repl_feed_queued() > FEED_HIGH);
 }
 
 static bool read_input(void)
@@ -620,8 +611,8 @@ static void retarget(void)
 {
 	struct repl_status s;
 
-	if (L.step == ST_LOADING)
-		return;   /* the workers hold the path: switch once they are done */
+	if (L.step == ST_LOADING || L.held)
+		return;   /* the workers hold the path, or a snapshot is beginning: once done */
 	repl_status_get(&s);
 	L.gen = repl_target_gen();
 	link_close();
@@ -639,6 +630,66 @@ static void retarget(void)
 			log_notice("MASTER MODE enabled (user request)");
 		enter(ST_NONE);
 	}
+}
+
+/* Start-up: the snapshot just loaded is the primary's stream up to the
+ * offset it recorded, as good as a link that dropped there. */
+static void resume_from_snapshot(void)
+{
+	char id[REPL_ID_LEN + 1];
+	int64_t off;
+
+	if (!persist_loaded_repl(id, &off))
+		return;
+	memcpy(L.pub.replid, id, sizeof(id));
+	L.base = off;
+	L.pushed = L.stream_bytes = 0;
+	L.n_skips = L.skip_head = 0;
+	L.skip_done = 0;
+	L.pub.offset = L.pub.read_offset = off;
+	L.pub.synced = true;
+	L.cached = true;
+	log_notice("The snapshot loaded holds %s's stream up to offset %lld: a partial "
+		   "resynchronization can go on from there", id, (long long)off);
+}
+
+int repl_replica_setup(char *err, size_t errlen)
+{
+	char host[REPL_HOST_MAX];
+	int port;
+
+	if (repl_replica_parse_target(opt_str(OPT_replicaof), host, sizeof(host), &port, err,
+				      errlen) < 0)
+		return -EINVAL;
+	if (port != 0) {
+		repl_target_set(host, port);
+		retarget();   /* now, so that what the snapshot says survives the first step */
+		resume_from_snapshot();
+	}
+	return SS_OK;
+}
+
+bool repl_replica_snapshot_hold(char id[REPL_ID_LEN + 1], int64_t *offset)
+{
+	id[0] = '\0';
+	*offset = 0;
+	if (L.step == ST_NONE || !L.cached)
+		return true;
+	L.held = true;
+	if (repl_feed_applied() < L.pushed)
+		return false;
+	memcpy(id, L.pub.replid, REPL_ID_LEN + 1);
+	*offset = processed();
+	return true;
+}
+
+void repl_replica_snapshot_release(void)
+{
+	if (!L.held)
+		return;
+	L.held = false;
+	if (L.fd >= 0 && L.step == ST_STREAM)
+		process_input();   /* what came meanwhile */
 }
 
 int repl_replica_pollfd(struct pollfd *pfd)

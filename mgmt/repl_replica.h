@@ -15,7 +15,10 @@
  *
  * After a link drop (not after REPLICAOF or a broken stream) the next
  * handshake asks PSYNC <replid> <offset+1>: +CONTINUE goes on with the
- * stream and the data held, +FULLRESYNC starts over.
+ * stream and the data held, +FULLRESYNC starts over. So does a restart
+ * whose snapshot recorded the primary's replid and offset: a replica's
+ * snapshot begins with the stream at rest (snapshot_hold below), so the
+ * file holds exactly the stream up to that offset.
  */
 #ifndef SS_MGMT_REPL_REPLICA_H
 #define SS_MGMT_REPL_REPLICA_H
@@ -23,6 +26,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +48,21 @@ void repl_replica_step(short revents);
 /* Work in progress (a load, commands still being applied): the loop
  * should come back soon rather than after a whole tick. */
 bool repl_replica_busy(void);
+
+/*
+ * A snapshot is about to begin, and a replica's file should say which
+ * stream offset its data is exactly at (a restart then asks PSYNC from
+ * there). false: not yet; the stream already queued for worker 0 is being
+ * applied and nothing more is queued meanwhile; ask again later. true:
+ * the data is the primary's stream (replication ID id) up to *offset, and
+ * stays so until repl_replica_snapshot_release(); id is "" when there is
+ * nothing a restart could resume (a primary, a replica in a full sync),
+ * and then nothing is held.
+ */
+bool repl_replica_snapshot_hold(char id[41], int64_t *offset);
+/* Every worker has joined the snapshot (or it is not going ahead): the
+ * stream flows again. */
+void repl_replica_snapshot_release(void);
 
 #ifdef __cplusplus
 }

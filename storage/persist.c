@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "storage/persist.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ struct pworker {
 	uint64_t done_epoch;              /* written with release by the worker */
 	bool failed;
 	/* the worker's own */
-	uint64_t seen;                    /* last epoch it joined */
+	uint64_t seen;                    /* last epoch it joined (release: the mgmt reads it) */
 	bool active;
 	struct persist_chunk *cur;
 } __attribute__((aligned(64)));
@@ -170,8 +171,8 @@ void persist_step_local(unsigned w, struct shard *s, int64_t now_ms)
 			shard_resize_step_local(s, 4 * STEP_BUCKETS);
 			return;
 		}
-		p->seen = e;
 		p->failed = rc < 0;
+		__atomic_store_n(&p->seen, e, __ATOMIC_RELEASE);
 		if (rc < 0) {
 			__atomic_store_n(&p->done_epoch, e, __ATOMIC_RELEASE);
 			return;
@@ -267,7 +268,58 @@ struct load_ctx {
 	struct shard *s;
 	int64_t now_ms;
 	long n;
+	char repl_id[41];
+	int64_t repl_offset;
+	bool has_id, has_offset;
 };
+
+/* Worker 0's load says; the management core reads it after the workers
+ * signalled they started (storage's counter orders the two). */
+static struct {
+	bool valid;
+	char id[41];
+	int64_t offset;
+} loaded_repl;
+
+bool persist_all_joined(uint64_t e)
+{
+	for (unsigned w = 0; w < n_pw; w++)
+		if (__atomic_load_n(&pw[w].seen, __ATOMIC_ACQUIRE) < e)
+			return false;
+	return true;
+}
+
+bool persist_loaded_repl(char id[41], int64_t *offset)
+{
+	if (!loaded_repl.valid)
+		return false;
+	memcpy(id, loaded_repl.id, sizeof(loaded_repl.id));
+	*offset = loaded_repl.offset;
+	return true;
+}
+
+static void load_aux(void *arg, const void *name, size_t nlen, const void *val, size_t vlen)
+{
+	struct load_ctx *l = arg;
+	char num[24];
+
+	if (nlen == 7 && memcmp(name, "repl-id", 7) == 0 && vlen == 40) {
+		for (size_t i = 0; i < 40; i++)
+			if (!isxdigit(((const unsigned char *)val)[i]))
+				return;
+		memcpy(l->repl_id, val, 40);
+		l->repl_id[40] = '\0';
+		l->has_id = true;
+	} else if (nlen == 11 && memcmp(name, "repl-offset", 11) == 0 && vlen > 0 &&
+		   vlen < sizeof(num)) {
+		char *end;
+		memcpy(num, val, vlen);
+		num[vlen] = '\0';
+		errno = 0;
+		l->repl_offset = strtoll(num, &end, 10);
+		l->has_offset = errno == 0 && *end == '\0' && l->repl_offset >= 0;
+	}
+}
 
 static int load_key(void *arg, const struct rdb_key *k)
 {
@@ -295,7 +347,7 @@ long persist_load_local(unsigned w, struct shard *s, const char *path, bool skip
 {
 	struct rdb_load_opts o;
 	struct rdb_load_info li;
-	struct load_ctx l = { w, s, 0, 0 };
+	struct load_ctx l = { .w = w, .s = s };
 	struct timespec ts;
 	FILE *f = fopen(path, "rb");
 	int rc;
@@ -310,12 +362,19 @@ long persist_load_local(unsigned w, struct shard *s, const char *path, bool skip
 	l.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	memset(&o, 0, sizeof(o));
 	o.other_types = skip_other_types ? RDB_TYPES_SKIP : RDB_TYPES_FAIL;
+	o.aux = load_aux;
+	o.aux_ctx = &l;
 	int fd = fileno(f);
 	rc = rdb_load(rdb_in_fd, &fd, &o, load_key, &l, &li);
 	fclose(f);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, li.err[0] ? li.err : strerror(-rc));
 		return rc;
+	}
+	if (w == 0) {
+		loaded_repl.valid = l.has_id && l.has_offset;
+		memcpy(loaded_repl.id, l.repl_id, sizeof(loaded_repl.id));
+		loaded_repl.offset = l.repl_offset;
 	}
 	return l.n;
 }

@@ -66,6 +66,15 @@ int persist_walking_local(unsigned w);
 long persist_load_local(unsigned w, struct shard *s, const char *path, bool skip_other_types,
 			char *err, size_t errlen);
 
+/* Management core, once the workers serve: the replication ID (40 hex
+ * characters) and stream offset that the snapshot loaded at start recorded
+ * (a replica's, see rdb_aux). false: it had none. */
+bool persist_loaded_repl(char id[41], int64_t *offset);
+/* Management core: has every worker joined epoch e (its walk began, or it
+ * could not take part)? From then on their writes no longer change what
+ * the snapshot holds. */
+bool persist_all_joined(uint64_t e);
+
 /* BGSAVE from any worker: ask the management core for a snapshot.
  * -EBUSY if one is running (or already asked for). */
 int persist_request(void);

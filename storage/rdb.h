@@ -93,6 +93,11 @@ struct rdb_aux {
 	uint64_t used_mem;       /* bytes */
 	uint64_t db_size;        /* RESIZEDB hints: keys, and keys with expiry */
 	uint64_t expires_size;
+	/* A replica's snapshot: the primary's replication ID and the stream
+	 * offset the data is exactly at (repl-stream-db, repl-id, repl-offset,
+	 * as a Redis replica writes them). NULL: none. */
+	const char *repl_id;
+	int64_t repl_offset;
 };
 
 struct rdb_writer;

@@ -229,13 +229,17 @@ int rdb_writer_begin(struct rdb_writer **wp, rdb_out_fn *out, void *ctx,
 	w->out = out;
 	w->ctx = ctx;
 	snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
-	/* The fields and order of rdbSaveInfoAuxFields in Redis 7.0 (no
-	 * replication fields: those belong to a replica's full sync). */
+	/* The fields and order of rdbSaveInfoAuxFields in Redis 7.0; the
+	 * replication ones only where a replica's restart can use them. */
 	if ((rc = put(w, magic, 9)) < 0 ||
 	    (rc = put_aux(w, "redis-ver", aux->redis_ver ? aux->redis_ver : REDIS_VER_DEFAULT)) < 0 ||
 	    (rc = put_aux_int(w, "redis-bits", sizeof(void *) == 8 ? 64 : 32)) < 0 ||
 	    (rc = put_aux_int(w, "ctime", aux->ctime ? aux->ctime : (long long)time(NULL))) < 0 ||
 	    (rc = put_aux_int(w, "used-mem", (long long)aux->used_mem)) < 0 ||
+	    (aux->repl_id != NULL &&
+	     ((rc = put_aux_int(w, "repl-stream-db", 0)) < 0 ||
+	      (rc = put_aux(w, "repl-id", aux->repl_id)) < 0 ||
+	      (rc = put_aux_int(w, "repl-offset", (long long)aux->repl_offset)) < 0)) ||
 	    (rc = put_aux_int(w, "aof-base", 0)) < 0 ||
 	    (rc = put_byte(w, RDB_OP_SELECTDB)) < 0 || (rc = put_len(w, 0)) < 0 ||
 	    (rc = put_byte(w, RDB_OP_RESIZEDB)) < 0 || (rc = put_len(w, aux->db_size)) < 0 ||

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Slipstream replicating from Slipstream: a primary and two replicas under
-writes on both protocols; a replica that goes away and comes back (partial
+writes on both protocols; a replica that goes away and comes back, stalled,
+stopped or killed with kill -9 and restarted from its snapshot (partial
 resync within the backlog, full resync past it); promotion with REPLICAOF
 NO ONE and the old primary re-pointed as its replica; a primary killed with
 kill -9 while replicas keep serving reads."""
@@ -88,6 +89,79 @@ def test_two_replicas_under_writes_then_gone_and_back(tmp_path):
     finally:
         for s in reps:
             s.stop()
+        p.stop()
+
+
+def test_replica_restarted_resyncs_partially_within_the_backlog(tmp_path):
+    """A replica stopped (SIGTERM: its last snapshot records the primary's
+    replid and offset) or killed with kill -9 after a snapshot taken under
+    writes comes back with a partial resync while what it missed is in the
+    backlog, and with a full one when more than the backlog was written."""
+    for d in ("p", "r"):
+        (tmp_path / d).mkdir()
+    p = Server(tmp_path / "p", workers=2,
+               extra=("--save", "", "--repl-backlog-size", "1mb"))
+    rep = f"127.0.0.1 {p.port}"
+    r = None
+    try:
+        pr = client(p)
+        resp_writes(pr, 20_000, "pre")
+        r = Server(tmp_path / "r", workers=2, extra=("--save", "3600 1", "--replicaof", rep))
+        assert_same(pr, client(r))
+        partial = p.log_text().count("partial resync from")
+
+        # stopped: the shutdown snapshot, then writes on both protocols
+        r.stop()
+        assert "DB saved on disk" in r.log_text()
+        resp_writes(pr, 3000, "gap")
+        mc_writes(p.mc_port, 3000, b"gapmc")
+        r = Server(tmp_path / "r", workers=2, extra=("--save", "3600 1", "--replicaof", rep))
+        assert_same(pr, client(r))
+        assert p.log_text().count("partial resync from") == partial + 1
+        assert "Successful partial resynchronization" in r.log_text()
+
+        # killed with kill -9 after a snapshot taken while writes stream in
+        rr = client(r)
+        stop = threading.Event()
+
+        def writer():
+            w = client(p)
+            i = 0
+            while not stop.is_set() and i < 400:
+                resp_writes(w, 500, f"live{i}")
+                i += 1
+
+        t = threading.Thread(target=writer)
+        t.start()
+        try:
+            until("writes flowing", lambda: rr.exists("live3:0") or rr.exists("live3:1"))
+            saves = rr.info("persistence")["rdb_saves"]
+            rr.bgsave()
+            until("the snapshot", lambda: rr.info("persistence")["rdb_saves"] > saves)
+            r.stop(sig=signal.SIGKILL)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            t.join(TIMEOUT)
+        assert not t.is_alive()
+        r = Server(tmp_path / "r", workers=2, extra=("--save", "3600 1", "--replicaof", rep))
+        assert_same(pr, client(r))
+        assert p.log_text().count("partial resync from") == partial + 2
+
+        # away while more than the backlog is written: a full resync
+        r.stop()
+        pipe = pr.pipeline(transaction=False)
+        for i in range(1500):
+            pipe.set(f"big:{i}", "z" * 1000)
+        pipe.execute()
+        r = Server(tmp_path / "r", workers=2, extra=("--save", "3600 1", "--replicaof", rep))
+        assert_same(pr, client(r))
+        assert p.log_text().count("partial resync from") == partial + 2
+        assert "Trying a partial resynchronization" in r.log_text()
+        assert "Full resync from master" in r.log_text()
+    finally:
+        if r:
+            r.stop()
         p.stop()
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -514,6 +515,18 @@ def resp(*args):
     return out
 
 
+def redis_rdb(d):
+    """An RDB from the real thing: from-rdb=1, ttl-rdb=2 with 3000 s to live."""
+    r = Primary(d)
+    try:
+        r.r.set("from-rdb", "1")
+        r.r.set("ttl-rdb", "2", px=3_000_000)
+        r.r.save()
+        return (d / "dump.rdb").read_bytes()
+    finally:
+        r.stop()
+
+
 def test_scripted_primary_offsets_continue_and_garbage(dirs):
     """The handshake Redis 7 sends; a diskless payload whose end mark
     arrives in pieces; REPLCONF ACK at the exact offset (every stream byte
@@ -521,14 +534,7 @@ def test_scripted_primary_offsets_continue_and_garbage(dirs):
     PSYNC <replid> <offset+1> and +CONTINUE <new id>; a protocol error
     drops the link and the next sync is a full one."""
     # an RDB from the real thing
-    r = Primary(dirs[0])
-    try:
-        r.r.set("from-rdb", "1")
-        r.r.set("ttl-rdb", "2", px=3_000_000)
-        r.r.save()
-        rdb = (dirs[0] / "dump.rdb").read_bytes()
-    finally:
-        r.stop()
+    rdb = redis_rdb(dirs[0])
     fp = FakePrimary()
     s = None
     try:
@@ -570,12 +576,7 @@ def test_scripted_primary_offsets_continue_and_garbage(dirs):
         # the link drops: the next one asks to go on from the next byte
         fp.c.close()
         fp.accept()
-        assert fp.command() == [b"PING"]
-        fp.send(b"+PONG\r\n")
-        fp.command()
-        fp.command()
-        fp.send(b"+OK\r\n+OK\r\n")
-        assert fp.command() == [b"PSYNC", replid.encode(), str(total + 1).encode()]
+        assert handshake(fp) == [replid.encode(), str(total + 1).encode()]
         newid = "cd" * 20
         fp.send(b"+CONTINUE %s\r\n" % newid.encode() + resp("SET", "k2", "w"), pieces=5)
         until("link up after +CONTINUE", lambda: link_up(rr))
@@ -593,13 +594,118 @@ def test_scripted_primary_offsets_continue_and_garbage(dirs):
         assert rr.get("k") == b"v\r\nx"
         fp.c.close()
         fp.accept()
-        assert fp.command() == [b"PING"]
-        fp.send(b"+PONG\r\n")
-        fp.command()
-        fp.command()
-        fp.send(b"+OK\r\n+OK\r\n")
         # what followed the garbage is unknown: no partial resync
-        assert fp.command() == [b"PSYNC", b"?", b"-1"]
+        assert handshake(fp) == [b"?", b"-1"]
+    finally:
+        if s:
+            s.stop()
+        fp.close()
+
+
+def handshake(fp):
+    """Answer a replica's handshake; returns its PSYNC arguments."""
+    assert fp.command() == [b"PING"]
+    fp.send(b"+PONG\r\n")
+    assert fp.command()[:2] == [b"REPLCONF", b"listening-port"]
+    assert fp.command() == [b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]
+    fp.send(b"+OK\r\n+OK\r\n")
+    cmd = fp.command()
+    assert cmd[0] == b"PSYNC", cmd
+    return cmd[1:]
+
+
+def test_restart_goes_on_from_the_snapshot_offset(dirs):
+    """A replica's snapshot, taken while the stream flows, records the
+    primary's replid and the exact offset its data holds: killed with
+    kill -9 and restarted, the replica serves exactly the stream up to that
+    offset and asks PSYNC <replid> <offset+1>; after +CONTINUE it ends with
+    the primary's data. The stream is APPENDs: a command applied twice or
+    missed shows. redis-check-rdb accepts the file."""
+    rdb = redis_rdb(dirs[0])
+    fp = FakePrimary()
+    s = None
+    try:
+        s = replica(dirs[1], fp, extra=("--save", ""))
+        rr = client(s)
+        fp.accept()
+        assert handshake(fp) == [b"?", b"-1"]
+        replid, base = "ef" * 20, 5000
+        fp.send(b"+FULLRESYNC %s %d\r\n$%d\r\n" % (replid.encode(), base, len(rdb)) + rdb)
+        ack_until(fp, base, most=1)
+        until("link up", lambda: link_up(rr))
+
+        # 64 keys: one ever-growing value would make every APPEND a long copy
+        cmds = [resp("APPEND", f"log:{i % 64}", f"{i},") for i in range(200_000)]
+
+        def logs(n):
+            want = [[] for _ in range(64)]
+            for i in range(n):
+                want[i % 64].append(f"{i},")
+            return ["".join(w).encode() or None for w in want]
+
+        def logs_now():
+            return rr.mget([f"log:{k}" for k in range(64)])
+
+        ends, off = [], base
+        for c in cmds:
+            off += len(c)
+            ends.append(off)
+        saved = threading.Event()
+        sent = [0]
+
+        def sender():
+            # bursts, so that worker 0 has commands queued when the snapshot
+            # is asked for; until it ended, then a little more
+            i, extra = 0, 0
+            while i < len(cmds) and extra < 3:
+                fp.send(b"".join(cmds[i:i + 2000]))
+                i += 2000
+                extra += saved.is_set()
+                time.sleep(0.01)
+            sent[0] = i
+
+        t = threading.Thread(target=sender)
+        t.start()
+        try:
+            until("the stream applies", lambda: rr.strlen("log:0") > 100)
+            saves = rr.info("persistence")["rdb_saves"]
+            rr.bgsave()
+            until("the snapshot ends", lambda: rr.info("persistence")["rdb_saves"] > saves,
+                  step=0.05)
+            assert rr.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        finally:
+            saved.set()
+            t.join(TIMEOUT)
+        assert not t.is_alive() and sent[0] < len(cmds)
+        s.stop(sig=signal.SIGKILL)
+        s = None
+        check = subprocess.run(["redis-check-rdb", str(dirs[1] / "dump.rdb")],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "repl-offset" in check.stdout, check.stdout
+
+        s = replica(dirs[1], fp, extra=("--save", ""))
+        rr = client(s)
+        fp.c.close()
+        fp.accept()
+        psync = handshake(fp)
+        assert psync[0] == replid.encode(), psync
+        at = int(psync[1]) - 1
+        # a command boundary the stream had reached, after some and before all
+        assert at in ends[:sent[0]], (at, base, ends[sent[0] - 1])
+        n = ends.index(at) + 1
+        assert 0 < n < sent[0]
+        assert logs_now() == logs(n) and rr.get("from-rdb") == b"1"
+        assert rr.info("replication")["slave_repl_offset"] == at
+        # the rest, and more written while it was down
+        fp.send(b"+CONTINUE %s\r\n" % replid.encode())
+        rest = cmds[n:sent[0] + 1000]
+        for i in range(0, len(rest), 500):
+            fp.send(b"".join(rest[i:i + 500]))
+        last = sent[0] + 1000
+        until("offset", lambda: rr.info("replication")["slave_repl_offset"] == ends[last - 1])
+        assert logs_now() == logs(last)
+        assert "partial resynchronization can go on" in s.log_text()
     finally:
         if s:
             s.stop()
