@@ -515,6 +515,34 @@ def resp(*args):
     return out
 
 
+def test_restart_resumes_from_a_real_primary(dirs):
+    """Stopped (its shutdown snapshot records replid and offset) and
+    restarted, a replica of a real redis-server gets +CONTINUE: Redis
+    agrees with our offset, and only what was missed comes."""
+    p = Primary(dirs[0])
+    s = None
+    try:
+        fill(p.r, 0, 5000)
+        s = replica(dirs[1], p, extra=("--save", "3600 1"))
+        rr = client(s)
+        until("synced", lambda: link_up(rr) and caught_up(p.r, rr))
+        s.stop()
+        s = None
+        fill(p.r, 5000, 7000)
+        p.r.delete("k:1", "k:2")
+        s = replica(dirs[1], p, extra=("--save", "3600 1"))
+        rr = client(s)
+        until("resumed", lambda: link_up(rr) and caught_up(p.r, rr))
+        same_data(p.r, rr)
+        stats = p.r.info("stats")
+        assert stats["sync_partial_ok"] == 1 and stats["sync_full"] == 1, stats
+        assert "Successful partial resynchronization" in s.log_text()
+    finally:
+        if s:
+            s.stop()
+        p.stop()
+
+
 def redis_rdb(d):
     """An RDB from the real thing: from-rdb=1, ttl-rdb=2 with 3000 s to live."""
     r = Primary(d)
