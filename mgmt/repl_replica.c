@@ -75,6 +75,7 @@ static struct {
 	int64_t getack_off;
 	uint64_t last_ack_ms;
 	bool held;                   /* a snapshot is beginning: push nothing to worker 0 */
+	uint64_t held_ms;            /* mono ms it began */
 	struct repl_status pub;      /* what ROLE and INFO see */
 	int64_t gauge_up, gauge_lag; /* what the metrics show now */
 } L = { .fd = -1, .tmp_fd = -1 };
@@ -675,6 +676,8 @@ bool repl_replica_snapshot_hold(char id[REPL_ID_LEN + 1], int64_t *offset)
 	*offset = 0;
 	if (L.step == ST_NONE || !L.cached)
 		return true;
+	if (!L.held)
+		L.held_ms = clock_mono_ms();
 	L.held = true;
 	if (repl_feed_applied() < L.pushed)
 		return false;
@@ -688,6 +691,8 @@ void repl_replica_snapshot_release(void)
 	if (!L.held)
 		return;
 	L.held = false;
+	log_verbose("The replication stream rested %llu ms for a snapshot's start",
+		    (unsigned long long)(clock_mono_ms() - L.held_ms));
 	if (L.fd >= 0 && L.step == ST_STREAM)
 		process_input();   /* what came meanwhile */
 }

@@ -20,7 +20,8 @@ their ratio.
     make bench-snapshot        (or: tests/bench/snapshot_bench.py BUILD_DIR [OUT_DIR])
 
 Environment: KEYS (10000000), RATE (50000), ROUNDS (3), SERVER_CPU (1),
-CLIENT_CPU (0), DATA_SIZE (32). Writes OUT_DIR/snapshot.{md,json}.
+CLIENT_CPU (0), DATA_SIZE (32), SERVERS ("slipstream redis"). Writes
+OUT_DIR/snapshot.{md,json}.
 """
 import datetime
 import json
@@ -44,6 +45,7 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 SERVER_CPU = os.environ.get("SERVER_CPU", "1")
 CLIENT_CPU = os.environ.get("CLIENT_CPU", "0")
 DATA_SIZE = int(os.environ.get("DATA_SIZE", "32"))
+SERVERS = os.environ.get("SERVERS", "slipstream redis").split()
 CONNS = 16
 
 
@@ -153,14 +155,32 @@ def measure(lg, name, port, tmp, log):
             "rounds": []}
 
 
+def cpu_ticks():
+    """(steal, total) jiffies of all CPUs, from /proc/stat: on a virtual
+    machine, time the hypervisor gave our CPUs to someone else."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[7] if len(v) > 7 else 0, sum(v)
+
+
+def steal_pct(a, b):
+    return 100.0 * (b[0] - a[0]) / max(1, b[1] - a[1])
+
+
 def round_of(lg, name, port, res, log):
+    t0 = cpu_ticks()
     base, base_cmd = open_loop(lg, port, res["window_s"])
+    t1 = cpu_ticks()
     during, took = snapshot_window(lg, port)
+    t2 = cpu_ticks()
     res["window_s"] = max(2.0, took)   # the next baseline as long as this snapshot
     res["load_cmd"] = base_cmd
-    res["rounds"].append({"without": base, "during": during, "snapshot_s": took})
+    res["rounds"].append({"without": base, "during": during, "snapshot_s": took,
+                          "steal_without_pct": steal_pct(t0, t1),
+                          "steal_during_pct": steal_pct(t1, t2)})
     log(f"{name}: p99 without {base['latency_us']['p99']:.0f} us, during "
-        f"{during['latency_us']['p99']:.0f} us; snapshot {took:.2f} s")
+        f"{during['latency_us']['p99']:.0f} us; snapshot {took:.2f} s; steal "
+        f"{steal_pct(t0, t1):.1f} / {steal_pct(t1, t2):.1f} %")
 
 
 def summary(res):
@@ -179,7 +199,9 @@ def summary(res):
     out["p99_ratio"] = out["p99_during_us"] / out["p99_without_us"]
     out["runs"] = [{"snapshot_s": r["snapshot_s"],
                     "p99_without_us": r["without"]["latency_us"]["p99"],
-                    "p99_during_us": r["during"]["latency_us"]["p99"]} for r in rounds]
+                    "p99_during_us": r["during"]["latency_us"]["p99"],
+                    "steal_without_pct": r["steal_without_pct"],
+                    "steal_during_pct": r["steal_during_pct"]} for r in rounds]
     return out
 
 
@@ -193,7 +215,7 @@ def main():
         print(msg, flush=True)
 
     try:
-        for name in ("slipstream", "redis"):
+        for name in SERVERS:
             tmp = tempfile.mkdtemp(prefix=f"ss-snap-{name}-")
             port = free_port()
             if name == "slipstream":
@@ -250,9 +272,11 @@ def main():
                   f"| **{x['p99_ratio']:.2f}x** "
                   f"| {x['p99.9_without_us']:.0f} / {x['p99.9_during_us']:.0f} µs "
                   f"| {x['errors']} |")
-    md += ["", "Per round (snapshot s, p99 µs without, during):", ""]
+    md += ["", "Per round (snapshot s, p99 µs without, during, CPU steal % without, during: "
+           "time the hypervisor took from this virtual machine's CPUs):", ""]
     md += [f"- {name}: " + "; ".join(f"{r['snapshot_s']:.2f}, {r['p99_without_us']:.0f}, "
-                                     f"{r['p99_during_us']:.0f}" for r in x["runs"])
+                                     f"{r['p99_during_us']:.0f}, {r['steal_without_pct']:.1f}, "
+                                     f"{r['steal_during_pct']:.1f}" for r in x["runs"])
            for name, x in res["servers"].items()]
     md += ["", "Commands:", ""]
     md += [f"- {k}: `{v}`" for k, v in res["commands"].items()]
