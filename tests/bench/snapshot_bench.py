@@ -19,7 +19,7 @@ their ratio.
 
     make bench-snapshot        (or: tests/bench/snapshot_bench.py BUILD_DIR [OUT_DIR])
 
-Environment: KEYS (10000000), RATE (50000), ROUNDS (3), SERVER_CPU (1),
+Environment: KEYS (10000000), RATE (50000), ROUNDS (5), SERVER_CPU (1),
 CLIENT_CPU (0), DATA_SIZE (32), SERVERS ("slipstream redis"). Writes
 OUT_DIR/snapshot.{md,json}.
 """
@@ -41,7 +41,7 @@ from compare import free_port, stop, wait_port  # noqa: E402
 
 KEYS = int(os.environ.get("KEYS", "10000000"))
 RATE = int(os.environ.get("RATE", "50000"))
-ROUNDS = int(os.environ.get("ROUNDS", "3"))
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
 SERVER_CPU = os.environ.get("SERVER_CPU", "1")
 CLIENT_CPU = os.environ.get("CLIENT_CPU", "0")
 DATA_SIZE = int(os.environ.get("DATA_SIZE", "32"))
