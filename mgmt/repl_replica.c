@@ -271,7 +271,14 @@ static void consume(size_t n)
 
 static void handshake_reply(const char *line, size_t len)
 {
-	const char *auth = opt_str(OPT_masterauth);
+	/* CONFIG SET may replace it meanwhile: a copy, taken at each handshake */
+	static char auth[4096];
+	size_t alen = opt_str_copy(OPT_masterauth, auth, sizeof(auth));
+
+	if (alen >= sizeof(auth)) {
+		link_lost("masterauth is longer than %zu bytes", sizeof(auth) - 1);
+		return;
+	}
 
 	switch (L.step) {
 	case ST_PING:
@@ -283,7 +290,7 @@ static void handshake_reply(const char *line, size_t len)
 			return;
 		}
 		log_notice("Master replied to PING, replication can continue...");
-		if (auth != NULL && auth[0] != '\0') {
+		if (auth[0] != '\0') {
 			const char *argv[] = { "AUTH", auth };
 			queue_cmd(2, argv);
 		}
@@ -295,7 +302,7 @@ static void handshake_reply(const char *line, size_t len)
 			queue_cmd(3, lp);
 			queue_cmd(5, capa);
 		}
-		enter(auth != NULL && auth[0] != '\0' ? ST_AUTH : ST_PORT);
+		enter(auth[0] != '\0' ? ST_AUTH : ST_PORT);
 		return;
 	case ST_AUTH:
 		if (len > 0 && line[0] == '-') {

@@ -65,7 +65,7 @@
 	  "password clients must AUTH with; empty = no password") \
 	X(replicaof, "replicaof", OPT_STR, "", 0, 0, "", 0, \
 	  "\"HOST PORT\" of a Redis-protocol primary to replicate from; \"\" = this node is a primary (REPLICAOF changes it at run time)") \
-	X(masterauth, "masterauth", OPT_STR, "", 0, 0, "", OPT_F_SECRET, \
+	X(masterauth, "masterauth", OPT_STR, "", 0, 0, "", OPT_F_MUTABLE | OPT_F_SECRET, \
 	  "password sent with AUTH to the primary named by replicaof; empty = none") \
 	X(replica_read_only, "replica-read-only", OPT_BOOL, "yes", 0, 0, "", OPT_F_MUTABLE, \
 	  "a replica refuses client writes (-READONLY; memcached: SERVER_ERROR)") \

@@ -356,6 +356,11 @@ def test_replicaof_at_run_time_and_masterauth(dirs):
         info = rr.info("replication")
         assert info["master_link_status"] == "down" and info["slave_repl_offset"] == 1
         assert rr.execute_command("ROLE")[4] == -1
+        # CONFIG SET masterauth, as in Redis: the next attempt uses it
+        assert rr.config_set("masterauth", pw)
+        until("link up with the new masterauth", lambda: link_up(rr))
+        until("synced", lambda: caught_up(p.r, rr))
+        same_data(p.r, rr)
     finally:
         if s:
             s.stop()
