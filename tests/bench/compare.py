@@ -112,8 +112,16 @@ def _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup):
             "--json", *extra]
     if "--requests" not in extra:
         argv += ["--test-time", str(seconds), "--warmup", str(warmup)]
-    out = subprocess.run(argv, capture_output=True, text=True,
-                         timeout=seconds + warmup + 60)
+    for attempt in range(3):
+        out = subprocess.run(argv, capture_output=True, text=True,
+                             timeout=seconds + warmup + 60)
+        # The appliance was frozen right after the last run: it may not have
+        # let the previous memif client go yet. Measured nothing: try again.
+        if out.returncode == 0 or "no memif server on the socket" not in out.stderr:
+            break
+        print(f"  the memif connection was refused (attempt {attempt + 1} of 3), retrying",
+              flush=True)
+        time.sleep(1)
     if out.returncode != 0 or not out.stdout.startswith("{"):
         raise RuntimeError(f"{shlex.join(argv)}: exit {out.returncode}: {out.stderr.strip()}")
     res = json.loads(out.stdout)
