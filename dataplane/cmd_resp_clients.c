@@ -13,6 +13,7 @@
 
 #include "dataplane/cmd_args.h"
 #include "dataplane/conn_priv.h"
+#include "dataplane/kop_scratch.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
 
@@ -90,15 +91,13 @@ static const char *parse_list(struct conn *c, struct list_filter *f)
 	return "ERR syntax error";
 }
 
-static __thread struct buf scratch;   /* a worker's part of a LIST reply */
-
 static void list_local(struct shard *s, const struct kop *op, struct kop_result *res,
 		       int64_t now_ms)
 {
 	const struct list_filter *f = (const void *)op->val.p;
+	struct buf *out = kop_scratch();   /* a worker's part of a LIST reply, freed at its exit */
 
 	(void)s;
-	scratch.rpos = scratch.wpos = 0;
 	for (struct conn *x = conn_first_local((unsigned)op->target); x != NULL; x = x->next) {
 		/* a released connection is gone for its client; it lingers only
 		 * to finish a command in flight */
@@ -110,11 +109,11 @@ static void list_local(struct shard *s, const struct kop *op, struct kop_result 
 				match = f->ids[i] == x->id;
 		}
 		if (match)
-			client_line(&scratch, x, now_ms);
+			client_line(out, x, now_ms);
 	}
-	res->status = scratch.enomem ? -1 : 0;
-	res->val.p = scratch.data ? scratch.data : "";
-	res->val.len = buf_len(&scratch);
+	res->status = out->enomem ? -1 : 0;
+	res->val.p = out->data ? out->data : "";
+	res->val.len = buf_len(out);
 }
 
 int cmd_client_list_plan(struct conn *c, uint32_t i, struct kop *op)
