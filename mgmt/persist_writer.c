@@ -35,7 +35,7 @@ static struct {
 	int64_t last_try_s;
 	const struct persist_sink *sink;   /* a stream job's (no file), or NULL */
 	bool starting;            /* due, waiting for a replica's stream to come to rest */
-	uint64_t starting_ms;
+	uint64_t starting_ms;     /* mono ms that wait began; 0: begin it anew */
 	bool held;                /* ... which stays at rest until every worker joined */
 } job = { .fd = -1 };
 
@@ -207,7 +207,7 @@ static bool try_start(int64_t now_s)
 	int64_t off;
 	uint64_t now = clock_mono_ms();
 
-	if (!job.starting) {
+	if (!job.starting || job.starting_ms == 0) {
 		job.starting = true;
 		job.starting_ms = now;
 	}
@@ -392,8 +392,11 @@ int persist_stream_start(const struct persist_sink *sink)
 
 	if (job.active)
 		return -EBUSY;
-	if (job.starting)
-		repl_replica_snapshot_release();   /* the file's snapshot waits for this one */
+	if (job.starting) {
+		/* the file's snapshot waits for this one, then starts its wait over */
+		repl_replica_snapshot_release();
+		job.starting_ms = 0;
+	}
 	aux_now(&aux, now_s);
 	int rc = rdb_writer_begin(&job.w, out_sink, (void *)sink, &aux);
 	if (rc < 0)
