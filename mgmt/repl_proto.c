@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "platform/status.h"
+#include "storage/repl.h"
 
 int repl_read_line(const char *p, size_t n, const char **line, size_t *len, size_t *consumed)
 {
@@ -23,35 +24,6 @@ int repl_read_line(const char *p, size_t n, const char **line, size_t *len, size
 	return SS_OK;
 }
 
-static bool is_hex40(const char *p, size_t n)
-{
-	if (n != REPL_ID_HEX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') ||
-		      (p[i] >= 'A' && p[i] <= 'F')))
-			return false;
-	return true;
-}
-
-/* A decimal integer filling p[0..n), optionally negative. */
-static bool parse_ll(const char *p, size_t n, long long max, long long *out)
-{
-	long long v = 0;
-	bool neg = n > 0 && p[0] == '-';
-	size_t i = neg ? 1 : 0;
-
-	if (i == n)
-		return false;
-	for (; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9' || v > (max - (p[i] - '0')) / 10)
-			return false;
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = neg ? -v : v;
-	return true;
-}
-
 int repl_parse_fullresync(const char *line, size_t len, char *id, int64_t *offset)
 {
 	static const char pre[] = "+FULLRESYNC ";
@@ -59,8 +31,8 @@ int repl_parse_fullresync(const char *line, size_t len, char *id, int64_t *offse
 	long long off;
 
 	if (len < pl + REPL_ID_HEX + 2 || memcmp(line, pre, pl) != 0 ||
-	    !is_hex40(line + pl, REPL_ID_HEX) || line[pl + REPL_ID_HEX] != ' ' ||
-	    !parse_ll(line + pl + REPL_ID_HEX + 1, len - pl - REPL_ID_HEX - 1, INT64_MAX, &off))
+	    !repl_id_valid(line + pl, REPL_ID_HEX) || line[pl + REPL_ID_HEX] != ' ' ||
+	    !repl_parse_ll(line + pl + REPL_ID_HEX + 1, len - pl - REPL_ID_HEX - 1, INT64_MAX, &off))
 		return -EINVAL;
 	memcpy(id, line + pl, REPL_ID_HEX);
 	id[REPL_ID_HEX] = '\0';
@@ -79,7 +51,7 @@ int repl_parse_continue(const char *line, size_t len, char *id)
 		id[0] = '\0';
 		return SS_OK;
 	}
-	if (len != pl + 1 + REPL_ID_HEX || line[pl] != ' ' || !is_hex40(line + pl + 1, REPL_ID_HEX))
+	if (len != pl + 1 + REPL_ID_HEX || line[pl] != ' ' || !repl_id_valid(line + pl + 1, REPL_ID_HEX))
 		return -EINVAL;
 	memcpy(id, line + pl + 1, REPL_ID_HEX);
 	id[REPL_ID_HEX] = '\0';
@@ -112,7 +84,7 @@ static int header(struct repl_payload *pl, const char *line, size_t len)
 		pl->state = PL_BODY;
 		return SS_OK;
 	}
-	if (len < 2 || line[0] != '$' || !parse_ll(line + 1, len - 1, INT64_MAX, &v) || v < 0)
+	if (len < 2 || line[0] != '$' || !repl_parse_ll(line + 1, len - 1, INT64_MAX, &v) || v < 0)
 		return fail(pl, "bad payload header", line, len);
 	pl->left = (uint64_t)v;
 	pl->state = v == 0 ? PL_DONE : PL_BODY;
@@ -254,7 +226,7 @@ static int num_line(const char *p, size_t n, char c, long long max, long long *v
 	if (rc == SS_NEED_MORE)
 		return n >= 32 ? -EPROTO : SS_NEED_MORE;
 	if (rc < 0 || *used < 2 || p[*used - 2] != '\r' || len < 2 ||
-	    !parse_ll(line + 1, len - 1, max, v) || *v < 0)
+	    !repl_parse_ll(line + 1, len - 1, max, v) || *v < 0)
 		return -EPROTO;
 	return SS_OK;
 }

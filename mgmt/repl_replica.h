@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/repl.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -59,7 +61,7 @@ bool repl_replica_busy(void);
  * nothing a restart could resume (a primary, a replica in a full sync),
  * and then nothing is held.
  */
-bool repl_replica_snapshot_hold(char id[41], int64_t *offset);
+bool repl_replica_snapshot_hold(char id[REPL_ID_LEN + 1], int64_t *offset);
 /* Every worker has joined the snapshot (or it is not going ahead): the
  * stream flows again. */
 void repl_replica_snapshot_release(void);

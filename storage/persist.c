@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "storage/persist.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "platform/mem.h"
 #include "platform/status.h"
 #include "storage/rdb.h"
+#include "storage/repl.h"
 #include "storage/shard.h"
 #include "storage/slot.h"
 
@@ -268,7 +268,7 @@ struct load_ctx {
 	struct shard *s;
 	int64_t now_ms;
 	long n;
-	char repl_id[41];
+	char repl_id[REPL_ID_LEN + 1];
 	int64_t repl_offset;
 	bool has_id, has_offset;
 };
@@ -277,7 +277,7 @@ struct load_ctx {
  * signalled they started (storage's counter orders the two). */
 static struct {
 	bool valid;
-	char id[41];
+	char id[REPL_ID_LEN + 1];
 	int64_t offset;
 } loaded_repl;
 
@@ -289,7 +289,7 @@ bool persist_all_joined(uint64_t e)
 	return true;
 }
 
-bool persist_loaded_repl(char id[41], int64_t *offset)
+bool persist_loaded_repl(char id[REPL_ID_LEN + 1], int64_t *offset)
 {
 	if (!loaded_repl.valid)
 		return false;
@@ -301,23 +301,16 @@ bool persist_loaded_repl(char id[41], int64_t *offset)
 static void load_aux(void *arg, const void *name, size_t nlen, const void *val, size_t vlen)
 {
 	struct load_ctx *l = arg;
-	char num[24];
+	long long off;
 
-	if (nlen == 7 && memcmp(name, "repl-id", 7) == 0 && vlen == 40) {
-		for (size_t i = 0; i < 40; i++)
-			if (!isxdigit(((const unsigned char *)val)[i]))
-				return;
-		memcpy(l->repl_id, val, 40);
-		l->repl_id[40] = '\0';
+	if (nlen == 7 && memcmp(name, "repl-id", 7) == 0 && repl_id_valid(val, vlen)) {
+		memcpy(l->repl_id, val, REPL_ID_LEN);
+		l->repl_id[REPL_ID_LEN] = '\0';
 		l->has_id = true;
-	} else if (nlen == 11 && memcmp(name, "repl-offset", 11) == 0 && vlen > 0 &&
-		   vlen < sizeof(num)) {
-		char *end;
-		memcpy(num, val, vlen);
-		num[vlen] = '\0';
-		errno = 0;
-		l->repl_offset = strtoll(num, &end, 10);
-		l->has_offset = errno == 0 && *end == '\0' && l->repl_offset >= 0;
+	} else if (nlen == 11 && memcmp(name, "repl-offset", 11) == 0) {
+		l->has_offset = repl_parse_ll(val, vlen, INT64_MAX, &off) && off >= 0;
+		if (l->has_offset)
+			l->repl_offset = off;
 	}
 }
 

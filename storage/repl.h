@@ -54,6 +54,40 @@ struct repl_status {
 	int64_t sync_last_io_ms;    /* unix ms of the last payload byte */
 };
 
+/* Are p[0..n) a replication ID (REPL_ID_LEN hex digits)? Inline: the
+ * primary's replies (mgmt/repl_proto.c) and a snapshot's repl-id field
+ * (storage/persist.c) are checked alike, and the parser's fuzz target
+ * links nothing else. */
+static inline bool repl_id_valid(const char *p, size_t n)
+{
+	if (n != REPL_ID_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') ||
+		      (p[i] >= 'A' && p[i] <= 'F')))
+			return false;
+	return true;
+}
+
+/* A decimal integer filling p[0..n), optionally negative, at most max in
+ * magnitude (offsets and lengths of the replication protocol, repl-offset). */
+static inline bool repl_parse_ll(const char *p, size_t n, long long max, long long *out)
+{
+	long long v = 0;
+	bool neg = n > 0 && p[0] == '-';
+	size_t i = neg ? 1 : 0;
+
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9' || v > (max - (p[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
 /* 40 random hex characters and a NUL (a replication ID, an RDB end mark). */
 void repl_random_id(char id[REPL_ID_LEN + 1]);
 
