@@ -36,7 +36,6 @@ static struct {
 	const struct persist_sink *sink;   /* a stream job's (no file), or NULL */
 	bool starting;            /* due, waiting for a replica's stream to come to rest */
 	uint64_t starting_ms;     /* mono ms that wait began; 0: begin it anew */
-	bool held;                /* ... which stays at rest until every worker joined */
 } job = { .fd = -1 };
 
 int persist_active(void) { return job.active; }
@@ -105,9 +104,7 @@ static int out_fd(void *ctx, const void *buf, size_t len)
  * the temporary file go; the last complete snapshot stays. */
 static void drop_job(void)
 {
-	if (job.held)
-		repl_replica_snapshot_release();
-	job.held = false;
+	repl_replica_snapshot_release();   /* if the stream rests for this one */
 	if (job.sink != NULL)
 		job.sink->end(job.sink->ctx, false);
 	job.sink = NULL;
@@ -203,7 +200,7 @@ static void start(int64_t now_s, const char *repl_id, int64_t repl_offset)
  * the file says which offset it holds; false while it does. */
 static bool try_start(int64_t now_s)
 {
-	char id[41];
+	char id[REPL_ID_LEN + 1];
 	int64_t off;
 	uint64_t now = clock_mono_ms();
 
@@ -221,11 +218,7 @@ static bool try_start(int64_t now_s)
 		id[0] = '\0';
 	}
 	job.starting = false;
-	job.held = id[0] != '\0';
-	start(now_s, job.held ? id : NULL, off);
-	if (job.held && !job.active)
-		repl_replica_snapshot_release();   /* it failed at once */
-	job.held &= job.active != 0;
+	start(now_s, id[0] != '\0' ? id : NULL, off);
 	return true;
 }
 
@@ -351,10 +344,10 @@ void persist_tick(uint64_t now_ms)
 			return;
 		}
 	}
-	if (job.held && persist_all_joined(job.epoch)) {
+	/* a replica's stream rests until every worker has joined (a no-op
+	 * when it does not rest for this one) */
+	if (persist_all_joined(job.epoch))
 		repl_replica_snapshot_release();
-		job.held = false;
-	}
 	/* a stream goes at its readers' pace: what is not taken waits in the
 	 * workers' queues, and their walks pause at CHUNKS_MAX */
 	if (job.sink != NULL && !job.sink->ready(job.sink->ctx))

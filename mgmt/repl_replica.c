@@ -271,14 +271,8 @@ static void consume(size_t n)
 
 static void handshake_reply(const char *line, size_t len)
 {
-	/* CONFIG SET may replace it meanwhile: a copy, taken at each handshake */
+	/* masterauth: CONFIG SET may replace it, so a copy, taken at PING's reply */
 	static char auth[4096];
-	size_t alen = opt_str_copy(OPT_masterauth, auth, sizeof(auth));
-
-	if (alen >= sizeof(auth)) {
-		link_lost("masterauth is longer than %zu bytes", sizeof(auth) - 1);
-		return;
-	}
 
 	switch (L.step) {
 	case ST_PING:
@@ -290,6 +284,10 @@ static void handshake_reply(const char *line, size_t len)
 			return;
 		}
 		log_notice("Master replied to PING, replication can continue...");
+		if (opt_str_copy(OPT_masterauth, auth, sizeof(auth)) >= sizeof(auth)) {
+			link_lost("masterauth is longer than %zu bytes", sizeof(auth) - 1);
+			return;
+		}
 		if (auth[0] != '\0') {
 			const char *argv[] = { "AUTH", auth };
 			queue_cmd(2, argv);
