@@ -175,14 +175,29 @@ void steer_wake(unsigned to)
 		wake(to);
 }
 
+static void (*after_backlog_push)(unsigned from, unsigned to);
+
+void steer_test_after_backlog_push(void (*fn)(unsigned from, unsigned to))
+{
+	after_backlog_push = fn;
+}
+
 /* Move a ring's backlog in while there is room. On the producer. */
 static void flush_backlog(unsigned from, unsigned to)
 {
 	struct ring *r = ring_of(from, to);
 	bool moved = false;
 
-	while (r->backlog != NULL && push(r, r->backlog)) {
-		r->backlog = r->backlog->next;
+	while (r->backlog != NULL) {
+		/* Read the link first: once pushed, the message is the
+		 * consumer's, which may run it, free it and reuse the memory
+		 * before our next load (a lost backlog, seen as a hang). */
+		struct steer_msg *next = r->backlog->next;
+		if (!push(r, r->backlog))
+			break;
+		if (__builtin_expect(after_backlog_push != NULL, 0))
+			after_backlog_push(from, to);
+		r->backlog = next;
 		moved = true;
 	}
 	if (r->backlog == NULL && r->backlog_tail != NULL) {

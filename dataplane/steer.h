@@ -61,6 +61,11 @@ void steer_pair_stats(unsigned from, unsigned to, uint64_t *sent, uint64_t *dept
 /* Those as Prometheus families (metrics_http_add_renderer). */
 void steer_render_metrics(FILE *out);
 
+/* Tests only: called on the producer right after each message leaves a
+ * backlog for its ring, where the consumer may already own it (so a test
+ * can run the consumer there, on one thread). NULL to clear. */
+void steer_test_after_backlog_push(void (*fn)(unsigned from, unsigned to));
+
 /* The worker that owns key. Pure; any core. */
 static inline unsigned steer_owner(const struct ss_arg *key)
 {

@@ -12,6 +12,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "dataplane/kop.h"
 #include "dataplane/steer.h"
@@ -127,17 +128,39 @@ static void *owner(void *arg)
 	return NULL;
 }
 
+/* What the rings hold, for a test that gives up waiting. */
+static void dump_rings(void)
+{
+	for (unsigned a = 0; a < 2; a++)
+		for (unsigned b = 0; b < 2; b++) {
+			uint64_t sent, depth;
+			steer_pair_stats(a, b, &sent, &depth);
+			print_message("ring %u->%u: sent %llu, depth %llu\n", a, b,
+				      (unsigned long long)sent, (unsigned long long)depth);
+		}
+	print_message("executed %lld, replies %lld, order errors %d\n", (long long)next_exec,
+		      (long long)next_reply, order_errors);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void test_two_threads_in_order(void **state)
 {
 	(void)state;
 	pthread_t t;
-	int64_t i = 0;
+	int64_t i = 0, deadline = now_ms() + 60000;
 
 	next_exec = next_reply = order_errors = 0;
 	owner_stop = 0;
 	mem_thread_init(0);
 	pthread_create(&t, NULL, owner, NULL);
-	while (next_reply < N_MSGS) {
+	while (next_reply < N_MSGS && now_ms() < deadline) {
 		/* bursts of up to 3000 outstanding: the ring fills now and then */
 		while (i < N_MSGS && i - next_reply < 3000)
 			send_seq(i++);
@@ -146,9 +169,63 @@ static void test_two_threads_in_order(void **state)
 	owner_stop = 1;
 	send_seq(i);                 /* wakes the owner to see the stop */
 	pthread_join(t, NULL);
+	if (next_reply != N_MSGS)
+		dump_rings();
 	assert_int_equal(order_errors, 0);
 	assert_int_equal(next_reply, N_MSGS);
 	mem_thread_fini();
+}
+
+/* The hook below plays worker 0 right after worker 1 moved a reply from
+ * its backlog into the ring: it takes the reply (freeing the message) and
+ * sends a new request, whose allocation reuses that memory. */
+static int64_t hook_sent;
+
+static void consume_at_once(unsigned from, unsigned to)
+{
+	assert_int_equal(from, 1);
+	assert_int_equal(to, 0);
+	steer_drain_local(0);
+	send_seq(hook_sent++);
+}
+
+/* Regression: flush_backlog read a message's backlog link after pushing
+ * it, when the consumer may already have freed it (and the allocator
+ * handed the memory out again, link zeroed): the rest of the backlog was
+ * lost and its connections waited forever. Seen as a rare hang of the
+ * two-thread test; here the consumer runs at exactly that point. */
+static void test_backlog_survives_consumer_freeing_at_once(void **state)
+{
+	(void)state;
+	uint64_t sent, depth;
+
+	next_exec = next_reply = order_errors = 0;
+	for (int64_t i = 0; i < 1024; i++)
+		send_seq(i);
+	steer_drain_local(1);            /* 1024 replies: ring 1->0 is full */
+	for (int64_t i = 1024; i < 2048; i++)
+		send_seq(i);
+	steer_drain_local(1);            /* 1024 more wait on worker 1's backlog */
+	steer_pair_stats(1, 0, &sent, &depth);
+	assert_int_equal(depth, 1024);
+	assert_true(steer_idle_enter_local(1));
+	steer_idle_exit_local(1);
+	steer_drain_local(0);            /* the first 1024 replies, ring 1->0 empty */
+	assert_int_equal(next_reply, 1024);
+	hook_sent = 2048;
+	steer_test_after_backlog_push(consume_at_once);
+	steer_drain_local(1);            /* flushes the backlog; 0 consumes each at once */
+	steer_test_after_backlog_push(NULL);
+	assert_int_equal(next_reply, 2048);
+	assert_int_equal(order_errors, 0);
+	/* the requests the hook sent go through as well */
+	for (int n = 0; n < 100 && next_reply < hook_sent; n++) {
+		steer_drain_local(1);
+		steer_drain_local(0);
+	}
+	assert_int_equal(next_reply, hook_sent);
+	assert_int_equal(next_exec, hook_sent);
+	assert_int_equal(order_errors, 0);
 }
 
 static void count_fn(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now)
@@ -187,6 +264,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_ring_delays_never_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_threads_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_survives_consumer_freeing_at_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_without_key, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
