@@ -296,7 +296,7 @@ void kop_mc_mget(struct shard *s, const struct kop *op, struct kop_result *res, 
 	}
 	meta = item_meta(it);
 	res->expire_ms = (st & MC_MGR_CREATED) ? 0 : item_expire_ms(it);
-	res->num = now_ms / 1000 - item_atime_s(it);
+	res->num = item_idle_s(it, now_ms);
 	exp_at_r = (op->mode & MC_MG_TTL_BEFORE_RECACHE) ? op->expire_ms : item_expire_ms(it);
 	if ((op->mode & MC_MG_RECACHE) && !(meta & ITEM_WIN) && !(st & MC_MGR_CREATED) &&
 	    exp_at_r != 0 && exp_at_r < op->num2)
@@ -382,7 +382,7 @@ void kop_mc_debug(struct shard *s, const struct kop *op, struct kop_result *res,
 		      ((item_meta(it) & MC_ITEM_KEY_BINARY) ? MC_MGR_KEY_BINARY : 0);
 	res->cas = item_cas(it);
 	res->expire_ms = item_expire_ms(it);
-	res->num = now_ms / 1000 - item_atime_s(it);
+	res->num = item_idle_s(it, now_ms);
 	res->flags = (uint32_t)item_vlen(it);
 }
 

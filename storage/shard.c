@@ -21,34 +21,45 @@
  * clock, the LFU counter, the protocol meta bits and the expiry (each one
  * aligned word or byte, so a reader on another core never sees it torn):
  *
- *   0        8        12       16     18   19   20
- *   +--------+--------+--------+------+----+----+-------+-------+--------+-----+-------+
- *   | cas    | atime  | vlen   | klen | mt | lf | flags | exp   | klen32 | key | value |
- *   +--------+--------+--------+------+----+----+-------+-------+--------+-----+-------+
- *                                               optional fields, present by mt bits:
- *                                               flags   4 B if IT_FLAGS or IT_EXP
- *                                               exp     8 B if IT_EXP (8-aligned at 24)
- *                                               klen32  4 B if IT_LONGKEY (klen 0xffff)
+ *   0          4      6    7    8             11   12       16
+ *   +----------+------+----+----+-------------+----+--------+-------+-------+--------+-----+-------+
+ *   | cas low  | high | kl | mt | atime (24)  | lf | vlen   | exp   | flags | klen32 | key | value |
+ *   +----------+------+----+----+-------------+----+--------+-------+-------+--------+-----+-------+
+ *                                                            optional, present by mt bits:
+ *                                                            exp     8 B if IT_EXP (8-aligned at 16)
+ *                                                            flags   4 B if IT_FLAGS or IT_EXP
+ *                                                            klen32  4 B if IT_LONGKEY (kl 0xff)
  *
- * A small item without memcached flags and expiry has 20 bytes of header;
- * the index adds about 12 bytes per item (64-byte buckets of 7 slots).
+ * A small item without memcached flags and expiry has 16 bytes of header.
+ * 16, not 20: a 14-byte key and a 32-byte value then take jemalloc's 64-byte
+ * class instead of 80. The CAS is 48 bits, the owner's id in as few low bits
+ * as the shard count needs (one bit for two workers) and a sequence above:
+ * with two workers a shard wraps after 2^47 writes, 325 days at 5 million a
+ * second. The access clock is 24 bits of seconds, as Redis's LRU clock: idle
+ * times are read modulo its 194 days.
  */
 struct item {
-	uint64_t cas;
-	uint32_t atime_s;       /* Unix seconds of the last counted access */
-	uint32_t vlen;
-	uint16_t klen;          /* IT_LONGKEY: the real length is in klen32 */
+	uint32_t cas_lo;
+	uint16_t cas_hi;
+	uint8_t klen;           /* IT_LONGKEY: the real length is in klen32 */
 	uint8_t meta;           /* low nibble: ITEM_* protocol bits; high: IT_* layout */
-	uint8_t lfu;            /* LFU log counter (Redis evict.c), decays with atime */
+	uint32_t clock;         /* low 24 bits: seconds of the last counted access;
+				 * high 8: the LFU log counter (Redis evict.c) */
+	uint32_t vlen;
 	char data[];
 };
-_Static_assert(offsetof(struct item, data) == 20, "item header grew: per-item overhead is tracked");
-_Static_assert(sizeof(struct item) == 24, "item alignment changed");
+_Static_assert(offsetof(struct item, data) == 16, "item header grew: per-item overhead is tracked");
+_Static_assert(sizeof(struct item) == 16, "item alignment changed");
+
+#define CAS_BITS   48
+#define CAS_MASK   ((1ULL << CAS_BITS) - 1)
+#define CLOCK_MASK 0xffffffu
+#define KLEN_LONG  0xffu
 
 #define IT_PROTO   0x0fu
 #define IT_FLAGS   0x10u    /* a 32-bit flags word follows the header */
-#define IT_EXP     0x20u    /* flags word and a 64-bit expiry follow */
-#define IT_LONGKEY 0x40u    /* key length >= 0xffff, kept in a 32-bit word */
+#define IT_EXP     0x20u    /* a 64-bit expiry and the flags word follow */
+#define IT_LONGKEY 0x40u    /* key length >= 0xff, kept in a 32-bit word */
 #define IT_POOL    0x80u    /* in the eviction pool (so retiring it removes it) */
 #define HDR        offsetof(struct item, data)
 
@@ -70,11 +81,14 @@ struct bucket {
 };
 _Static_assert(sizeof(struct bucket) == 64, "a bucket is one cache line");
 
+/* The bucket array is its own allocation of exactly a power of two times
+ * 64 bytes: with the header in front it took the next size class up
+ * (jemalloc spaces large classes a quarter of a power of two apart), up to
+ * a quarter of the table in memory nothing used. */
 struct table {
 	uint64_t mask;          /* buckets - 1 */
-	size_t bytes;           /* this allocation (for freeing and accounting) */
-	uint64_t pad_[6];       /* buckets start a line after the header */
-	struct bucket b[];
+	size_t bytes;           /* the bucket array's size */
+	struct bucket *b;
 };
 
 /*
@@ -119,6 +133,7 @@ struct shard {
 	/* Owner only. */
 	uint64_t move_pos __attribute__((aligned(64)));    /* next old bucket to move */
 	uint64_t cas_seq;
+	unsigned cas_bits;      /* low CAS bits that hold the owner's id */
 	uint64_t rng;
 	uint64_t expire_pos;
 	uint64_t vol_pos;       /* where volatile sampling walks on */
@@ -175,7 +190,7 @@ static inline size_t klen_of(const struct item *it)
 {
 	uint32_t k;
 
-	if (__builtin_expect(it->klen != 0xffff, 1))
+	if (__builtin_expect(it->klen != KLEN_LONG, 1))
 		return it->klen;
 	memcpy(&k, it->data + ext_size(it->meta) - 4, 4);
 	return k;
@@ -183,7 +198,55 @@ static inline size_t klen_of(const struct item *it)
 
 static inline int64_t *exp_ptr(const struct item *it)
 {
-	return (int64_t *)(uintptr_t)(it->data + 4);
+	return (int64_t *)(uintptr_t)it->data;
+}
+
+static inline char *flags_ptr(const struct item *it)
+{
+	return (char *)(uintptr_t)it->data + ((it->meta & IT_EXP) ? 8 : 0);
+}
+
+static inline uint64_t cas_of(const struct item *it)
+{
+	return (uint64_t)it->cas_hi << 32 | it->cas_lo;
+}
+
+static inline void cas_set(struct item *it, uint64_t cas)
+{
+	it->cas_lo = (uint32_t)cas;
+	it->cas_hi = (uint16_t)(cas >> 32);
+}
+
+static inline uint32_t clock_of(const struct item *it)
+{
+	return __atomic_load_n(&it->clock, __ATOMIC_RELAXED);
+}
+
+static inline unsigned lfu_of(const struct item *it) { return clock_of(it) >> 24; }
+
+/* Seconds since the last counted access. The clock wraps after 194 days;
+ * a difference past half of that is read as an access after now (the wall
+ * clock stepped back, or a caller's now is behind): idle 0, not 194 days,
+ * so a step back never makes the hottest keys look the coldest. */
+static inline int64_t idle_signed_s(const struct item *it, int64_t now_ms)
+{
+	uint32_t d = ((uint32_t)(now_ms / 1000) - clock_of(it)) & CLOCK_MASK;
+
+	return d < (CLOCK_MASK + 1) / 2 ? (int64_t)d : (int64_t)d - (CLOCK_MASK + 1);
+}
+
+static inline int64_t idle_s(const struct item *it, int64_t now_ms)
+{
+	int64_t d = idle_signed_s(it, now_ms);
+
+	return d > 0 ? d : 0;
+}
+
+/* Owner only: one store, so a reader sees the old word or the new. */
+static inline void clock_set(struct item *it, int64_t now_ms, unsigned lfu)
+{
+	__atomic_store_n(&it->clock, ((uint32_t)(now_ms / 1000) & CLOCK_MASK) | (uint32_t)lfu << 24,
+			 __ATOMIC_RELAXED);
 }
 
 static inline int64_t exp_of(const struct item *it)
@@ -237,6 +300,18 @@ static void add_volatile(struct shard *s, int64_t d)
 
 /* ---- deferred frees ---- */
 
+static void table_free(struct table *t)
+{
+	mem_free_local(t->b, t->bytes);
+	mem_free_local(t, sizeof(*t));
+}
+
+/* What a table takes, as accounted in used_memory. */
+static size_t table_mem(size_t bucket_bytes)
+{
+	return mem_alloc_size(sizeof(struct table)) + mem_alloc_size(bucket_bytes);
+}
+
 static void free_now(uintptr_t p)
 {
 	void *ptr = (void *)(p & ~(uintptr_t)7);
@@ -249,7 +324,7 @@ static void free_now(uintptr_t p)
 		mem_free_local(ptr, sizeof(struct bucket));
 		break;
 	case RT_TABLE:
-		mem_free_local(ptr, ((struct table *)ptr)->bytes);
+		table_free(ptr);
 		break;
 	}
 }
@@ -380,22 +455,29 @@ static void retire_item(struct shard *s, struct item *it)
 
 static struct table *table_new(uint64_t nbuckets)
 {
-	size_t bytes = sizeof(struct table) + nbuckets * sizeof(struct bucket);
-	struct table *t = mem_alloc_local(bytes);
+	size_t bytes = nbuckets * sizeof(struct bucket);
+	struct table *t = mem_alloc_local(sizeof(*t));
+	struct bucket *b = mem_alloc_local(bytes);
 
-	if (t == NULL)
+	if (t == NULL || b == NULL) {
+		if (t != NULL)
+			mem_free_local(t, sizeof(*t));
+		if (b != NULL)
+			mem_free_local(b, bytes);
 		return NULL;
+	}
 	/* Every lookup lands on a random bucket: on a big table a TLB miss
 	 * per lookup unless it sits on huge pages (where THP allows). */
 	if (bytes >= (8u << 20)) {
-		uintptr_t a = ((uintptr_t)t + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-		uintptr_t e = ((uintptr_t)t + bytes) & ~(uintptr_t)((2u << 20) - 1);
+		uintptr_t a = ((uintptr_t)b + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+		uintptr_t e = ((uintptr_t)b + bytes) & ~(uintptr_t)((2u << 20) - 1);
 		if (e > a)
 			madvise((void *)a, e - a, MADV_HUGEPAGE);
 	}
-	memset(t, 0, bytes);
+	memset(b, 0, bytes);
 	t->mask = nbuckets - 1;
 	t->bytes = bytes;
+	t->b = b;
 	return t;
 }
 
@@ -478,7 +560,7 @@ static uint64_t target_buckets(uint64_t count)
 
 static void resize_start(struct shard *s, uint64_t n)
 {
-	size_t bytes = sizeof(struct table) + n * sizeof(struct bucket);
+	size_t mem = table_mem(n * sizeof(struct bucket));
 	struct table *t;
 
 	if (s->old != NULL || n == s->cur->mask + 1)
@@ -486,11 +568,11 @@ static void resize_start(struct shard *s, uint64_t n)
 	/* Growth that would break maxmemory is skipped: a denser table is
 	 * slower, running out of memory is an outage. */
 	if (s->lim.maxmemory != 0 && n > s->cur->mask + 1 &&
-	    s->used + mem_alloc_size(bytes) > s->lim.maxmemory)
+	    s->used + mem > s->lim.maxmemory)
 		return;
 	if ((t = table_new(n)) == NULL)
 		return;
-	add_index(s, (int64_t)mem_alloc_size(t->bytes));
+	add_index(s, (int64_t)mem);
 	seq_begin(s);
 	__atomic_store_n(&s->old, s->cur, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->cur, t, __ATOMIC_RELEASE);
@@ -553,7 +635,7 @@ static void resize_step(struct shard *s, unsigned n)
 			}
 		}
 		if (s->old == NULL) {
-			add_index(s, -(int64_t)mem_alloc_size(o->bytes));
+			add_index(s, -(int64_t)table_mem(o->bytes));
 			retire(s, o, RT_TABLE);
 			break;
 		}
@@ -595,6 +677,7 @@ struct shard *shard_create(unsigned owner)
 		return NULL;
 	memset(s, 0, sizeof(*s));
 	s->owner = owner;
+	s->cas_bits = 7;         /* room for 128 owners until told the count */
 	s->rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)owner + 1) * 0xbf58476d1ce4e5b9ULL ^
 		 (uint64_t)clock_mono_ns();
 	if (s->rng == 0)
@@ -604,11 +687,11 @@ struct shard *shard_create(unsigned owner)
 	s->lim.lfu_decay_time = 1;
 	if ((s->cur = table_new(MIN_BUCKETS)) == NULL || (s->open = batch_new()) == NULL) {
 		if (s->cur != NULL)
-			mem_free_local(s->cur, s->cur->bytes);
+			table_free(s->cur);
 		mem_free_local(s, sizeof(*s));
 		return NULL;
 	}
-	add_index(s, (int64_t)mem_alloc_size(s->cur->bytes));
+	add_index(s, (int64_t)table_mem(s->cur->bytes));
 	return s;
 }
 
@@ -669,7 +752,7 @@ static void table_free_now(struct shard *s, struct table *t)
 		}
 	}
 	(void)s;
-	mem_free_local(t, t->bytes);
+	table_free(t);
 }
 
 void shard_destroy(struct shard *s)
@@ -825,8 +908,8 @@ static void expire_slot(struct shard *s, uint64_t *slot)
 
 static unsigned lfu_decayed(const struct shard *s, const struct item *it, int64_t now_ms)
 {
-	unsigned c = it->lfu;
-	int64_t idle_min = (now_ms / 1000 - (int64_t)it->atime_s) / 60;
+	unsigned c = lfu_of(it);
+	int64_t idle_min = idle_s(it, now_ms) / 60;
 
 	if (s->lim.lfu_decay_time == 0 || idle_min <= 0)
 		return c;
@@ -869,16 +952,14 @@ struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int
 
 void shard_access_local(struct shard *s, struct item *it, int64_t now_ms)
 {
-	uint32_t now_s = (uint32_t)(now_ms / 1000);
+	uint32_t was = clock_of(it);
+	unsigned c = was >> 24;
 
-	if (policy_lfu(s)) {
-		unsigned c = lfu_incr(s, lfu_decayed(s, it, now_ms));
-		if (c != it->lfu)
-			it->lfu = (uint8_t)c;
-	}
+	if (policy_lfu(s))
+		c = lfu_incr(s, lfu_decayed(s, it, now_ms));
 	/* most reads of a hot key fall in the same second: leave its line clean */
-	if (it->atime_s != now_s)
-		__atomic_store_n(&it->atime_s, now_s, __ATOMIC_RELAXED);
+	if ((((uint32_t)(now_ms / 1000) & CLOCK_MASK) | (uint32_t)c << 24) != was)
+		clock_set(it, now_ms, c);
 }
 
 struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
@@ -979,7 +1060,7 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
 	memcpy(n, it, HDR);
 	n->meta = (uint8_t)meta;
 	uint32_t fl = item_flags(it);
-	memcpy(n->data, &fl, 4);
+	memcpy(flags_ptr(n), &fl, 4);
 	*exp_ptr(n) = expire_ms;
 	memcpy((char *)key_of(n) - ((meta & IT_LONGKEY) ? 4 : 0),
 	       key_of(it) - ((meta & IT_LONGKEY) ? 4 : 0),
@@ -1002,7 +1083,8 @@ static int volatile_policy(enum shard_policy p)
 
 static uint64_t evict_score(const struct shard *s, const struct item *it, int64_t now_ms)
 {
-	uint64_t age = 0xffffffffULL - __atomic_load_n(&it->atime_s, __ATOMIC_RELAXED);
+	/* least recent first, also among accesses "after" now */
+	uint64_t age = (uint64_t)(idle_signed_s(it, now_ms) + (CLOCK_MASK + 1) / 2);
 
 	switch (s->lim.policy) {
 	case SHARD_ALLKEYS_LFU:
@@ -1162,10 +1244,25 @@ void shard_set_limits_local(struct shard *s, const struct shard_limits *l)
 
 /* ---- set / delete ---- */
 
+void shard_set_cas_owners_local(struct shard *s, unsigned nshards)
+{
+	unsigned bits = 0;
+
+	while ((1u << bits) < nshards)
+		bits++;
+	if (s->owner >> bits)   /* not one of them: keep what is unique */
+		return;
+	/* the sequence so far keeps its place, so no CAS is handed out twice */
+	s->cas_seq = ((s->cas_seq << s->cas_bits) >> bits) + 1;
+	s->cas_bits = bits;
+}
+
 void shard_cas_floor_local(struct shard *s, uint64_t cas)
 {
-	if ((cas >> 7) > s->cas_seq)
-		s->cas_seq = cas >> 7;
+	uint64_t seq = (cas & CAS_MASK) >> s->cas_bits;
+
+	if (seq > s->cas_seq)
+		s->cas_seq = seq;
 }
 
 int shard_restore_cas_local(struct shard *s, const void *key, size_t klen, uint64_t cas)
@@ -1177,7 +1274,8 @@ int shard_restore_cas_local(struct shard *s, const void *key, size_t klen, uint6
 	if (slot == NULL)
 		return 0;
 	snap_guard(s, h);   /* a running snapshot keeps the CAS it began with */
-	slot_item(*slot)->cas = cas;
+	/* at load, before clients: the two stores need not be one */
+	cas_set(slot_item(*slot), cas & CAS_MASK);
 	return 1;
 }
 
@@ -1198,7 +1296,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 		meta = IT_EXP;
 	else if (flags != 0)
 		meta = IT_FLAGS;
-	if (klen >= 0xffff)
+	if (klen >= KLEN_LONG)
 		meta |= IT_LONGKEY;
 	size_t len = alloc_len(klen, vlen, meta);
 	size_t bytes = mem_alloc_size(len);
@@ -1223,15 +1321,18 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 		mem_free_local(it, len);
 		return -ENOMEM;
 	}
-	/* CAS values are unique across shards: the owner id in the low bits. */
-	it->cas = (++s->cas_seq << 7) | (s->owner & 0x7f);
-	it->atime_s = (uint32_t)(now_ms / 1000);
+	/* Unique across shards, as memcached's are across the server: the
+	 * owner's id in the low bits. Never 0 (memcached's "no CAS"). */
+	if (++s->cas_seq > CAS_MASK >> s->cas_bits)
+		s->cas_seq = 1;
+	cas_set(it, s->cas_seq << s->cas_bits | s->owner);
 	it->vlen = (uint32_t)vlen;
-	it->klen = klen >= 0xffff ? 0xffff : (uint16_t)klen;
+	it->klen = klen >= KLEN_LONG ? KLEN_LONG : (uint8_t)klen;
 	it->meta = (uint8_t)meta;
-	it->lfu = LFU_INIT_VAL;
+	/* Redis keeps the frequency of a key across overwrites. */
+	clock_set(it, now_ms, slot != NULL ? lfu_of(slot_item(*slot)) : LFU_INIT_VAL);
 	if (meta & (IT_FLAGS | IT_EXP))
-		memcpy(it->data, &flags, 4);
+		memcpy(flags_ptr(it), &flags, 4);
 	if (meta & IT_EXP)
 		*exp_ptr(it) = expire_ms;
 	if (meta & IT_LONGKEY) {
@@ -1247,8 +1348,6 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 
 	if (slot != NULL) {
 		was = slot_item(*slot);
-		/* Redis keeps the frequency of a key across overwrites. */
-		it->lfu = was->lfu;
 		st(slot, (*slot & ~PTR_MASK) | (uint64_t)(uintptr_t)it);
 		retire_item(s, was);
 		dirty_add(s, 1);
@@ -1483,9 +1582,9 @@ const void *item_key(const struct item *it) { return key_of(it); }
 size_t item_klen(const struct item *it) { return klen_of(it); }
 const void *item_value(const struct item *it) { return key_of(it) + klen_of(it); }
 size_t item_vlen(const struct item *it) { return it->vlen; }
-uint64_t item_cas(const struct item *it) { return it->cas; }
+uint64_t item_cas(const struct item *it) { return cas_of(it); }
 int64_t item_expire_ms(const struct item *it) { return exp_of(it); }
-int64_t item_atime_s(const struct item *it) { return __atomic_load_n(&it->atime_s, __ATOMIC_RELAXED); }
+int64_t item_idle_s(const struct item *it, int64_t now_ms) { return idle_s(it, now_ms); }
 unsigned item_meta(const struct item *it) { return it->meta & IT_PROTO; }
 
 uint32_t item_flags(const struct item *it)
@@ -1493,7 +1592,7 @@ uint32_t item_flags(const struct item *it)
 	uint32_t f = 0;
 
 	if (it->meta & (IT_FLAGS | IT_EXP))
-		memcpy(&f, it->data, 4);
+		memcpy(&f, flags_ptr(it), 4);
 	return f;
 }
 

@@ -31,6 +31,11 @@ struct item;
 
 /* Call on the owner core (the table lives on its arena). NULL on failure. */
 struct shard *shard_create(unsigned owner);
+/* The shards are 0..nshards-1: their CAS values stay unique across them
+ * with the owner's id in as few low bits as that count needs (up to 128
+ * shards are assumed until this is called), so more remain for the
+ * sequence. Call before the shard's first write. */
+void shard_set_cas_owners_local(struct shard *s, unsigned nshards);
 void shard_destroy(struct shard *s);
 
 /* The live item for key, or NULL (expired items are removed on the way). */
@@ -193,8 +198,9 @@ size_t item_vlen(const struct item *it);
 uint32_t item_flags(const struct item *it);
 uint64_t item_cas(const struct item *it);
 int64_t item_expire_ms(const struct item *it);
-/* Unix seconds of the last counted access (coarse) */
-int64_t item_atime_s(const struct item *it);
+/* Seconds since the last counted access (coarse; modulo 194 days, as
+ * Redis's OBJECT IDLETIME) */
+int64_t item_idle_s(const struct item *it, int64_t now_ms);
 
 /* Protocol-owned bits on an item (memcached meta state), 0 on a new item.
  * Four bits are the protocol's (0x0f); the storage keeps the rest. */

@@ -100,6 +100,7 @@ int storage_start_local(unsigned w)
 
 	if (s == NULL)
 		return -ENOMEM;
+	shard_set_cas_owners_local(s, n_slots);
 	limits_from_options(&l);
 	shard_set_limits_local(s, &l);
 	if (load_path != NULL) {

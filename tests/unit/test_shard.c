@@ -173,7 +173,8 @@ static void test_touch_peek_meta(void **state)
 	assert_int_equal(item_expire_ms(it), 5000);
 	assert_int_equal(item_cas(it), cas);        /* touch keeps the CAS */
 	assert_int_equal(item_meta(it), ITEM_FETCHED | ITEM_STALE);
-	assert_int_equal(item_atime_s(it), 1);
+	assert_int_equal(item_idle_s(it, 1000), 0);
+	assert_int_equal(item_idle_s(it, 3999), 2);
 	assert_null(shard_get_local(s, KEY("t"), 5000));   /* expired at 5000 */
 	/* A new value clears the protocol bits. */
 	assert_int_equal(shard_set_local(s, KEY("t"), "w", 1, 7, 0), 0);
@@ -191,6 +192,93 @@ static void count_visit(const struct item *it, void *arg)
 
 /* Every key present for the whole scan is visited, even when the table
  * doubles between calls. */
+/* Every layout the 16-byte header has: key lengths around the one-byte
+ * length's limit (255 takes the long form), memcached flags, an expiry,
+ * an expiry added later (a copy of the item), and all read back whole. */
+static void test_item_layouts(void **state)
+{
+	struct shard *s = *state;
+	static const size_t klens[] = { 1, 14, 254, 255, 256, 1000, 70000 };
+	static char key[70000], val[300];
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(val); i++)
+		val[i] = (char)('0' + i % 10);
+	for (size_t k = 0; k < sizeof(klens) / sizeof(klens[0]); k++) {
+		for (int form = 0; form < 4; form++) {
+			size_t kl = klens[k], vl = (kl * 7 + (size_t)form) % sizeof(val);
+			uint32_t flags = (form & 1) ? 0xdeadbeefu : 0;
+			int64_t exp = (form & 2) ? 1700000000123LL : SHARD_NO_EXPIRY;
+			struct item *it;
+
+			key[0] = (char)('A' + form);
+			assert_int_equal(shard_set_local(s, key, kl, val, vl, flags, exp), 0);
+			it = shard_peek_local(s, key, kl, 1000);
+			assert_non_null(it);
+			assert_int_equal(item_klen(it), kl);
+			assert_memory_equal(item_key(it), key, kl);
+			assert_int_equal(item_vlen(it), vl);
+			assert_memory_equal(item_value(it), val, vl);
+			assert_int_equal(item_flags(it), flags);
+			assert_int_equal(item_expire_ms(it), exp);
+			assert_true(item_cas(it) != 0);
+			if (exp == SHARD_NO_EXPIRY) {
+				uint64_t cas = item_cas(it);
+				assert_int_equal(shard_touch_local(s, key, kl, 1800000000000LL, 1000), 1);
+				it = shard_peek_local(s, key, kl, 1000);
+				assert_int_equal(item_expire_ms(it), 1800000000000LL);
+				assert_int_equal(item_flags(it), flags);
+				assert_int_equal(item_klen(it), kl);
+				assert_memory_equal(item_key(it), key, kl);
+				assert_memory_equal(item_value(it), val, vl);
+				assert_int_equal(item_cas(it), cas);
+			}
+		}
+	}
+}
+
+/* CAS values are unique across shards (the owner in the low bits); the
+ * 48-bit CAS wraps past 0 (memcached's "no CAS"), and a restored CAS
+ * wider than 48 bits keeps its low bits; the 24-bit access clock reads
+ * idle times across its wrap, and an access after now as idle 0. */
+static void test_cas_and_clock_wrap(void **state)
+{
+	struct shard *s = *state;
+	const int64_t wrap_ms = (int64_t)(1 << 24) * 1000;
+	struct item *it;
+
+	struct shard *s1 = shard_create(1);
+	char key[16];
+
+	/* two shards: one owner bit, and no CAS value is handed out twice */
+	shard_set_cas_owners_local(s, 2);
+	shard_set_cas_owners_local(s1, 2);
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "u%u", i);
+		assert_int_equal(shard_set_local(s, KEY(key), KEY("v"), 0, 0), 0);
+		assert_int_equal(shard_set_local(s1, KEY(key), KEY("v"), 0, 0), 0);
+		assert_int_equal(item_cas(shard_peek_local(s, KEY(key), 0)) & 1, 0);
+		assert_int_equal(item_cas(shard_peek_local(s1, KEY(key), 0)) & 1, 1);
+	}
+	shard_destroy(s1);
+
+	shard_cas_floor_local(s, (1ULL << 48) - 1);
+	assert_int_equal(shard_set_local(s, KEY("c"), KEY("v"), 0, 0), 0);
+	assert_int_equal(item_cas(shard_peek_local(s, KEY("c"), 0)), 2);   /* 1 << 1 | 0 */
+	assert_int_equal(shard_restore_cas_local(s, KEY("c"), (5ULL << 48) | 77), 1);
+	assert_int_equal(item_cas(shard_peek_local(s, KEY("c"), 0)), 77);
+	/* later writes stay above a restored CAS */
+	assert_int_equal(shard_set_local(s, KEY("c"), KEY("w"), 0, 0), 0);
+	assert_int_equal(item_cas(shard_peek_local(s, KEY("c"), 0)), 78);
+
+	it = shard_get_local(s, KEY("c"), wrap_ms - 2000);    /* counted access */
+	assert_int_equal(item_idle_s(it, wrap_ms - 2000), 0);
+	assert_int_equal(item_idle_s(it, wrap_ms + 5000), 7);
+	/* an access after now (the clock stepped back) reads as idle 0 */
+	assert_int_equal(item_idle_s(it, wrap_ms - 60000), 0);
+}
+
 static void test_scan_across_growth(void **state)
 {
 	struct shard *s = *state;
@@ -918,6 +1006,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_and_accounting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touch_peek_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_layouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cas_and_clock_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_across_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scan_across_shrink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
