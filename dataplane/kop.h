@@ -25,6 +25,11 @@ struct shard;
 struct kop;
 struct kop_result;
 
+/* How many keys ahead a multi-key read starts loading a key's bucket (its
+ * item at half that distance): about the DRAM misses a core keeps in
+ * flight at once. */
+#define KOP_PREFETCH_AHEAD 8
+
 /* Runs on the key's owner core, with its shard; now_ms is Unix ms. */
 typedef void (*kop_fn)(struct shard *s, const struct kop *op, struct kop_result *res,
 		       int64_t now_ms);

@@ -359,10 +359,24 @@ void kop_str_mset(struct shard *s, const struct kop *op, struct kop_result *res,
 void kop_str_mget(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
 	struct buf *b = kop_scratch();
-	struct ss_arg k, v;
-	size_t off = 0;
+	struct ss_arg k, v, ak, av;
+	size_t off = 0, ahead = 0, mid = 0;
 
+	/* Two cursors run ahead: the bucket of the key PREFETCH_AHEAD on is
+	 * loaded, then (half way) the item its tag points to, so on a keyspace
+	 * bigger than the caches the lookups' DRAM misses overlap instead of
+	 * following one another. */
+	for (int j = 0; j < KOP_PREFETCH_AHEAD; j++)
+		if (kop_pairs_next(op->val.p, op->val.len, &ahead, &ak, &av))
+			shard_prefetch(s, ak.p, ak.len);
+	for (int j = 0; j < KOP_PREFETCH_AHEAD / 2; j++)
+		if (kop_pairs_next(op->val.p, op->val.len, &mid, &ak, &av))
+			shard_prefetch_item(s, ak.p, ak.len);
 	while (kop_pairs_next(op->val.p, op->val.len, &off, &k, &v)) {
+		if (kop_pairs_next(op->val.p, op->val.len, &ahead, &ak, &av))
+			shard_prefetch(s, ak.p, ak.len);
+		if (kop_pairs_next(op->val.p, op->val.len, &mid, &ak, &av))
+			shard_prefetch_item(s, ak.p, ak.len);
 		struct item *it = shard_get_local(s, k.p, k.len, now_ms);
 		uint8_t found = it != NULL;
 		uint32_t len = it != NULL ? (uint32_t)item_vlen(it) : 0;

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "dataplane/conn.h"
+#include "dataplane/kop.h"
+#include "dataplane/kop_string.h"
 #include "dataplane/proto/mc_parse.h"
 #include "dataplane/proto/resp_parse.h"
 #include "dataplane/steer.h"
@@ -178,6 +180,46 @@ void BM_shard_get_hit_prefetch(benchmark::State &state)
 	report(state, b);
 }
 BENCHMARK(BM_shard_get_hit_prefetch)->Arg(1000000)->Arg(10000000);
+
+// MGET's part on the owner (kop_str_mget): 16 keys per kop, which loads
+// buckets and items a few keys ahead. Time per key (the counter), beside
+// BM_shard_get_hit's one lookup after another. 65536 batches of keys in the
+// scattered order are built once per size.
+void BM_kop_mget(benchmark::State &state)
+{
+	constexpr size_t BATCH = 16, NBATCH = 65536;
+	BigShard *b = big_shard(size_t(state.range(0)));
+	static std::vector<std::vector<char>> ops[2];
+	std::vector<std::vector<char>> &v = ops[b->n == 1000000 ? 0 : 1];
+	restore(b);
+	if (v.empty()) {
+		v.resize(NBATCH);
+		for (size_t i = 0; i < NBATCH; i++) {
+			for (size_t j = 0; j < BATCH; j++) {
+				uint32_t kl = KLEN, vl = 0;
+				const char *k = &b->keys[((i * BATCH + j) % b->n) * KLEN];
+				v[i].insert(v[i].end(), (const char *)&kl, (const char *)&kl + 4);
+				v[i].insert(v[i].end(), k, k + KLEN);
+				v[i].insert(v[i].end(), (const char *)&vl, (const char *)&vl + 4);
+			}
+		}
+	}
+	size_t i = 0;
+	for (auto _ : state) {
+		kop op{};
+		kop_result res{};
+		op.val.p = v[i].data();
+		op.val.len = v[i].size();
+		i = i + 1 == NBATCH ? 0 : i + 1;
+		kop_str_mget(b->s, &op, &res, 0);
+		benchmark::DoNotOptimize(res.val.p);
+	}
+	state.counters["ns_per_key"] = benchmark::Counter(
+		double(BATCH) * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
+		benchmark::Counter::kInvert);
+	report(state, b);
+}
+BENCHMARK(BM_kop_mget)->Arg(1000000)->Arg(10000000);
 
 void BM_shard_get_miss(benchmark::State &state)
 {

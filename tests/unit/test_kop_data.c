@@ -390,6 +390,53 @@ static void test_mset_count(void **state)
 	buf_fini(&b);
 }
 
+/* MGET's part on an owner reads ahead (KOP_PREFETCH_AHEAD): every count
+ * of keys around and past that distance comes back whole and in order,
+ * hits and misses mixed, a key asked twice given twice. */
+static void test_mget_reads_ahead_in_order(void **state)
+{
+	struct buf b, want;
+	struct ss_arg none = { "", 0 };
+	char k[16], v[16];
+
+	(void)state;
+	for (int i = 0; i < 60; i += 2) {
+		snprintf(k, sizeof(k), "m%d", i);
+		snprintf(v, sizeof(v), "val%d", i * 7);
+		put(k, v, 0, 0);
+	}
+	buf_init(&b);
+	buf_init(&want);
+	for (int n = 0; n <= 3 * KOP_PREFETCH_AHEAD + 1; n++) {
+		struct kop_result r;
+
+		buf_consume(&b, buf_len(&b));
+		buf_consume(&want, buf_len(&want));
+		for (int j = 0; j < n; j++) {
+			int key = ((j % 11) * 7 + n) % 61;   /* 60: never set; odd: missing */
+			struct ss_arg ka;
+			uint8_t found = key % 2 == 0 && key < 60;
+			uint32_t len = 0;
+
+			ka.p = k;
+			ka.len = (size_t)snprintf(k, sizeof(k), "m%d", key);
+			kop_pairs_put(&b, &ka, &none);
+			if (found)
+				len = (uint32_t)snprintf(v, sizeof(v), "val%d", key * 7);
+			buf_append(&want, &found, 1);
+			buf_append(&want, &len, 4);
+			buf_append(&want, v, found ? len : 0);
+		}
+		r = run(kop_str_mget, (struct kop){ .val = { buf_rptr(&b), buf_len(&b) } });
+		assert_int_equal(r.status, 1);
+		assert_int_equal(r.num, n);
+		assert_int_equal(r.val.len, buf_len(&want));
+		assert_memory_equal(r.val.p, buf_rptr(&want), buf_len(&want));
+	}
+	buf_fini(&b);
+	buf_fini(&want);
+}
+
 static void test_exists_touch_ttl(void **state)
 {
 	struct kop_result r;
@@ -612,7 +659,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_set_modes), T(test_getdel_getex), T(test_append_setrange),
 		T(test_getrange_strlen), T(test_incr), T(test_incrbyfloat), T(test_msetnx_pairs), T(test_mset_count),
-		T(test_exists_touch_ttl), T(test_expire_options), T(test_del_cas_rename),
+		T(test_mget_reads_ahead_in_order), T(test_exists_touch_ttl), T(test_expire_options), T(test_del_cas_rename),
 		T(test_keys_scan_random), T(test_scratch), T(test_strnum),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
