@@ -315,10 +315,10 @@ static void quit_finish(struct conn *c)
  * result only; such requests may wait in a connection's flight (conn.c).
  * get/gets take several keys, so they run one at a time. */
 static const struct cmd mc_cmds[] = {
-	[MC_GET] = { "get", 0, get_plan, get_emit, get_finish },
-	[MC_GETS] = { "gets", 0, get_plan, get_emit, get_finish },
-	[MC_GAT] = { "gat", 0, get_plan, get_emit, get_finish },
-	[MC_GATS] = { "gats", 0, get_plan, get_emit, get_finish },
+	[MC_GET] = { "get", 0, get_plan, get_emit, get_finish, CMD_PREFETCH },
+	[MC_GETS] = { "gets", 0, get_plan, get_emit, get_finish, CMD_PREFETCH },
+	[MC_GAT] = { "gat", 0, get_plan, get_emit, get_finish, CMD_PREFETCH },
+	[MC_GATS] = { "gats", 0, get_plan, get_emit, get_finish, CMD_PREFETCH },
 	[MC_SET] = { "set", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
 	[MC_ADD] = { "add", 0, store_plan, store_emit, NULL, CMD_PIPELINED },
 	[MC_REPLACE] = { "replace", 0, store_plan, store_emit, NULL, CMD_PIPELINED },

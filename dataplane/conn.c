@@ -15,6 +15,7 @@
 #include "platform/opt.h"
 #include "platform/status.h"
 #include "storage/repl.h"
+#include "storage/shard.h"
 #include "storage/storage.h"
 
 static uint64_t next_id = 1;   /* CLIENT ID: unique across workers */
@@ -303,14 +304,40 @@ static bool read_here(const struct kop *op, unsigned owner, struct kop_result *r
 	return true;
 }
 
+/* Start loading kop i's key (its bucket, or with `item` the item its tag
+ * points to) when this worker owns it. */
+static void prefetch_kop(struct conn *c, struct shard *s, uint32_t i, bool item)
+{
+	struct kop op;
+
+	if (plan_kop(c, i, &op) != 0 || op.target >= 0 || steer_owner(&op.key) != c->worker)
+		return;
+	if (item)
+		shard_prefetch_item(s, op.key.p, op.key.len);
+	else
+		shard_prefetch(s, op.key.p, op.key.len);
+}
+
 /* Run the plan of c->cmd from c->op_next. Returns true when the request is
  * complete, false when a kop went to another worker. */
 static bool run_plan(struct conn *c)
 {
 	struct kop op;
 	struct kop_result res;
+	struct shard *local = NULL;
+	/* A multi-key read on a shard bigger than the caches: the buckets
+	 * KOP_PREFETCH_AHEAD kops on and the items half as far are loading
+	 * while this kop runs, so the DRAM misses overlap. */
+	bool pf = (c->cmd->flags & CMD_PREFETCH) && (local = storage_shard(c->worker)) != NULL &&
+		  shard_is_large(local);
 
+	for (uint32_t j = 0; pf && c->op_next == 0 && j < KOP_PREFETCH_AHEAD; j++)
+		prefetch_kop(c, local, j, false);
 	while (plan_kop(c, c->op_next, &op) == 0) {
+		if (pf) {
+			prefetch_kop(c, local, c->op_next + KOP_PREFETCH_AHEAD, false);
+			prefetch_kop(c, local, c->op_next + KOP_PREFETCH_AHEAD / 2, true);
+		}
 		if (op.target == KOP_TARGET_WAIT) {
 			memset(&res, 0, sizeof(res));
 			if (c->cmd->wait(c, true, &res) == 0) {

@@ -46,6 +46,10 @@ enum {
 	 * bytes, the kop's result and the protocol version (no stash, no acc,
 	 * no connection state): it may wait in the flight behind others. */
 	CMD_PIPELINED = 1u << 30,
+	/* Internal: kop i reads key i, and plan(c, i) depends only on the
+	 * request, so it may be called ahead of its turn: on a big local shard
+	 * the kops' keys are prefetched a few ahead (memcached's get k1 k2 ...). */
+	CMD_PREFETCH = 1u << 29,
 };
 
 /* A request in the flight: its bytes are still in `in`, its kop done here

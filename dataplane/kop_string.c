@@ -366,16 +366,18 @@ void kop_str_mget(struct shard *s, const struct kop *op, struct kop_result *res,
 	 * loaded, then (half way) the item its tag points to, so on a keyspace
 	 * bigger than the caches the lookups' DRAM misses overlap instead of
 	 * following one another. */
-	for (int j = 0; j < KOP_PREFETCH_AHEAD; j++)
+	bool pf = shard_is_large(s);
+
+	for (int j = 0; pf && j < KOP_PREFETCH_AHEAD; j++)
 		if (kop_pairs_next(op->val.p, op->val.len, &ahead, &ak, &av))
 			shard_prefetch(s, ak.p, ak.len);
-	for (int j = 0; j < KOP_PREFETCH_AHEAD / 2; j++)
+	for (int j = 0; pf && j < KOP_PREFETCH_AHEAD / 2; j++)
 		if (kop_pairs_next(op->val.p, op->val.len, &mid, &ak, &av))
 			shard_prefetch_item(s, ak.p, ak.len);
 	while (kop_pairs_next(op->val.p, op->val.len, &off, &k, &v)) {
-		if (kop_pairs_next(op->val.p, op->val.len, &ahead, &ak, &av))
+		if (pf && kop_pairs_next(op->val.p, op->val.len, &ahead, &ak, &av))
 			shard_prefetch(s, ak.p, ak.len);
-		if (kop_pairs_next(op->val.p, op->val.len, &mid, &ak, &av))
+		if (pf && kop_pairs_next(op->val.p, op->val.len, &mid, &ak, &av))
 			shard_prefetch_item(s, ak.p, ak.len);
 		struct item *it = shard_get_local(s, k.p, k.len, now_ms);
 		uint8_t found = it != NULL;

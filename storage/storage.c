@@ -181,7 +181,8 @@ void storage_step_local(unsigned w, int64_t now_ms)
 	ticket = __atomic_load_n(&replace_gen, __ATOMIC_ACQUIRE);
 	if (ticket != slots[w].replace_done)
 		replace_local(w, s, ticket, now_ms);
-	shard_expire_step_local(s, now_ms, 16 * (unsigned)opt_int(OPT_active_expire_effort));
+	/* 8 buckets of 15 slots per unit of effort: about 120 keys looked at */
+	shard_expire_step_local(s, now_ms, 8 * (unsigned)opt_int(OPT_active_expire_effort));
 	/* the log joins before the snapshot (a full resync starts its stream
 	 * at or before the snapshot's cut: replaying a key's state is
 	 * idempotent, missing one is not) */

@@ -10,6 +10,7 @@
 // appliance's TCP share); no DPDK, no NIC, no system calls.
 #include <benchmark/benchmark.h>
 
+#include "tests/bench/bench_engine.h"
 #include "tests/bench/bench_iters.h"
 
 #include <cstdint>
@@ -166,12 +167,7 @@ void BM_packet_get(benchmark::State &state)
 	tcp_config scfg, ccfg;
 	client_app app{};
 
-	clock_setup();
-	mem_setup(1);
-	mem_thread_init(0);
-	storage_setup(1);
-	steer_setup(1);
-	storage_start_local(0);
+	ss_engine_start();
 	net_if_init(&srv.nif, smac, sip, 0xffffff00, 0);
 	net_if_init(&cli.nif, cmac, cip, 0xffffff00, 0);
 	tcp_config_default(&scfg);
@@ -217,10 +213,7 @@ void BM_packet_get(benchmark::State &state)
 	}
 	tcp_stack_destroy(cli.ts);
 	tcp_stack_destroy(srv.ts);
-	storage_stop_local(0);
-	steer_teardown();
-	storage_teardown();
-	mem_thread_fini();
+	ss_engine_stop();
 }
 BENCHMARK(BM_packet_get)->Apply(ss_fixed_iterations);
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "dataplane/conn.h"
+#include "dataplane/kop.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
 #include "platform/mem.h"
@@ -168,6 +169,49 @@ static void test_mc_local_and_remote(void **state)
 		"VALUE ~ 7 2\r\nhi\r\nEND\r\n"
 		"DELETED\r\nNOT_FOUND\r\n"
 		"END\r\n", false);
+}
+
+/* A multi-key get on a shard bigger than the caches reads its keys ahead
+ * (CMD_PREFETCH in run_plan): the reply is the same, in request order,
+ * with keys of both workers, misses and repeats, split at every size. */
+static void test_mc_multiget_on_a_large_shard(void **state)
+{
+	char key[32], val[32], in[4096], want[8192];
+	size_t il = 0, wl = 0;
+
+	(void)state;
+	for (int i = 0; i < 600000; i++) {
+		int kl = snprintf(key, sizeof(key), "big:%d", i);
+		int vl = snprintf(val, sizeof(val), "v%d", i * 3);
+		struct shard *s = storage_shard(slot_owner_of_key(key, (size_t)kl));
+		assert_int_equal(shard_set_local(s, key, (size_t)kl, val, (size_t)vl, (uint32_t)i, 0), 0);
+	}
+	for (int i = 0; i < 100000; i++)
+		shard_expire_step_local(storage_shard(0), 0, 1024);
+	assert_true(shard_is_large(storage_shard(0)));
+	il += (size_t)snprintf(in + il, sizeof(in) - il, "get");
+	for (int j = 0; j < 3 * KOP_PREFETCH_AHEAD + 5; j++) {
+		int i = j % 13 == 12 ? 700000 + j : (j * 7919) % 600000 + (j % 5 == 4 ? 0 : j);
+		if (j == 20)
+			i = (3 * 7919) % 600000 + 3;     /* asked twice */
+		il += (size_t)snprintf(in + il, sizeof(in) - il, " big:%d", i);
+		if (i < 600000) {
+			int vl = snprintf(val, sizeof(val), "v%d", i * 3);
+			wl += (size_t)snprintf(want + wl, sizeof(want) - wl,
+					       "VALUE big:%d %d %d\r\n%s\r\n", i, i, vl, val);
+		}
+	}
+	il += (size_t)snprintf(in + il, sizeof(in) - il, "\r\n");
+	wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "END\r\n");
+	for (size_t chunk = 1; chunk <= il; chunk += chunk < 16 ? 1 : 37) {
+		bool closed;
+		char *got = run(PROTO_MEMCACHE, in, il, chunk, &closed);
+		if (strcmp(got, want) != 0 || closed)
+			fail_msg("chunk %zu:\n got: %s\n want: %s", chunk, got, want);
+		free(got);
+	}
+	shard_flush_local(storage_shard(0), 0, 0);
+	shard_flush_local(storage_shard(1), 0, 0);
 }
 
 static void test_mc_errors_keep_connection(void **state)
@@ -763,6 +807,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mc_local_and_remote),
+		cmocka_unit_test(test_mc_multiget_on_a_large_shard),
 		cmocka_unit_test(test_remote_read_under_rcu),
 		cmocka_unit_test(test_flight_pipeline),
 		cmocka_unit_test(test_flight_multibulk),
