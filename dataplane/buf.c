@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/fmt.h"
 #include "platform/status.h"
 
 #define BUF_MIN        4096
@@ -69,11 +70,17 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	int n, rc;
 
+	/* Straight into the free room when it fits (the usual case): one
+	 * formatting pass, not one to measure and one to write. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data != NULL ? b->data + b->wpos : NULL, buf_room(b), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -EINVAL;
+	if ((size_t)n < buf_room(b)) {
+		b->wpos += (size_t)n;
+		return SS_OK;
+	}
 	if ((rc = buf_reserve(b, (size_t)n + 1)) < 0)
 		return rc;
 	va_start(ap, fmt);
@@ -81,6 +88,32 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->wpos += (size_t)n;
 	return SS_OK;
+}
+
+int buf_append_u64(struct buf *b, const char *prefix, uint64_t v)
+{
+	size_t pl = strlen(prefix);
+	int rc = buf_reserve(b, pl + FMT_U64_MAX);
+
+	if (rc == SS_OK) {
+		memcpy(b->data + b->wpos, prefix, pl);
+		b->wpos += pl;
+		b->wpos += fmt_u64(b->data + b->wpos, v);
+	}
+	return rc;
+}
+
+int buf_append_i64(struct buf *b, const char *prefix, int64_t v)
+{
+	size_t pl = strlen(prefix);
+	int rc = buf_reserve(b, pl + 1 + FMT_U64_MAX);
+
+	if (rc == SS_OK) {
+		memcpy(b->data + b->wpos, prefix, pl);
+		b->wpos += pl;
+		b->wpos += fmt_i64(b->data + b->wpos, v);
+	}
+	return rc;
 }
 
 void buf_consume(struct buf *b, size_t n)

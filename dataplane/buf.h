@@ -9,6 +9,7 @@
 #define SS_DATAPLANE_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,6 +27,10 @@ void buf_fini(struct buf *b);
 int buf_reserve(struct buf *b, size_t n);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* prefix (a C string, may be "") then v in decimal: what a reply line's
+ * numbers need, at a fraction of buf_appendf's cost. SS_OK or -ENOMEM. */
+int buf_append_u64(struct buf *b, const char *prefix, uint64_t v);
+int buf_append_i64(struct buf *b, const char *prefix, int64_t v);
 void buf_consume(struct buf *b, size_t n);
 /* Drop the allocation once empty and large, so idle connections stay small. */
 void buf_shrink_if_idle(struct buf *b);

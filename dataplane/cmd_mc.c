@@ -55,10 +55,12 @@ static void get_emit(struct conn *c, uint32_t i, const struct kop *op,
 		return;
 	}
 	metric_add_local(touch ? METRIC_mc_touch_hits : METRIC_mc_get_hits, 1);
-	buf_appendf(&c->out, "VALUE %.*s %" PRIu32 " %zu", (int)op->key.len, op->key.p,
-		    r->flags, r->val.len);
+	buf_append(&c->out, "VALUE ", 6);
+	buf_append(&c->out, op->key.p, op->key.len);
+	buf_append_u64(&c->out, " ", r->flags);
+	buf_append_u64(&c->out, " ", r->val.len);
 	if (c->mc.cmd == MC_GETS || c->mc.cmd == MC_GATS)
-		buf_appendf(&c->out, " %" PRIu64, r->cas);
+		buf_append_u64(&c->out, " ", r->cas);
 	buf_append(&c->out, "\r\n", 2);
 	buf_append(&c->out, r->val.p, r->val.len);
 	buf_append(&c->out, "\r\n", 2);

@@ -75,7 +75,7 @@ static void put_ttl(struct conn *c, int64_t exp_ms)
 	if (exp_ms == 0)
 		lit(c, " t-1");
 	else
-		buf_appendf(&c->out, " t%lld", (long long)((exp_ms - now + 999) / 1000));
+		buf_append_i64(&c->out, " t", (exp_ms - now + 999) / 1000);
 }
 
 static int64_t ttl_ms(int32_t ttl)
@@ -169,7 +169,7 @@ static void mg_emit(struct conn *c, uint32_t i, const struct kop *op,
 		return;
 	}
 	if (has(c, 'v'))
-		buf_appendf(&c->out, "VA %zu", r->val.len);
+		buf_append_u64(&c->out, "VA ", r->val.len);
 	else
 		lit(c, "HD");
 	for (uint32_t k = 0; k < m->ntok; k++) {
@@ -183,19 +183,19 @@ static void mg_emit(struct conn *c, uint32_t i, const struct kop *op,
 				exp = ttl_ms(m->vivify_ttl);
 			break;
 		case 's':
-			buf_appendf(&c->out, " s%zu", r->val.len);
+			buf_append_u64(&c->out, " s", r->val.len);
 			break;
 		case 't':
 			put_ttl(c, exp);
 			break;
 		case 'c':
-			buf_appendf(&c->out, " c%" PRIu64, r->cas);
+			buf_append_u64(&c->out, " c", r->cas);
 			break;
 		case 'f':
-			buf_appendf(&c->out, " f%" PRIu32, r->flags);
+			buf_append_u64(&c->out, " f", r->flags);
 			break;
 		case 'l':
-			buf_appendf(&c->out, " l%lld", (long long)r->num);
+			buf_append_i64(&c->out, " l", r->num);
 			break;
 		case 'h':
 			lit(c, (st & MC_MGR_FETCHED) ? " h1" : " h0");
@@ -299,7 +299,7 @@ static void ms_emit(struct conn *c, uint32_t i, const struct kop *op,
 		} else if (m->tok[k].p[0] == 'k') {
 			put_key(c);
 		} else if (m->tok[k].p[0] == 'c') {
-			buf_appendf(&c->out, " c%" PRIu64, r->cas);
+			buf_append_u64(&c->out, " c", r->cas);
 		}
 	}
 	lit(c, "\r\n");
@@ -427,14 +427,14 @@ static void ma_emit(struct conn *c, uint32_t i, const struct kop *op,
 	if (has(c, 'q') && !created)
 		return;
 	if (has(c, 'v'))
-		buf_appendf(&c->out, "VA %zu", r->val.len);
+		buf_append_u64(&c->out, "VA ", r->val.len);
 	else
 		lit(c, "HD");
 	for (uint32_t k = 0; k < m->ntok; k++) {
 		const struct ss_arg *t = &m->tok[k];
 		switch (t->p[0]) {
 		case 'c':
-			buf_appendf(&c->out, " c%" PRIu64, r->cas);
+			buf_append_u64(&c->out, " c", r->cas);
 			break;
 		case 't':
 			put_ttl(c, exp);

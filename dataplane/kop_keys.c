@@ -152,7 +152,8 @@ static void gather_key(const struct item *it, void *arg)
 	if ((op->mode & KSCAN_TYPE) &&
 	    !(op->key.len == 6 && strncasecmp(op->key.p, "string", 6) == 0))
 		return;
-	buf_appendf(g->out, "$%zu\r\n", item_klen(it));
+	buf_append_u64(g->out, "$", item_klen(it));
+	buf_append(g->out, "\r\n", 2);
 	buf_append(g->out, item_key(it), item_klen(it));
 	buf_append(g->out, "\r\n", 2);
 	g->n++;
