@@ -99,7 +99,10 @@ def loadgen(lg, target, ratio, pipeline, extra=(), seconds=TEST_TIME, warmup=WAR
         try:
             return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
         finally:
-            time.sleep(0.05)   # the last FINs and the memif disconnect, then freeze
+            # the last FINs and the memif disconnect, then freeze (frozen
+            # before it let the client go, it refused the next one for
+            # seconds after the thaw)
+            time.sleep(0.5)
             os.kill(target.paused.pid, signal.SIGSTOP)
     return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
 
@@ -112,16 +115,16 @@ def _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup):
             "--json", *extra]
     if "--requests" not in extra:
         argv += ["--test-time", str(seconds), "--warmup", str(warmup)]
-    for attempt in range(3):
+    for attempt in range(5):
         out = subprocess.run(argv, capture_output=True, text=True,
                              timeout=seconds + warmup + 60)
         # The appliance was frozen right after the last run: it may not have
         # let the previous memif client go yet. Measured nothing: try again.
         if out.returncode == 0 or "no memif server on the socket" not in out.stderr:
             break
-        print(f"  the memif connection was refused (attempt {attempt + 1} of 3), retrying",
+        print(f"  the memif connection was refused (attempt {attempt + 1} of 5), retrying",
               flush=True)
-        time.sleep(1)
+        time.sleep(2)
     if out.returncode != 0 or not out.stdout.startswith("{"):
         raise RuntimeError(f"{shlex.join(argv)}: exit {out.returncode}: {out.stderr.strip()}")
     res = json.loads(out.stdout)
