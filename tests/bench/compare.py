@@ -98,12 +98,20 @@ def loadgen(lg, target, ratio, pipeline, extra=(), seconds=TEST_TIME, warmup=WAR
         os.kill(target.paused.pid, signal.SIGCONT)
         try:
             return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
+        except RuntimeError as e:
+            # A refused memif connection is usually the appliance gone:
+            # DPDK 22.11's memif PMD unmaps the shared regions when a client
+            # leaves without stopping the worker's bursts on them, which
+            # can crash the worker (a segfault in librte_net_memif).
+            if target.paused.poll() is not None:
+                raise RuntimeError(f"the io=dpdk appliance exited ({target.paused.returncode}) "
+                                   f"after a memif client left: {e}") from None
+            raise
         finally:
-            # the last FINs and the memif disconnect, then freeze (frozen
-            # before it let the client go, it refused the next one for
-            # seconds after the thaw)
+            # the last FINs and the memif disconnect, then freeze
             time.sleep(0.5)
-            os.kill(target.paused.pid, signal.SIGSTOP)
+            if target.paused.poll() is None:
+                os.kill(target.paused.pid, signal.SIGSTOP)
     return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
 
 
