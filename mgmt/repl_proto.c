@@ -30,12 +30,12 @@ int repl_parse_fullresync(const char *line, size_t len, char *id, int64_t *offse
 	const size_t pl = sizeof(pre) - 1;
 	long long off;
 
-	if (len < pl + REPL_ID_HEX + 2 || memcmp(line, pre, pl) != 0 ||
-	    !repl_id_valid(line + pl, REPL_ID_HEX) || line[pl + REPL_ID_HEX] != ' ' ||
-	    !repl_parse_ll(line + pl + REPL_ID_HEX + 1, len - pl - REPL_ID_HEX - 1, INT64_MAX, &off))
+	if (len < pl + REPL_ID_LEN + 2 || memcmp(line, pre, pl) != 0 ||
+	    !repl_id_valid(line + pl, REPL_ID_LEN) || line[pl + REPL_ID_LEN] != ' ' ||
+	    !repl_parse_ll(line + pl + REPL_ID_LEN + 1, len - pl - REPL_ID_LEN - 1, INT64_MAX, &off))
 		return -EINVAL;
-	memcpy(id, line + pl, REPL_ID_HEX);
-	id[REPL_ID_HEX] = '\0';
+	memcpy(id, line + pl, REPL_ID_LEN);
+	id[REPL_ID_LEN] = '\0';
 	*offset = off;
 	return SS_OK;
 }
@@ -51,10 +51,10 @@ int repl_parse_continue(const char *line, size_t len, char *id)
 		id[0] = '\0';
 		return SS_OK;
 	}
-	if (len != pl + 1 + REPL_ID_HEX || line[pl] != ' ' || !repl_id_valid(line + pl + 1, REPL_ID_HEX))
+	if (len != pl + 1 + REPL_ID_LEN || line[pl] != ' ' || !repl_id_valid(line + pl + 1, REPL_ID_LEN))
 		return -EINVAL;
-	memcpy(id, line + pl + 1, REPL_ID_HEX);
-	id[REPL_ID_HEX] = '\0';
+	memcpy(id, line + pl + 1, REPL_ID_LEN);
+	id[REPL_ID_LEN] = '\0';
 	return SS_OK;
 }
 

@@ -20,13 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/repl.h"   /* REPL_ID_LEN: a replication id's hex digits */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define REPL_LINE_MAX  4096
 #define REPL_MARK_LEN  40
-#define REPL_ID_HEX    40   /* a replication id: 40 hex digits */
 
 /* One line: SS_OK with *line (not terminated), *len without "\r\n", and
  * *consumed; SS_NEED_MORE; -EPROTO when longer than REPL_LINE_MAX. An

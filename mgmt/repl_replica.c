@@ -338,7 +338,7 @@ static void handshake_reply(const char *line, size_t len)
 		return;
 	}
 	case ST_PSYNC: {
-		char id[REPL_ID_HEX + 1];
+		char id[REPL_ID_LEN + 1];
 		int64_t off;
 
 		if (L.cached && repl_parse_continue(line, len, id) == SS_OK) {

@@ -124,14 +124,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the reply lines, as their own inputs: never read past len */
 	{
-		char id[REPL_ID_HEX + 1];
+		char id[REPL_ID_LEN + 1];
 		int64_t off;
 		char *line = malloc(size ? size : 1);
 		memcpy(line, data, size);
-		if (repl_parse_fullresync(line, size, id, &off) == SS_OK && strlen(id) != REPL_ID_HEX)
+		if (repl_parse_fullresync(line, size, id, &off) == SS_OK && strlen(id) != REPL_ID_LEN)
 			die("FULLRESYNC id");
 		if (repl_parse_continue(line, size, id) == SS_OK &&
-		    strlen(id) != 0 && strlen(id) != REPL_ID_HEX)
+		    strlen(id) != 0 && strlen(id) != REPL_ID_LEN)
 			die("CONTINUE id");
 		free(line);
 	}

@@ -135,7 +135,7 @@ static void test_read_line(void **state)
 
 static void test_fullresync(void **state)
 {
-	char id[REPL_ID_HEX + 1];
+	char id[REPL_ID_LEN + 1];
 	int64_t off = 0;
 	const char *ok = "+FULLRESYNC " MARK " 1234";
 
@@ -169,7 +169,7 @@ static void test_fullresync(void **state)
 
 static void test_continue(void **state)
 {
-	char id[REPL_ID_HEX + 1] = "x";
+	char id[REPL_ID_LEN + 1] = "x";
 	static const char *const bad[] = {
 		"+CONTINU", "+CONTINUEX", "+CONTINUE ", "+CONTINUE " MARK "0",
 		"+CONTINUE 0123456789abcdef0123456789abcdef0123456z", "+FULLRESYNC " MARK " 1",
