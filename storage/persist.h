@@ -68,8 +68,9 @@ int persist_walking_local(unsigned w);
 long persist_load_local(unsigned w, struct shard *s, const char *path, bool skip_other_types,
 			char *err, size_t errlen);
 
-/* Management core, once the workers serve: the replication ID and stream offset that the snapshot loaded at start recorded
- * (a replica's, see rdb_aux). false: it had none. */
+/* Management core, once the workers serve: the replication ID and stream
+ * offset that the snapshot loaded at start recorded (a replica's, see
+ * rdb_aux). false: it had none. */
 bool persist_loaded_repl(char id[REPL_ID_LEN + 1], int64_t *offset);
 /* Management core: has every worker joined epoch e (its walk began, or it
  * could not take part)? From then on their writes no longer change what

@@ -88,7 +88,7 @@ struct bucket {
 _Static_assert(sizeof(struct bucket) == 128, "a bucket is a pair of cache lines");
 
 /* The bucket array is its own allocation of exactly a power of two times
- * 64 bytes: with the header in front it took the next size class up
+ * the bucket size: with the header in front it took the next size class up
  * (jemalloc spaces large classes a quarter of a power of two apart), up to
  * a quarter of the table in memory nothing used. */
 struct table {
@@ -248,11 +248,16 @@ static inline int64_t idle_s(const struct item *it, int64_t now_ms)
 	return d > 0 ? d : 0;
 }
 
-/* Owner only: one store, so a reader sees the old word or the new. */
-static inline void clock_set(struct item *it, int64_t now_ms, unsigned lfu)
+/* The clock word for an access at now_ms with LFU counter lfu. */
+static inline uint32_t clock_word(int64_t now_ms, unsigned lfu)
 {
-	__atomic_store_n(&it->clock, ((uint32_t)(now_ms / 1000) & CLOCK_MASK) | (uint32_t)lfu << 24,
-			 __ATOMIC_RELAXED);
+	return ((uint32_t)(now_ms / 1000) & CLOCK_MASK) | (uint32_t)lfu << 24;
+}
+
+/* Owner only: one store, so a reader sees the old word or the new. */
+static inline void clock_set(struct item *it, uint32_t word)
+{
+	__atomic_store_n(&it->clock, word, __ATOMIC_RELAXED);
 }
 
 static inline int64_t exp_of(const struct item *it)
@@ -959,14 +964,12 @@ struct item *shard_peek_local(struct shard *s, const void *key, size_t klen, int
 
 void shard_access_local(struct shard *s, struct item *it, int64_t now_ms)
 {
-	uint32_t was = clock_of(it);
-	unsigned c = was >> 24;
+	unsigned c = policy_lfu(s) ? lfu_incr(s, lfu_decayed(s, it, now_ms)) : lfu_of(it);
+	uint32_t w = clock_word(now_ms, c);
 
-	if (policy_lfu(s))
-		c = lfu_incr(s, lfu_decayed(s, it, now_ms));
 	/* most reads of a hot key fall in the same second: leave its line clean */
-	if ((((uint32_t)(now_ms / 1000) & CLOCK_MASK) | (uint32_t)c << 24) != was)
-		clock_set(it, now_ms, c);
+	if (w != clock_of(it))
+		clock_set(it, w);
 }
 
 struct item *shard_get_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)
@@ -1347,7 +1350,7 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	it->klen = klen >= KLEN_LONG ? KLEN_LONG : (uint8_t)klen;
 	it->meta = (uint8_t)meta;
 	/* Redis keeps the frequency of a key across overwrites. */
-	clock_set(it, now_ms, slot != NULL ? lfu_of(slot_item(*slot)) : LFU_INIT_VAL);
+	clock_set(it, clock_word(now_ms, slot != NULL ? lfu_of(slot_item(*slot)) : LFU_INIT_VAL));
 	if (meta & (IT_FLAGS | IT_EXP))
 		memcpy(flags_ptr(it), &flags, 4);
 	if (meta & IT_EXP)
