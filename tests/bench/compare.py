@@ -95,7 +95,8 @@ class Target:
 
 def loadgen(lg, target, ratio, pipeline, extra=(), seconds=TEST_TIME, warmup=WARMUP):
     if target.paused is not None:
-        os.kill(target.paused.pid, signal.SIGCONT)
+        if target.paused.poll() is None:   # gone: the refusal below says so
+            os.kill(target.paused.pid, signal.SIGCONT)
         try:
             return _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup)
         except RuntimeError as e:
@@ -126,9 +127,12 @@ def _loadgen(lg, target, ratio, pipeline, extra, seconds, warmup):
     for attempt in range(5):
         out = subprocess.run(argv, capture_output=True, text=True,
                              timeout=seconds + warmup + 60)
-        # The appliance was frozen right after the last run: it may not have
-        # let the previous memif client go yet. Measured nothing: try again.
+        # Refused: the appliance may still be letting the previous memif
+        # client go; measured nothing, so try again. Not when it is gone
+        # (loadgen() says why): no retry brings it back.
         if out.returncode == 0 or "no memif server on the socket" not in out.stderr:
+            break
+        if target.paused is not None and target.paused.poll() is not None:
             break
         print(f"  the memif connection was refused (attempt {attempt + 1} of 5), retrying",
               flush=True)
