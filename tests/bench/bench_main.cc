@@ -92,6 +92,7 @@ struct BigShard {
 	std::vector<char> keys;           // n keys of KLEN bytes, in scattered order
 	size_t added = 0;                 // keys n.. set by BM_shard_set_new
 	std::vector<uint64_t> deleted;    // keys removed by BM_shard_del
+	std::vector<std::vector<char>> mget_ops;   // BM_kop_mget's batches
 	double overhead = 0, item_overhead = 0;
 };
 
@@ -190,8 +191,7 @@ void BM_kop_mget(benchmark::State &state)
 {
 	constexpr size_t BATCH = 16, NBATCH = 65536;
 	BigShard *b = big_shard(size_t(state.range(0)));
-	static std::vector<std::vector<char>> ops[2];
-	std::vector<std::vector<char>> &v = ops[b->n == 1000000 ? 0 : 1];
+	std::vector<std::vector<char>> &v = b->mget_ops;
 	restore(b);
 	if (v.empty()) {
 		v.resize(NBATCH);
