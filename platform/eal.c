@@ -11,6 +11,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "platform/eal_unmap.h"
 #include "platform/splitargs.h"
 #include "platform/status.h"
 
@@ -65,6 +66,7 @@ int eal_setup(const char *dpdk_args, unsigned workers, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	eal_up = 1;
+	eal_unmap_guard_arm();   /* a memif peer's disconnect waits for the workers' bursts */
 	if (rte_lcore_count() < workers + 1) {
 		snprintf(err, errlen, "dpdk-args: EAL has %u lcores, %u workers need %u "
 			 "(one more for management)", rte_lcore_count(), workers, workers + 1);
