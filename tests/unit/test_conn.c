@@ -180,7 +180,7 @@ static void test_mc_multiget_on_a_large_shard(void **state)
 	size_t il = 0, wl = 0;
 
 	(void)state;
-	for (int i = 0; i < 600000; i++) {
+	for (int i = 0; i < 1000000; i++) {
 		int kl = snprintf(key, sizeof(key), "big:%d", i);
 		int vl = snprintf(val, sizeof(val), "v%d", i * 3);
 		struct shard *s = storage_shard(slot_owner_of_key(key, (size_t)kl));
@@ -191,11 +191,11 @@ static void test_mc_multiget_on_a_large_shard(void **state)
 	assert_true(shard_is_large(storage_shard(0)));
 	il += (size_t)snprintf(in + il, sizeof(in) - il, "get");
 	for (int j = 0; j < 3 * KOP_PREFETCH_AHEAD + 5; j++) {
-		int i = j % 13 == 12 ? 700000 + j : (j * 7919) % 600000 + (j % 5 == 4 ? 0 : j);
+		int i = j % 13 == 12 ? 1700000 + j : (j * 7919) % 1000000 + (j % 5 == 4 ? 0 : j);
 		if (j == 20)
-			i = (3 * 7919) % 600000 + 3;     /* asked twice */
+			i = (3 * 7919) % 1000000 + 3;     /* asked twice */
 		il += (size_t)snprintf(in + il, sizeof(in) - il, " big:%d", i);
-		if (i < 600000) {
+		if (i < 1000000) {
 			int vl = snprintf(val, sizeof(val), "v%d", i * 3);
 			wl += (size_t)snprintf(want + wl, sizeof(want) - wl,
 					       "VALUE big:%d %d %d\r\n%s\r\n", i, i, vl, val);
