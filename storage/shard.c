@@ -631,22 +631,36 @@ static void resize_start(struct shard *s, uint64_t n)
 /* Move one old bucket chain into cur; its overflow buckets, unlinked but
  * still intact for readers on them, are returned in *ov. Returns SS_OK or
  * -ENOMEM (nothing lost: what could not move stays in the old bucket). */
-static int move_bucket(struct shard *s, struct bucket *head, struct bucket **ov)
+static void prefetch_items(const struct bucket *b)
 {
-	*ov = NULL;
-	/* each item is read for its key's hash: overlap their misses */
-	for (struct bucket *b = head; b != NULL; b = b->next)
+	for (; b != NULL; b = b->next)
 		for (int i = 0; i < SLOTS; i++)
 			if (b->slot[i] != 0)
 				__builtin_prefetch(slot_item(b->slot[i]));
+}
+
+/* A table grows by x1.14 to x1.25, so every item moves about five times
+ * on the way to a count (twice when tables doubled): moves overlap their
+ * misses. The caller has asked for this bucket's items (prefetch_items);
+ * all hashes come first, so the loads of their new buckets overlap too. */
+static int move_bucket(struct shard *s, struct bucket *head, struct bucket **ov)
+{
+	uint64_t h[SLOTS];
+
+	*ov = NULL;
 	for (struct bucket *b = head; b != NULL; b = b->next) {
+		for (int i = 0; i < SLOTS; i++) {
+			if (b->slot[i] == 0)
+				continue;
+			const struct item *it = slot_item(b->slot[i]);
+			h[i] = hash64(key_of(it), klen_of(it));
+			__builtin_prefetch(&s->cur->b[bucket_of(s->cur, h[i])]);
+		}
 		for (int i = 0; i < SLOTS; i++) {
 			uint64_t v = b->slot[i];
 			if (v == 0)
 				continue;
-			struct item *it = slot_item(v);
-			uint64_t h = hash64(key_of(it), klen_of(it));
-			if (table_insert(s, s->cur, h, it) != SS_OK)
+			if (table_insert(s, s->cur, h[i], slot_item(v)) != SS_OK)
 				return -ENOMEM;
 			st(&b->slot[i], 0);
 		}
@@ -672,11 +686,16 @@ static void resize_step(struct shard *s, unsigned n)
 		int rc = SS_OK;
 
 		seq_begin(s);
-		for (; n > 0 && moved < 64 && s->move_pos < o->n; n--, s->move_pos++, moved++)
+		if (s->move_pos < o->n)
+			prefetch_items(&o->b[s->move_pos]);
+		for (; n > 0 && moved < 64 && s->move_pos < o->n; n--, s->move_pos++, moved++) {
+			if (s->move_pos + 1 < o->n)
+				prefetch_items(&o->b[s->move_pos + 1]);
 			if ((rc = move_bucket(s, &o->b[s->move_pos], &ov[k])) != SS_OK)
 				break;
-			else if (ov[k] != NULL)
+			if (ov[k] != NULL)
 				k++;
+		}
 		if (s->move_pos >= o->n)
 			__atomic_store_n(&s->old, NULL, __ATOMIC_RELEASE);
 		seq_end(s);

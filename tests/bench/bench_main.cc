@@ -86,6 +86,13 @@ inline void make_key(char *k, char p, uint64_t i)
 
 inline uint64_t scatter(uint64_t i, uint64_t n) { return i * 1000003ULL % n; }
 
+// One core's arena for the storage benchmarks, set up once.
+void storage_mem_once()
+{
+	static bool once = [] { mem_setup(1); mem_thread_init(0); return true; }();
+	(void)once;
+}
+
 struct BigShard {
 	shard *s = nullptr;
 	size_t n = 0;
@@ -102,8 +109,7 @@ BigShard *big_shard(size_t n)
 	for (BigShard *b : all)
 		if (b->n == n)
 			return b;
-	static bool once = [] { mem_setup(1); mem_thread_init(0); return true; }();
-	(void)once;
+	storage_mem_once();
 	BigShard *b = new BigShard;
 	char k[KLEN];
 	b->s = shard_create(0);
@@ -281,6 +287,31 @@ void BM_shard_set_new(benchmark::State &state)
 }
 BENCHMARK(BM_shard_set_new)->Arg(1000000)->Arg(10000000);
 
+// SETs of new keys from an empty shard to n keys, every resize on the way
+// included: what growing costs per key, amortized. BM_shard_set_new sees
+// only the resizes (if any) that fall within its own iterations.
+void BM_shard_fill(benchmark::State &state)
+{
+	size_t n = size_t(state.range(0));
+	char k[KLEN];
+
+	storage_mem_once();
+	for (auto _ : state) {
+		shard *s = shard_create(0);
+		for (size_t i = 0; i < n; i++) {
+			make_key(k, 'f', i);
+			shard_set_local(s, k, KLEN, VAL, VLEN, 0, 0);
+		}
+		state.PauseTiming();
+		shard_destroy(s);
+		state.ResumeTiming();
+	}
+	state.counters["ns_per_key"] = benchmark::Counter(double(n) * double(state.iterations()),
+							  benchmark::Counter::kIsRate |
+							  benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_shard_fill)->Arg(1000000)->Arg(10000000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 void BM_shard_del(benchmark::State &state)
 {
 	BigShard *b = big_shard(size_t(state.range(0)));
@@ -316,8 +347,7 @@ long rss_bytes()
 
 void BM_shard_rss_after_delete(benchmark::State &state)
 {
-	static bool once = [] { mem_setup(1); mem_thread_init(0); return true; }();
-	(void)once;
+	storage_mem_once();
 	char k[KLEN];
 	for (auto _ : state) {
 		long before = rss_bytes();
