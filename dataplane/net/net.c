@@ -37,15 +37,50 @@ static void wr32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
 
+/*
+ * Eight bytes a step, not two: every packet is summed in software at both
+ * ends on memif (no offload), and the byte-pair loop was an eighth of the
+ * instructions of a GET's round trip. The one's complement sum does not
+ * depend on byte order (RFC 1071 section 2(B)): the words are added as the
+ * CPU loads them, 32 bits at a time into 64 (no carry is lost below 2^32
+ * words), folded to 16 bits and swapped to network order once. An odd last
+ * byte is the high byte of a zero-padded word, as before.
+ */
 uint32_t net_csum_add(uint32_t sum, const void *p, size_t len)
 {
 	const uint8_t *b = p;
+	uint64_t acc = 0;
+	uint32_t w;
+	uint16_t h;
 
-	for (; len >= 2; len -= 2, b += 2)
-		sum += rd16(b);
-	if (len)
-		sum += (uint32_t)b[0] << 8;
-	return sum;
+	for (; len >= 8; len -= 8, b += 8) {
+		memcpy(&w, b, 4);
+		acc += w;
+		memcpy(&w, b + 4, 4);
+		acc += w;
+	}
+	if (len >= 4) {
+		memcpy(&w, b, 4);
+		acc += w;
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, b, 2);
+		acc += h;
+		b += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint8_t last[2] = { b[0], 0 };
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	h = (uint16_t)acc;
+	/* h's bytes, as the CPU stored them, read as a network-order word */
+	return sum + rd16((const uint8_t *)&h);
 }
 
 uint16_t net_csum_fold(uint32_t sum)

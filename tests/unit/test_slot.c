@@ -61,6 +61,13 @@ static void test_owner_split(void **state)
 	assert_int_equal(slot_table_setup(3), 0);
 	assert_int_equal(slot_owner(SLOT_COUNT - 1), 2);
 	assert_int_equal(slot_owner_of_key(KEY("foo")), 12182UL * 3 / SLOT_COUNT);
+	/* one core owns every key (its short cut), and a split after it hashes again */
+	assert_int_equal(slot_table_setup(1), 0);
+	assert_int_equal(slot_owner_of_key(KEY("foo")), 0);
+	assert_int_equal(slot_owner_of_key(KEY("{user1000}.following")), 0);
+	assert_int_equal(slot_table_setup(2), 0);
+	assert_int_equal(slot_owner_of_key(KEY("foo")), 1);   /* slot 12182 of 16384 */
+	assert_int_equal(slot_owner_of_key(KEY("bar")), 0);   /* slot 5061 */
 }
 
 int main(void)
