@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,18 +17,30 @@ extern "C" {
 
 #define FMT_U64_MAX 20   /* digits of UINT64_MAX */
 
-/* Writes v's digits at dst (no NUL); returns how many. */
+/* Writes v's digits at dst (no NUL); returns how many. Two digits a
+ * division, written in place from the right once the length is known: the
+ * load generator writes several numbers per request too. */
 static inline size_t fmt_u64(char *dst, uint64_t v)
 {
-	char tmp[FMT_U64_MAX];
-	size_t n = 0;
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	size_t n = 1, i;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (size_t i = 0; i < n; i++)
-		dst[i] = tmp[n - 1 - i];
+	for (uint64_t p = 10; n < FMT_U64_MAX && v >= p; p *= 10)
+		n++;
+	i = n;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		i -= 2;
+		memcpy(dst + i, pairs + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(dst + i - 2, pairs + 2 * v, 2);
+	else
+		dst[i - 1] = (char)('0' + v);
 	return n;
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "dataplane/buf.h"
+#include "platform/fmt.h"
 #include "platform/status.h"
 
 static void test_appendf_at_every_edge(void **state)
@@ -58,6 +59,47 @@ static void test_append_numbers(void **state)
 }
 
 /* Consumed bytes make room again: the unread part moves to the front. */
+/* fmt_u64/fmt_i64 against printf: every value to 200,000, each power of
+ * ten and its neighbours, the extremes, and random 64-bit values; nothing
+ * is written past the digits. */
+static void check_u64(uint64_t v)
+{
+	char got[FMT_U64_MAX + 2], want[32];
+	int n = snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+
+	memset(got, '#', sizeof(got));
+	assert_int_equal(fmt_u64(got, v), (size_t)n);
+	assert_memory_equal(got, want, (size_t)n);
+	assert_int_equal(got[n], '#');
+}
+
+static void test_fmt_matches_printf(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL, p = 1;
+	char got[FMT_U64_MAX + 2], want[32];
+
+	(void)state;
+	for (uint64_t v = 0; v <= 200000; v++)
+		check_u64(v);
+	for (int i = 0; i < 20; i++, p *= 10) {
+		check_u64(p - 1);
+		check_u64(p);
+		check_u64(p + 1);
+	}
+	check_u64(UINT64_MAX);
+	check_u64(UINT64_MAX - 1);
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		check_u64(x >> (x & 63));
+	}
+	const int64_t signed_cases[] = { 0, -1, 1, -9, -10, -99, -100, INT64_MIN, INT64_MAX };
+	for (size_t i = 0; i < sizeof(signed_cases) / sizeof(signed_cases[0]); i++) {
+		int n = snprintf(want, sizeof(want), "%lld", (long long)signed_cases[i]);
+		assert_int_equal(fmt_i64(got, signed_cases[i]), (size_t)n);
+		assert_memory_equal(got, want, (size_t)n);
+	}
+}
+
 static void test_room_from_consumed(void **state)
 {
 	struct buf b;
@@ -84,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_appendf_at_every_edge),
 		cmocka_unit_test(test_append_numbers),
 		cmocka_unit_test(test_room_from_consumed),
+		cmocka_unit_test(test_fmt_matches_printf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

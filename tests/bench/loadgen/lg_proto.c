@@ -44,20 +44,6 @@ int lg_parse_u64(const char *p, size_t n, unsigned long long *v)
 	return 0;
 }
 
-size_t lg_put_u64(char *out, unsigned long long v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 int lg_err(struct lg_reply *r, size_t used, int fatal, const char *why)
 {
 	r->kind = LG_R_ERROR;

@@ -73,8 +73,6 @@ static inline size_t lg_req_max(size_t klen, size_t vlen)
 long lg_line_end(const char *p, size_t len);
 /* Parses a decimal in p[0..n) (digits only, no sign) into *v; 0 or -1. */
 int lg_parse_u64(const char *p, size_t n, unsigned long long *v);
-/* Writes v in decimal at out; returns the number of digits. */
-size_t lg_put_u64(char *out, unsigned long long v);
 /* Sets r to an error; returns SS_OK so that a parser can `return lg_err(...)`. */
 int lg_err(struct lg_reply *r, size_t used, int fatal, const char *why);
 

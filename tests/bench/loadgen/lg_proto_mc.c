@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lg_proto.h"
+#include "platform/fmt.h"
 #include "platform/status.h"
 
 static size_t put(char *o, const char *s, size_t n)
@@ -34,7 +35,7 @@ static size_t text_set(char *out, const char *key, size_t klen, const char *val,
 
 	w += put(out + w, key, klen);
 	w += put(out + w, " 0 0 ", 5);
-	w += lg_put_u64(out + w, vlen);
+	w += fmt_u64(out + w, vlen);
 	w += put(out + w, "\r\n", 2);
 	w += put(out + w, val, vlen);
 	return w + put(out + w, "\r\n", 2);
@@ -54,7 +55,7 @@ static size_t meta_set(char *out, const char *key, size_t klen, const char *val,
 
 	w += put(out + w, key, klen);
 	out[w++] = ' ';
-	w += lg_put_u64(out + w, vlen);
+	w += fmt_u64(out + w, vlen);
 	w += put(out + w, "\r\n", 2);
 	w += put(out + w, val, vlen);
 	return w + put(out + w, "\r\n", 2);

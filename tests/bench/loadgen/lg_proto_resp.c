@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lg_proto.h"
+#include "platform/fmt.h"
 #include "platform/status.h"
 
 static size_t put_bulk(char *o, const char *s, size_t n)
@@ -12,7 +13,7 @@ static size_t put_bulk(char *o, const char *s, size_t n)
 	size_t w = 0;
 
 	o[w++] = '$';
-	w += lg_put_u64(o + w, n);
+	w += fmt_u64(o + w, n);
 	o[w++] = '\r';
 	o[w++] = '\n';
 	memcpy(o + w, s, n);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "platform/fmt.h"
+
 int lg_workload_init(struct lg_workload *w, unsigned set_w, unsigned get_w, uint64_t nkeys,
 		     enum lg_pattern pattern, double theta, const char *prefix)
 {
@@ -33,5 +35,5 @@ void lg_draw_init(struct lg_draw *d, uint64_t seed, uint64_t index, uint64_t cou
 size_t lg_key_name(const struct lg_workload *w, uint64_t key, char *out)
 {
 	memcpy(out, w->prefix, w->prefix_len);
-	return w->prefix_len + lg_put_u64(out + w->prefix_len, key);
+	return w->prefix_len + fmt_u64(out + w->prefix_len, key);
 }
