@@ -60,8 +60,9 @@ void cmd_keys_finish(struct conn *c)
  * The cursor names a worker and a place in its shard:
  *   cursor = shard cursor << 8 | worker       (workers <= 128)
  * Shard cursors are positions in a 32-bit space that the shard's buckets
- * cover in order (shard_scan_local), so they fit in 56 bits. Each call scans one step of one shard (as
- * Redis: until COUNT keys or 10 * COUNT buckets); a finished shard moves
+ * cover in order (shard_scan_local), so they fit in 56 bits. Each call
+ * scans one step of one shard (as Redis: until COUNT keys or 10 * COUNT
+ * buckets); a finished shard moves
  * the cursor to the next worker, the last one to 0.
  * Keys present for the whole scan are returned at least once, as Redis
  * promises; a call may return no keys while the cursor is not 0.

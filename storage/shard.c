@@ -628,9 +628,7 @@ static void resize_start(struct shard *s, uint64_t n)
 	s->move_pos = 0;
 }
 
-/* Move one old bucket chain into cur; its overflow buckets, unlinked but
- * still intact for readers on them, are returned in *ov. Returns SS_OK or
- * -ENOMEM (nothing lost: what could not move stays in the old bucket). */
+/* Start loading the items of bucket chain b (a resize reads each one's key). */
 static void prefetch_items(const struct bucket *b)
 {
 	for (; b != NULL; b = b->next)
@@ -639,8 +637,11 @@ static void prefetch_items(const struct bucket *b)
 				__builtin_prefetch(slot_item(b->slot[i]));
 }
 
-/* A table grows by x1.14 to x1.25, so every item moves about five times
- * on the way to a count (twice when tables doubled): moves overlap their
+/* Move one old bucket chain into cur; its overflow buckets, unlinked but
+ * still intact for readers on them, are returned in *ov. Returns SS_OK or
+ * -ENOMEM (nothing lost: what could not move stays in the old bucket).
+ * A table grows by x1.14 to x1.25, so an item moves about five times on
+ * the way to a count (once when tables doubled): moves overlap their
  * misses. The caller has asked for this bucket's items (prefetch_items);
  * all hashes come first, so the loads of their new buckets overlap too. */
 static int move_bucket(struct shard *s, struct bucket *head, struct bucket **ov)

@@ -31,10 +31,11 @@ inline void ss_engine_stop()
 	mem_thread_fini();
 }
 
-// Nanoseconds per item, with `per_iteration` items each iteration.
-inline benchmark::Counter ss_ns_per_item(double per_iteration)
+// Time per item, with `per_iteration` items each iteration. The value is
+// in seconds, so the console shows it with its unit ("476.6ns").
+inline benchmark::Counter ss_time_per_item(double per_iteration)
 {
-	return benchmark::Counter(per_iteration * 1e-9,
+	return benchmark::Counter(per_iteration,
 				  benchmark::Counter::kIsIterationInvariantRate |
 				  benchmark::Counter::kInvert);
 }

@@ -221,7 +221,7 @@ void BM_kop_mget(benchmark::State &state)
 		kop_str_mget(b->s, &op, &res, 0);
 		benchmark::DoNotOptimize(res.val.p);
 	}
-	state.counters["ns_per_key"] = ss_ns_per_item(BATCH);
+	state.counters["ns_per_key"] = ss_time_per_item(BATCH);
 	report(state, b);
 }
 BENCHMARK(BM_kop_mget)->Arg(1000000)->Arg(10000000);
@@ -306,9 +306,7 @@ void BM_shard_fill(benchmark::State &state)
 		shard_destroy(s);
 		state.ResumeTiming();
 	}
-	state.counters["ns_per_key"] = benchmark::Counter(double(n) * double(state.iterations()),
-							  benchmark::Counter::kIsRate |
-							  benchmark::Counter::kInvert);
+	state.counters["ns_per_key"] = ss_time_per_item(double(n));
 }
 BENCHMARK(BM_shard_fill)->Arg(1000000)->Arg(10000000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
@@ -440,7 +438,7 @@ void BM_engine_mc_multiget(benchmark::State &state)
 		conn_process_local(c);
 		buf_consume(conn_out(c), buf_len(conn_out(c)));
 	}
-	state.counters["ns_per_key"] = ss_ns_per_item(BATCH);
+	state.counters["ns_per_key"] = ss_time_per_item(BATCH);
 	conn_release(c);
 	ss_engine_stop();
 }

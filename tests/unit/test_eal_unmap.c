@@ -82,6 +82,14 @@ static void wait_links(int up)
 	assert_int_equal(link_up(SERVER), up);
 }
 
+/* Both ends' views of the shared region gone, within WAIT_MS. */
+static void wait_unmapped(void)
+{
+	for (int64_t end = now_ms() + WAIT_MS; memif_mappings() > 0 && now_ms() < end;)
+		sleep_ms(5);
+	assert_int_equal(memif_mappings(), 0);
+}
+
 static void port_setup(uint16_t port)
 {
 	struct rte_eth_conf conf;
@@ -169,9 +177,7 @@ static void test_disconnect_waits_for_the_reader(void **state)
 	assert_int_equal(eal_unmap_guard_waits(), waits0);
 
 	__atomic_store_n(&rd.release, 1, __ATOMIC_RELEASE);
-	for (int64_t end = now_ms() + WAIT_MS; memif_mappings() > 0 && now_ms() < end;)
-		sleep_ms(5);
-	assert_int_equal(memif_mappings(), 0);
+	wait_unmapped();
 	assert_true(eal_unmap_guard_waits() > waits0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_true(rd.done);
@@ -188,9 +194,7 @@ static void test_offline_reader_does_not_delay(void **state)
 	assert_int_equal(memif_mappings(), 2);
 	assert_int_equal(rte_eth_dev_stop(CLIENT), 0);
 	wait_links(0);
-	for (int64_t end = now_ms() + WAIT_MS; memif_mappings() > 0 && now_ms() < end;)
-		sleep_ms(5);
-	assert_int_equal(memif_mappings(), 0);
+	wait_unmapped();
 	rcu_thread_online();
 	rcu_unregister_thread();
 }
