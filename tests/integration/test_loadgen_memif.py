@@ -40,7 +40,7 @@ def lcores(workers):
 class MemifServer:
     """slipstream --io dpdk on a net_memif in server role."""
 
-    def __init__(self, tmp_path, workers=1):
+    def __init__(self, tmp_path, workers=1, idle_sleep_us=50):
         tag = f"{os.getpid() % 100000}x{next(_seq)}"
         self.socket = f"/run/slipstream-memif-test{tag}.sock"
         self.tag = tag
@@ -49,7 +49,7 @@ class MemifServer:
         # idle-sleep-us > 0: on a 2-CPU machine a spinning idle worker
         # would starve the load generator between runs.
         self.proc = subprocess.Popen(
-            [BIN, "--io", "dpdk", "--workers", str(workers), "--idle-sleep-us", "50",
+            [BIN, "--io", "dpdk", "--workers", str(workers), "--idle-sleep-us", str(idle_sleep_us),
              "--metrics-port", str(self.mport), "--ip", APPLIANCE_IP,
              "--netmask", "255.255.255.0", "--port", "6379", "--memcache-port", "11211",
              "--dir", str(tmp_path), "--loglevel", "verbose",
@@ -169,6 +169,27 @@ def test_client_killed_under_load(tmp_path):
         assert res is not None and rc == 0, err
         assert res["errors"] == res["verify_errors"] == res["connection_errors"] == 0, res
         assert res["ops"] > 1000 and res["hits"] > res["gets"] // 4, res
+    finally:
+        assert srv.stop() == 0, srv.log.read_text()[-3000:]
+
+
+def test_busy_polling_core_reports_its_real_load(tmp_path):
+    """With idle-sleep-us 0 the worker spins, but its busy time counts only
+    iterations that did work (empty polls are idle): CPUUtilization stays
+    low while no client sends, and rises under load."""
+    srv = MemifServer(tmp_path, idle_sleep_us=0)
+    try:
+        busy0, idle0 = srv.metric("loop_busy_seconds_total"), srv.metric("loop_idle_seconds_total")
+        time.sleep(1.0)
+        busy1, idle1 = srv.metric("loop_busy_seconds_total"), srv.metric("loop_idle_seconds_total")
+        assert idle1 - idle0 > 0.5 and busy1 - busy0 < 0.1, (busy0, busy1, idle0, idle1)
+        rc, res, err = srv.loadgen("redis", "--connections", "16", "--pipeline", "4",
+                                   "--ratio", "1:1", "--key-count", "2000", "--test-time", "2",
+                                   "--warmup", "0")
+        assert res is not None and rc == 0, err
+        time.sleep(0.1)   # the worker publishes its counters every 10 ms
+        busy2 = srv.metric("loop_busy_seconds_total")
+        assert busy2 - busy1 > 0.2, (busy1, busy2, res["ops_per_sec"])
     finally:
         assert srv.stop() == 0, srv.log.read_text()[-3000:]
 
