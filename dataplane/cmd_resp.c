@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The RESP command table: Redis 7 names, arities, replies and errors. */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dataplane/cmd_resp_data.h"
 #include "dataplane/conn_priv.h"
@@ -473,36 +471,55 @@ const struct cmd *cmd_resp_table(size_t *n)
 
 /*
  * Name -> command: an open-addressing table over the lowercased name,
- * built once (every request looks its command up; a scan of the table
- * costs a strncasecmp per entry). Built under a pthread_once: workers may
- * race on their first request.
+ * built once at load time (every request looks its command up; a scan of
+ * the table costs a strncasecmp per entry). A slot keeps the name's length
+ * beside the command, so a probe compares bytes only when lengths match,
+ * and the compare folds case inline: table names are lowercase.
  */
 #define LOOKUP_SLOTS 256   /* a power of two, over twice the commands */
 #define NAME_MAX_LEN 32
 
-static const struct cmd *lookup_tab[LOOKUP_SLOTS];
-static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+static struct {
+	const struct cmd *cmd;
+	size_t len;
+} lookup_tab[LOOKUP_SLOTS];
+
+static uint8_t lower(uint8_t c)
+{
+	return (uint8_t)(c + ((unsigned)(c - 'A') < 26u ? 'a' - 'A' : 0));
+}
 
 static uint32_t name_hash(const char *p, size_t n)
 {
 	uint32_t h = 2166136261u;   /* FNV-1a over ASCII-lowercased bytes */
 
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)(p[i] | ((p[i] >= 'A' && p[i] <= 'Z') ? 0x20 : 0))) * 16777619u;
+		h = (h ^ lower((uint8_t)p[i])) * 16777619u;
 	return h;
 }
 
-static void lookup_build(void)
+__attribute__((constructor)) static void lookup_build(void)
 {
 	_Static_assert(sizeof(resp_cmds) / sizeof(resp_cmds[0]) * 2 <= LOOKUP_SLOTS,
 		       "the command lookup table must stay under half full");
 	for (size_t i = 0; i < sizeof(resp_cmds) / sizeof(resp_cmds[0]); i++) {
 		const char *n = resp_cmds[i].name;
-		uint32_t s = name_hash(n, strlen(n)) & (LOOKUP_SLOTS - 1);
-		while (lookup_tab[s] != NULL)
+		size_t len = strlen(n);
+		uint32_t s = name_hash(n, len) & (LOOKUP_SLOTS - 1);
+
+		while (lookup_tab[s].cmd != NULL)
 			s = (s + 1) & (LOOKUP_SLOTS - 1);
-		lookup_tab[s] = &resp_cmds[i];
+		lookup_tab[s].cmd = &resp_cmds[i];
+		lookup_tab[s].len = len;
 	}
+}
+
+static bool name_is(const char *lc, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((uint8_t)lc[i] != lower((uint8_t)p[i]))
+			return false;
+	return true;
 }
 
 const struct cmd *cmd_resp_lookup(const struct ss_arg *name)
@@ -511,14 +528,10 @@ const struct cmd *cmd_resp_lookup(const struct ss_arg *name)
 
 	if (name->len == 0 || name->len > NAME_MAX_LEN)
 		return NULL;
-	pthread_once(&lookup_once, lookup_build);
-	for (s = name_hash(name->p, name->len) & (LOOKUP_SLOTS - 1); lookup_tab[s] != NULL;
-	     s = (s + 1) & (LOOKUP_SLOTS - 1)) {
-		const struct cmd *cmd = lookup_tab[s];
-		if (strlen(cmd->name) == name->len &&
-		    strncasecmp(cmd->name, name->p, name->len) == 0)
-			return cmd;
-	}
+	for (s = name_hash(name->p, name->len) & (LOOKUP_SLOTS - 1); lookup_tab[s].cmd != NULL;
+	     s = (s + 1) & (LOOKUP_SLOTS - 1))
+		if (lookup_tab[s].len == name->len && name_is(lookup_tab[s].cmd->name, name->p, name->len))
+			return lookup_tab[s].cmd;
 	return NULL;
 }
 

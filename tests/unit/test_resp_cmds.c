@@ -447,6 +447,49 @@ static void test_command_all(void **state)
 	free(out);
 }
 
+static const struct cmd *lookup(const char *name, size_t n)
+{
+	struct ss_arg a = { .p = name, .len = n };
+
+	return cmd_resp_lookup(&a);
+}
+
+/* Every command by its name in any case; nothing else (a prefix, a longer
+ * name, other bytes at a letter's place). */
+static void test_command_lookup(void **state)
+{
+	size_t n;
+	const struct cmd *tab = cmd_resp_table(&n);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		char name[64], upper[64], mixed[64];
+		size_t len = strlen(tab[i].name);
+
+		assert_true(len < sizeof(name) - 1);
+		memcpy(name, tab[i].name, len + 1);
+		for (size_t j = 0; j <= len; j++) {
+			char c = name[j];
+			upper[j] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+			mixed[j] = j % 2 ? upper[j] : c;
+		}
+		assert_ptr_equal(lookup(name, len), &tab[i]);
+		assert_ptr_equal(lookup(upper, len), &tab[i]);
+		assert_ptr_equal(lookup(mixed, len), &tab[i]);
+		const struct cmd *shorter = lookup(name, len - 1);
+		assert_true(shorter == NULL || strlen(shorter->name) == len - 1);
+		name[len] = 'x';
+		const struct cmd *longer = lookup(name, len + 1);
+		assert_true(longer == NULL || strlen(longer->name) == len + 1);
+	}
+	assert_non_null(lookup("get", 3));
+	assert_null(lookup("get\0", 4));
+	assert_null(lookup("g`t", 3));
+	assert_null(lookup("G@T", 3));
+	assert_null(lookup("", 0));
+	assert_null(lookup("getgetgetgetgetgetgetgetgetgetgetget", 36));
+}
+
 /* Subcommands: COMMAND INFO of a container lists them; "a|b" names one. */
 static void test_command_subcommands(void **state)
 {
@@ -632,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_select_reset),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_command_lookup),
 		cmocka_unit_test(test_command_all),
 		cmocka_unit_test(test_command_subcommands),
 		cmocka_unit_test(test_config),
