@@ -82,7 +82,7 @@ fuzz: deps-test
 	@if [ ! -f $(FUZZ_BUILD)/build.ninja ]; then CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) \
 		--buildtype=debugoptimized -Dfuzz=true -Dallocator=libc -Dbench=disabled -Dwerror=$(WERROR) >/dev/null; fi
 	@ninja -C $(FUZZ_BUILD) > $(FUZZ_BUILD)/ninja.log 2>&1 || { tail -60 $(FUZZ_BUILD)/ninja.log; exit 1; }
-	@for t in resp_parse mc_parse net_rx tcp_input conn rdb_read lg_reply repl_proto; do \
+	@for t in resp_parse mc_parse req_peek net_rx tcp_input conn rdb_read lg_reply repl_proto; do \
 		c=$${t%_parse}; c=$${c%_read}; \
 		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
 		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

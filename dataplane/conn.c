@@ -615,6 +615,8 @@ static void flight_arrived(struct conn *c, const struct kop_result *res)
 
 void conn_process_local(struct conn *c)
 {
+	unsigned ahead = 0;   /* requests whose keys are already loading */
+
 	while (conn_wants_input(c) && !conn_wants_close(c)) {
 		size_t len, consumed = 0;
 		enum parsed rc;
@@ -639,6 +641,10 @@ void conn_process_local(struct conn *c)
 		if (len == 0 || len < c->need)
 			break;
 		c->need = 0;
+		if (ahead == 0)
+			ahead = conn_prefetch_pipeline_local(c);
+		if (ahead > 0)
+			ahead--;
 		if ((rc = parse_one(c, &consumed)) == PARSED_NEED)
 			break;
 		if (rc == PARSED_CMD && refuse_write(c))

@@ -48,6 +48,13 @@ uint64_t conn_id(const struct conn *c);
  * another worker, or output passes CONN_OUT_HIGH. */
 void conn_process_local(struct conn *c);
 
+/* Start loading the key of c's first waiting request (its bucket; with
+ * `items`, the item the bucket points to, once the bucket had time to
+ * arrive) when c's worker holds more than the caches do. A backend with a
+ * burst of connections does this for all of them before it runs them, so
+ * their DRAM misses overlap. A hint only: nothing else changes. */
+void conn_prefetch_first_local(struct conn *c, bool items);
+
 /* Connections of worker w whose command waits on the management core
  * (SAVE): the backend polls them each loop iteration (and should not sleep
  * long while conn_waiting_local says some wait), and drops them when it

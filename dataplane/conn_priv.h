@@ -250,4 +250,10 @@ const struct cmd *cmd_mc_lookup(enum mc_cmd cmd);
 /* A storage command whose value is over the item size limit. */
 const struct cmd *cmd_mc_too_large(void);
 
+/* conn_process_local's read-ahead over a pipeline in c's input: the keys of
+ * up to 16 requests start loading at once (conn_prefetch.c). Returns how
+ * many requests it covered; 0 when there is one request or none, or the
+ * shard fits in the caches. */
+unsigned conn_prefetch_pipeline_local(struct conn *c);
+
 #endif

@@ -389,6 +389,22 @@ static void tcp_on_pull(void *app)
 	}
 }
 
+static void dconn_prefetch(void *app, void *items)
+{
+	struct dconn *dc = app;
+
+	if (!dc->broken)
+		conn_prefetch_first_local(dc->c, items != NULL);
+}
+
+/* The burst's requests, one per flow at pipeline 1: every key's bucket
+ * starts loading as the burst is in, every item (the buckets have arrived
+ * meanwhile) before the first request runs. */
+static void prefetch_burst(struct dworker *dw, bool items)
+{
+	tcp_marked_foreach_local(dw->tcp, dconn_prefetch, items ? dw : NULL);
+}
+
 static const struct tcp_ops dpdk_tcp_ops = {
 	.tx_alloc = tcp_tx_alloc,
 	.tx_send = tcp_tx_send,
@@ -644,12 +660,16 @@ int io_dpdk_worker(unsigned w, void *arg)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 			rx_one(dw, pkts[i]);
 		}
+		if (n > 1)
+			prefetch_burst(dw, false);
 		mail = steer_drain_local(w);
 		conn_poll_waits_local(w);
 		repl_apply_poll_local(w);   /* a replica: its primary's stream, on worker 0 */
 		/* expiry, eviction, resize steps and deferred frees: bounded work */
 		storage_step_local(w, clock_unix_ms());
 		tcp_timers_local(dw->tcp, dw->now_us);
+		if (n > 1)
+			prefetch_burst(dw, true);
 		tcp_flush_local(dw->tcp, dw->now_us);
 		fault_release(dw);
 		tx_drain(dw);

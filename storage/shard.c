@@ -1096,9 +1096,7 @@ void shard_prefetch(const struct shard *s, const void *key, size_t klen)
 
 bool shard_is_large(const struct shard *s)
 {
-	const struct table *t = __atomic_load_n(&s->cur, __ATOMIC_RELAXED);
-
-	return t->bytes >= (4u << 20);
+	return s->used >= (4u << 20);
 }
 
 void shard_prefetch_item(const struct shard *s, const void *key, size_t klen)

@@ -139,9 +139,9 @@ const struct item *shard_get_rcu(const struct shard *s, const void *key, size_t 
  * up in, nothing else. A pipeline of requests prefetches the next keys'
  * buckets before running the current one, hiding a DRAM miss each. */
 void shard_prefetch(const struct shard *s, const void *key, size_t klen);
-/* Same rules: is s's index bigger than a core's share of the caches, so
- * that lookups go to DRAM and prefetching ahead pays? (On a small shard
- * it would only add work.) */
+/* Same rules: are s's items and index bigger than a core's share of the
+ * caches, so that lookups go to DRAM and prefetching ahead pays? (On a
+ * small shard it would only add work.) */
 bool shard_is_large(const struct shard *s);
 /* The second stage, a few requests later (the bucket is loaded by then):
  * starts loading the items whose tag matches key's. Same rules. */

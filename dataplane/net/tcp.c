@@ -861,6 +861,13 @@ void tcp_flush_local(struct tcp_stack *ts, uint64_t now_us)
 	}
 }
 
+void tcp_marked_foreach_local(struct tcp_stack *ts, void (*fn)(void *app, void *arg), void *arg)
+{
+	for (struct tcp_conn *tc = ts->marked; tc != NULL; tc = tc->mnext)
+		if (tc->app != NULL && tc->state != TCPS_CLOSED)
+			fn(tc->app, arg);
+}
+
 void tcp_conn_addrs(const struct tcp_conn *tc, uint32_t *peer_ip, uint16_t *peer_port,
 		    uint32_t *local_ip, uint16_t *local_port)
 {

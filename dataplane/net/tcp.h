@@ -110,6 +110,9 @@ void tcp_input_local(struct tcp_stack *ts, const uint8_t *frame, const struct ne
 		     uint64_t now_us);
 /* Pull and transmit on every connection marked since the last call. */
 void tcp_flush_local(struct tcp_stack *ts, uint64_t now_us);
+/* fn(app, arg) for each marked connection with an app, in the order
+ * tcp_flush_local() will pull them (a backend's look ahead at the burst). */
+void tcp_marked_foreach_local(struct tcp_stack *ts, void (*fn)(void *app, void *arg), void *arg);
 /* Fire due timers (RTO, persist, delayed ACK, TIME-WAIT). Cheap when none
  * is due; call every loop iteration. */
 void tcp_timers_local(struct tcp_stack *ts, uint64_t now_us);

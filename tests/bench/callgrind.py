@@ -29,6 +29,8 @@ BENCHMARKS = [
     ("BM_shard_get_hit/1000", "shard GET hit, 1k keys"),
     ("BM_shard_get_miss/1000", "shard GET miss, 1k keys"),
     ("BM_engine_resp_get", "engine: RESP GET request bytes to reply bytes, one core"),
+    ("BM_engine_get_pipeline16/0/1000", "engine: 16 pipelined RESP GETs in one read (per iteration: 16 requests)"),
+    ("BM_engine_get_pipeline16/1/1000", "engine: 16 pipelined memcached gets in one read (per iteration: 16 requests)"),
     ("BM_steer_engine_get/0", "engine GET, key on this worker"),
     ("BM_steer_engine_get/1", "engine GET, another worker's key read under RCU"),
     ("BM_steer_engine_get/2", "engine GET, another worker's key by message"),

@@ -214,6 +214,58 @@ static void test_mc_multiget_on_a_large_shard(void **state)
 	shard_flush_local(storage_shard(1), 0, 0);
 }
 
+/* RESP multibulk of argv[0..argc-1], appended at out + *n. */
+static void resp_cmd(char *out, size_t *n, int argc, const char **argv)
+{
+	*n += (size_t)sprintf(out + *n, "*%d\r\n", argc);
+	for (int i = 0; i < argc; i++)
+		*n += (size_t)sprintf(out + *n, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+}
+
+/* Pipelines on a shard bigger than the caches: the keys of up to 16
+ * requests are loaded ahead (conn_prefetch.c), writes and reads of the
+ * same key inside one read included. Replies are as without it, at every
+ * split of the input. */
+static void test_pipelines_on_a_large_shard(void **state)
+{
+	static const char *resp[][5] = {
+		{ "GET", "big:5" }, { "SET", "new:1", "hello" }, { "GET", "new:1" },
+		{ "SET", "big:7", "x" }, { "DEL", "big:7" }, { "GET", "big:7" },
+		{ "SET", "ctr:1", "41" }, { "INCR", "ctr:1" }, { "GET", "big:999999" },
+		{ "MSET", "new:2", "a", "new:3", "b" }, { "GET", "new:3" }, { "DEL", "new:1" },
+		{ "GET", "new:1" }, { "GET", "big:123456" }, { "EXISTS", "big:6" },
+		{ "STRLEN", "big:10" }, { "GET", "big:11" }, { "GET", "big:12" },
+	};
+	static const int argc[] = { 2, 3, 2, 3, 2, 2, 3, 2, 2, 5, 2, 2, 2, 2, 2, 2, 2, 2 };
+	char key[32], val[32], in[2048];
+	size_t il = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000000; i++) {
+		int kl = snprintf(key, sizeof(key), "big:%d", i);
+		int vl = snprintf(val, sizeof(val), "v%d", i * 3);
+		struct shard *s = storage_shard(slot_owner_of_key(key, (size_t)kl));
+		assert_int_equal(shard_set_local(s, key, (size_t)kl, val, (size_t)vl, (uint32_t)i, 0), 0);
+	}
+	assert_true(shard_is_large(storage_shard(0)));
+	for (size_t i = 0; i < sizeof(argc) / sizeof(argc[0]); i++)
+		resp_cmd(in, &il, argc[i], resp[i]);
+	check_script(PROTO_RESP, in,
+		"$3\r\nv15\r\n+OK\r\n$5\r\nhello\r\n+OK\r\n:1\r\n$-1\r\n+OK\r\n:42\r\n"
+		"$8\r\nv2999997\r\n+OK\r\n$1\r\nb\r\n:1\r\n$-1\r\n$7\r\nv370368\r\n:1\r\n"
+		":3\r\n$3\r\nv33\r\n$3\r\nv36\r\n", false);
+	check_script(PROTO_MEMCACHE,
+		"get big:5\r\nset new:4 3 0 2\r\nhi\r\nget new:4 big:6\r\n"
+		"delete new:4\r\nget new:4\r\nmg big:8 v\r\nms new:5 2\r\nok\r\n"
+		"mg new:5 v\r\nget big:9\r\n",
+		"VALUE big:5 5 3\r\nv15\r\nEND\r\nSTORED\r\n"
+		"VALUE new:4 3 2\r\nhi\r\nVALUE big:6 6 3\r\nv18\r\nEND\r\n"
+		"DELETED\r\nEND\r\nVA 3\r\nv24\r\nHD\r\nVA 2\r\nok\r\n"
+		"VALUE big:9 9 3\r\nv27\r\nEND\r\n", false);
+	shard_flush_local(storage_shard(0), 0, 0);
+	shard_flush_local(storage_shard(1), 0, 0);
+}
+
 static void test_mc_errors_keep_connection(void **state)
 {
 	(void)state;
@@ -808,6 +860,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mc_local_and_remote),
 		cmocka_unit_test(test_mc_multiget_on_a_large_shard),
+		cmocka_unit_test(test_pipelines_on_a_large_shard),
 		cmocka_unit_test(test_remote_read_under_rcu),
 		cmocka_unit_test(test_flight_pipeline),
 		cmocka_unit_test(test_flight_multibulk),
