@@ -110,6 +110,63 @@ static int argv_push(struct resp_req *r, const char *p, size_t len)
 }
 
 /*
+ * The usual header line, in one pass: the marker at p[0], then a number
+ * with no sign or leading zero and at most 18 digits (so it cannot
+ * overflow), then '\r' and one more byte. On such a line find_eol and
+ * str2ll would agree; sets *eol (the '\r') and *v and returns true. Any
+ * other line returns false and takes the slow path, which decides it
+ * exactly as before.
+ */
+static bool quick_len(const char *p, size_t n, char marker, size_t *eol, long long *v)
+{
+	unsigned long long x = 0;
+	size_t i, lim;
+
+	if (n < 4 || p[0] != marker)
+		return false;
+	lim = n - 1 < 19 ? n - 1 : 19;
+	for (i = 1; i < lim; i++) {
+		unsigned d = (unsigned char)p[i] - (unsigned)'0';
+
+		if (d > 9)
+			break;
+		x = x * 10 + d;
+	}
+	/* No digit, or a leading zero that is not a lone "0". */
+	if (i == 1 || (p[1] == '0' && i != 2))
+		return false;
+	if (i >= n - 1 || p[i] != '\r')
+		return false;
+	*eol = i;
+	*v = (long long)x;
+	return true;
+}
+
+/* A "$L\r" line quick_len did not take, as Redis reads it. */
+static int bulk_len_slow(struct resp_req *r, const char *p, size_t rest,
+			 size_t *eolp, long long *ll, const char **err)
+{
+	long eol = find_eol(p, rest, '\r');
+
+	if (eol < 0)
+		return rest > RESP_INLINE_MAX ? fail(err, E_BULK_BIG) : SS_NEED_MORE;
+	if ((size_t)eol + 2 > rest)
+		return SS_NEED_MORE;
+	if (p[0] != '$') {
+		/* Redis's addReplyErrorFormat turns CR and LF into spaces. */
+		char got = p[0] == '\r' || p[0] == '\n' ? ' ' : p[0];
+
+		snprintf(r->errbuf, sizeof(r->errbuf),
+			 "Protocol error: expected '$', got '%c'", got);
+		return fail(err, r->errbuf);
+	}
+	if (!str2ll(p + 1, (size_t)eol - 1, ll) || *ll < 0)
+		return fail(err, E_BULK_LEN);
+	*eolp = (size_t)eol;
+	return SS_OK;
+}
+
+/*
  * One "$L\r\n<L bytes>\r\n" at buf[*pos]. Like Redis, the byte after '\r'
  * is taken for '\n' unchecked, and the two bytes after the data are skipped
  * unchecked.
@@ -117,25 +174,16 @@ static int argv_push(struct resp_req *r, const char *p, size_t len)
 static int parse_bulk(struct resp_req *r, const char *buf, size_t len,
 		      size_t *pos, const char **err)
 {
-	size_t at = *pos, rest = len - at;
-	long eol = find_eol(buf + at, rest, '\r');
+	size_t at = *pos, rest = len - at, eol;
 	long long ll;
+	int rc;
 
-	if (eol < 0)
-		return rest > RESP_INLINE_MAX ? fail(err, E_BULK_BIG) : SS_NEED_MORE;
-	if ((size_t)eol + 2 > rest)
-		return SS_NEED_MORE;
-	if (buf[at] != '$') {
-		/* Redis's addReplyErrorFormat turns CR and LF into spaces. */
-		char got = buf[at] == '\r' || buf[at] == '\n' ? ' ' : buf[at];
-
-		snprintf(r->errbuf, sizeof(r->errbuf),
-			 "Protocol error: expected '$', got '%c'", got);
-		return fail(err, r->errbuf);
-	}
-	if (!str2ll(buf + at + 1, (size_t)eol - 1, &ll) || ll < 0 || ll > r->max_bulk)
+	if (!quick_len(buf + at, rest, '$', &eol, &ll) &&
+	    (rc = bulk_len_slow(r, buf + at, rest, &eol, &ll, err)) != SS_OK)
+		return rc;
+	if (ll > r->max_bulk)
 		return fail(err, E_BULK_LEN);
-	at += (size_t)eol + 2;
+	at += eol + 2;
 	if (len - at < 2 || (unsigned long long)ll > len - at - 2) {
 		r->need = at + (size_t)ll + 2;
 		return SS_NEED_MORE;
@@ -146,21 +194,35 @@ static int parse_bulk(struct resp_req *r, const char *buf, size_t len,
 	return SS_OK;
 }
 
-static int parse_multibulk(struct resp_req *r, const char *buf, size_t len,
-			   size_t *consumed, const char **err)
+/* A "*N\r" line quick_len did not take, as Redis reads it. */
+static int mbulk_len_slow(const char *buf, size_t len, size_t *eolp, long long *n,
+			  const char **err)
 {
 	long eol = find_eol(buf, len, '\r');
-	long long n;
-	size_t pos;
-	int rc;
 
 	if (eol < 0)
 		return len > RESP_INLINE_MAX ? fail(err, E_MBULK_BIG) : SS_NEED_MORE;
 	if ((size_t)eol + 2 > len)
 		return SS_NEED_MORE;
-	if (!str2ll(buf + 1, (size_t)eol - 1, &n) || n > RESP_MULTIBULK_MAX)
+	if (!str2ll(buf + 1, (size_t)eol - 1, n))
 		return fail(err, E_MBULK_LEN);
-	pos = (size_t)eol + 2;
+	*eolp = (size_t)eol;
+	return SS_OK;
+}
+
+static int parse_multibulk(struct resp_req *r, const char *buf, size_t len,
+			   size_t *consumed, const char **err)
+{
+	size_t eol, pos;
+	long long n;
+	int rc;
+
+	if (!quick_len(buf, len, '*', &eol, &n) &&
+	    (rc = mbulk_len_slow(buf, len, &eol, &n, err)) != SS_OK)
+		return rc;
+	if (n > RESP_MULTIBULK_MAX)
+		return fail(err, E_MBULK_LEN);
+	pos = eol + 2;
 	for (; n > 0; n--)
 		if ((rc = parse_bulk(r, buf, len, &pos, err)) != SS_OK)
 			return rc;
