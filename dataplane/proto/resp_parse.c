@@ -113,33 +113,35 @@ static int argv_push(struct resp_req *r, const char *p, size_t len)
  * The usual header line, in one pass: the marker at p[0], then a number
  * with no sign or leading zero and at most 18 digits (so it cannot
  * overflow), then '\r' and one more byte. On such a line find_eol and
- * str2ll would agree; sets *eol (the '\r') and *v and returns true. Any
- * other line returns false and takes the slow path, which decides it
- * exactly as before.
+ * str2ll would agree: returns the offset of the '\r' and sets *v. Any
+ * other line returns 0 and takes the slow path, which decides it exactly
+ * as before.
  */
-static bool quick_len(const char *p, size_t n, char marker, size_t *eol, long long *v)
+static size_t quick_len(const char *p, size_t n, char marker, long long *v)
 {
-	unsigned long long x = 0;
+	unsigned long long x;
 	size_t i, lim;
+	unsigned d;
 
 	if (n < 4 || p[0] != marker)
-		return false;
-	lim = n - 1 < 19 ? n - 1 : 19;
-	for (i = 1; i < lim; i++) {
-		unsigned d = (unsigned char)p[i] - (unsigned)'0';
-
-		if (d > 9)
-			break;
-		x = x * 10 + d;
+		return 0;
+	x = (unsigned char)p[1] - (unsigned)'0';
+	if (x > 9)
+		return 0;
+	/* One digit, the most common: with n >= 4 its '\r' has a byte after. */
+	if (p[2] == '\r') {
+		*v = (long long)x;
+		return 2;
 	}
-	/* No digit, or a leading zero that is not a lone "0". */
-	if (i == 1 || (p[1] == '0' && i != 2))
-		return false;
+	if (x == 0)
+		return 0;   /* a leading zero */
+	lim = n - 1 < 19 ? n - 1 : 19;
+	for (i = 2; i < lim && (d = (unsigned char)p[i] - (unsigned)'0') <= 9; i++)
+		x = x * 10 + d;
 	if (i >= n - 1 || p[i] != '\r')
-		return false;
-	*eol = i;
+		return 0;
 	*v = (long long)x;
-	return true;
+	return i;
 }
 
 /* A "$L\r" line quick_len did not take, as Redis reads it. */
@@ -147,6 +149,7 @@ static int bulk_len_slow(struct resp_req *r, const char *p, size_t rest,
 			 size_t *eolp, long long *ll, const char **err)
 {
 	long eol = find_eol(p, rest, '\r');
+	long long v;
 
 	if (eol < 0)
 		return rest > RESP_INLINE_MAX ? fail(err, E_BULK_BIG) : SS_NEED_MORE;
@@ -160,8 +163,11 @@ static int bulk_len_slow(struct resp_req *r, const char *p, size_t rest,
 			 "Protocol error: expected '$', got '%c'", got);
 		return fail(err, r->errbuf);
 	}
-	if (!str2ll(p + 1, (size_t)eol - 1, ll) || *ll < 0)
+	/* Into a local: were *ll's address to reach str2ll, the caller's
+	 * fast path would keep the length in memory too. */
+	if (!str2ll(p + 1, (size_t)eol - 1, &v) || v < 0)
 		return fail(err, E_BULK_LEN);
+	*ll = v;
 	*eolp = (size_t)eol;
 	return SS_OK;
 }
@@ -178,7 +184,7 @@ static int parse_bulk(struct resp_req *r, const char *buf, size_t len,
 	long long ll;
 	int rc;
 
-	if (!quick_len(buf + at, rest, '$', &eol, &ll) &&
+	if ((eol = quick_len(buf + at, rest, '$', &ll)) == 0 &&
 	    (rc = bulk_len_slow(r, buf + at, rest, &eol, &ll, err)) != SS_OK)
 		return rc;
 	if (ll > r->max_bulk)
@@ -199,13 +205,15 @@ static int mbulk_len_slow(const char *buf, size_t len, size_t *eolp, long long *
 			  const char **err)
 {
 	long eol = find_eol(buf, len, '\r');
+	long long v;
 
 	if (eol < 0)
 		return len > RESP_INLINE_MAX ? fail(err, E_MBULK_BIG) : SS_NEED_MORE;
 	if ((size_t)eol + 2 > len)
 		return SS_NEED_MORE;
-	if (!str2ll(buf + 1, (size_t)eol - 1, n))
+	if (!str2ll(buf + 1, (size_t)eol - 1, &v))   /* a local: see bulk_len_slow */
 		return fail(err, E_MBULK_LEN);
+	*n = v;
 	*eolp = (size_t)eol;
 	return SS_OK;
 }
@@ -217,7 +225,7 @@ static int parse_multibulk(struct resp_req *r, const char *buf, size_t len,
 	long long n;
 	int rc;
 
-	if (!quick_len(buf, len, '*', &eol, &n) &&
+	if ((eol = quick_len(buf, len, '*', &n)) == 0 &&
 	    (rc = mbulk_len_slow(buf, len, &eol, &n, err)) != SS_OK)
 		return rc;
 	if (n > RESP_MULTIBULK_MAX)
