@@ -356,6 +356,376 @@ static void test_many_args(void **state)
 	buf_fini(&want);
 }
 
+/*
+ * A reference for the multibulk path: Redis's processMultibulkBuffer as
+ * resp_parse.c had it before its one-pass header reader (quick_len), but
+ * written another way, so the two cannot share a mistake: the line end is
+ * found byte by byte, and a number is taken iff it is the canonical "%lld"
+ * spelling of its value, which is what string2ll accepts. Only for inputs
+ * that start with '*'.
+ */
+static long ref_eol(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i <= RESP_INLINE_MAX; i++) {
+		if (p[i] == '\0')
+			return -1;
+		if (p[i] == '\r')
+			return (long)i;
+	}
+	return -1;
+}
+
+static int ref_ll(const char *s, size_t n, long long *out)
+{
+	char txt[32], back[32];
+	char *end;
+
+	if (n == 0 || n >= sizeof(txt))
+		return 0;
+	memcpy(txt, s, n);
+	txt[n] = '\0';
+	errno = 0;
+	*out = strtoll(txt, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return 0;
+	snprintf(back, sizeof(back), "%lld", *out);
+	return strcmp(back, txt) == 0;
+}
+
+static int ref_fail(const char **err, const char *msg)
+{
+	*err = msg;
+	return -EPROTO;
+}
+
+static int ref_bulk(struct resp_req *r, const char *buf, size_t len, size_t *pos,
+		    const char **err)
+{
+	size_t at = *pos, rest = len - at;
+	long eol = ref_eol(buf + at, rest);
+	long long ll;
+
+	if (eol < 0)
+		return rest > RESP_INLINE_MAX ?
+			ref_fail(err, "Protocol error: too big bulk count string") : SS_NEED_MORE;
+	if ((size_t)eol + 2 > rest)
+		return SS_NEED_MORE;
+	if (buf[at] != '$') {
+		snprintf(r->errbuf, sizeof(r->errbuf), "Protocol error: expected '$', got '%c'",
+			 buf[at] == '\r' || buf[at] == '\n' ? ' ' : buf[at]);
+		return ref_fail(err, r->errbuf);
+	}
+	if (!ref_ll(buf + at + 1, (size_t)eol - 1, &ll) || ll < 0 || ll > r->max_bulk)
+		return ref_fail(err, "Protocol error: invalid bulk length");
+	at += (size_t)eol + 2;
+	if (at + (size_t)ll + 2 > len) {
+		r->need = at + (size_t)ll + 2;
+		return SS_NEED_MORE;
+	}
+	if (ss_args_push(&r->argv, &r->argc, &r->cap, buf + at, (size_t)ll) < 0)
+		return -ENOMEM;
+	*pos = at + (size_t)ll + 2;
+	return SS_OK;
+}
+
+static int ref_multibulk(struct resp_req *r, const char *buf, size_t len, size_t *consumed,
+			 const char **err)
+{
+	long eol = ref_eol(buf, len);
+	long long n;
+	size_t pos;
+	int rc;
+
+	if (eol < 0)
+		return len > RESP_INLINE_MAX ?
+			ref_fail(err, "Protocol error: too big mbulk count string") : SS_NEED_MORE;
+	if ((size_t)eol + 2 > len)
+		return SS_NEED_MORE;
+	if (!ref_ll(buf + 1, (size_t)eol - 1, &n) || n > RESP_MULTIBULK_MAX)
+		return ref_fail(err, "Protocol error: invalid multibulk length");
+	pos = (size_t)eol + 2;
+	for (; n > 0; n--)
+		if ((rc = ref_bulk(r, buf, len, &pos, err)) != SS_OK)
+			return rc;
+	*consumed = pos;
+	return SS_OK;
+}
+
+static int ref_parse(struct resp_req *r, const char *buf, size_t len, size_t *consumed,
+		     const char **err)
+{
+	int rc;
+
+	r->argc = 0;
+	r->need = 0;
+	*consumed = 0;
+	if (len == 0)
+		return SS_NEED_MORE;
+	assert_true(buf[0] == '*');
+	r->is_inline = 0;
+	rc = ref_multibulk(r, buf, len, consumed, err);
+	if (rc != SS_OK) {
+		r->argc = 0;
+		*consumed = 0;
+	}
+	if (rc != SS_NEED_MORE)
+		r->need = 0;
+	return rc;
+}
+
+static void fail_diff(const char *in, size_t len, size_t have, long long max_bulk,
+		      const char *what)
+{
+	struct buf b;
+
+	buf_init(&b);
+	sf_arg(&b, in, len < 200 ? len : 200);
+	fail_msg("%s differs from the reference on the first %zu of %zu bytes "
+		 "(max_bulk %lld) of %s", what, have, len, max_bulk, sf_str(&b));
+	buf_fini(&b);
+}
+
+/* resp_parse() and the reference on in[0..have), in a heap block of
+ * exactly that size (so ASan sees a look past it): the same result in full,
+ * argv down to where each argument points. */
+static void same_as_ref(const char *in, size_t len, size_t have, long long max_bulk)
+{
+	struct resp_req got, ref;
+	const char *gerr = NULL, *rerr = NULL;
+	size_t gused = 99, rused = 98;
+	char *p = malloc(have ? have : 1);
+	int grc, rrc;
+	uint32_t i;
+
+	assert_non_null(p);
+	memcpy(p, in, have);
+	resp_req_init(&got);
+	resp_req_init(&ref);
+	got.max_bulk = ref.max_bulk = max_bulk;
+	grc = resp_parse(&got, p, have, &gused, &gerr);
+	rrc = ref_parse(&ref, p, have, &rused, &rerr);
+	if (grc != rrc)
+		fail_diff(in, len, have, max_bulk, "rc");
+	if (gused != rused)
+		fail_diff(in, len, have, max_bulk, "consumed");
+	if (got.need != ref.need)
+		fail_diff(in, len, have, max_bulk, "need");
+	if (got.is_inline != ref.is_inline)
+		fail_diff(in, len, have, max_bulk, "is_inline");
+	if (grc == -EPROTO && strcmp(gerr, rerr) != 0)
+		fail_diff(in, len, have, max_bulk, "the error");
+	if (got.argc != ref.argc)
+		fail_diff(in, len, have, max_bulk, "argc");
+	for (i = 0; i < got.argc; i++)
+		if (got.argv[i].p != ref.argv[i].p || got.argv[i].len != ref.argv[i].len)
+			fail_diff(in, len, have, max_bulk, "argv");
+	resp_req_fini(&got);
+	resp_req_fini(&ref);
+	free(p);
+}
+
+/* Every prefix: the parser is stateless, so that is every split point. A
+ * long input gets its short prefixes, its last ones and a sample between. */
+static void diff_prefixes(const char *in, size_t len, long long max_bulk)
+{
+	size_t have;
+
+	for (have = 0; have <= len; have++) {
+		if (len > 512 && have > 256 && have + 256 < len) {
+			have += 4093;
+			if (have + 256 >= len)
+				have = len - 256;
+		}
+		same_as_ref(in, len, have, max_bulk);
+	}
+}
+
+static const long long diff_max_bulk[] = { RESP_BULK_MAX_DEFAULT, 0, 3, 100 };
+
+static void diff_all(const char *in, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(diff_max_bulk) / sizeof(diff_max_bulk[0]); i++)
+		diff_prefixes(in, len, diff_max_bulk[i]);
+}
+
+struct bytes {
+	const char *p;
+	size_t n;
+};
+
+#define BYTES(lit) { lit, sizeof(lit) - 1 }
+
+/* Lengths and counts around every edge the fast path or string2ll has. */
+static const struct bytes diff_nums[] = {
+	BYTES("0"), BYTES("1"), BYTES("2"), BYTES("3"), BYTES("9"), BYTES("10"),
+	BYTES("99"), BYTES("100"), BYTES("1048576"), BYTES("1048577"),
+	BYTES("536870912"), BYTES("536870913"), BYTES("2147483647"), BYTES("2147483648"),
+	BYTES("4294967296"), BYTES("99999999999999999"), BYTES("999999999999999999"),
+	BYTES("1000000000000000000"), BYTES("9223372036854775807"),
+	BYTES("9223372036854775808"), BYTES("9999999999999999999"),
+	BYTES("18446744073709551615"), BYTES("18446744073709551616"),
+	BYTES("99999999999999999999"), BYTES("100000000000000000000"),
+	BYTES("999999999999999999999"), BYTES("-9223372036854775808"),
+	BYTES("-9223372036854775809"), BYTES("01"), BYTES("00"), BYTES("000"),
+	BYTES("007"), BYTES("-0"), BYTES("-00"), BYTES("-01"), BYTES("-1"), BYTES("-10"),
+	BYTES("-"), BYTES("+1"), BYTES("+0"), BYTES(" 1"), BYTES("1 "), BYTES("1\t"),
+	BYTES("\t1"), BYTES("1x"), BYTES("x1"), BYTES("0x1"), BYTES("1e3"), BYTES("1.0"),
+	BYTES(""), BYTES("--1"), BYTES("1-"), BYTES("1\0"), BYTES("\0" "1"), BYTES("0\0"),
+	BYTES("12\0" "3"), BYTES("1\n"), BYTES("\r"), BYTES(":"), BYTES("/"), BYTES("1:"),
+	BYTES("1/"),
+};
+
+/* How a header line may end: properly, short, without its '\n', or not. */
+static const char *const diff_ends[] = { "\r\n", "\r", "\rX", "\n", "", "\r\r\n" };
+
+#define DATA100 "0123456789012345678901234567890123456789012345678901234567890123456789" \
+		"012345678901234567890123456789"
+
+static void test_header_diff_edges(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(diff_nums) / sizeof(diff_nums[0]); i++) {
+		const struct bytes *num = &diff_nums[i];
+		long long v = strtoll(num->p, NULL, 10);
+
+		for (j = 0; j < sizeof(diff_ends) / sizeof(diff_ends[0]); j++) {
+			struct buf b;
+
+			/* As a count, as a command's only length (with enough data
+			 * for the small ones) and as its second; a request after. */
+			buf_init(&b);
+			buf_append(&b, "*", 1);
+			buf_append(&b, num->p, num->n);
+			buf_appendf(&b, "%s$3\r\nfoo\r\n$3\r\nbar\r\n$0\r\n\r\n*1\r\n$1\r\nx\r\n",
+				    diff_ends[j]);
+			diff_all(sf_str(&b), buf_len(&b));
+			buf_fini(&b);
+			buf_init(&b);
+			buf_append(&b, "*1\r\n$", 5);
+			buf_append(&b, num->p, num->n);
+			buf_appendf(&b, "%s%.*s\r\n*1\r\n$1\r\ny\r\n", diff_ends[j],
+				    v >= 0 && v <= 100 ? (int)v : 0, DATA100);
+			diff_all(sf_str(&b), buf_len(&b));
+			buf_fini(&b);
+			buf_init(&b);
+			buf_append(&b, "*2\r\n$3\r\nGET\r\n$", 14);
+			buf_append(&b, num->p, num->n);
+			buf_appendf(&b, "%s0123456789\r\n", diff_ends[j]);
+			diff_all(sf_str(&b), buf_len(&b));
+			buf_fini(&b);
+		}
+	}
+}
+
+/* Header lines around the 64 KiB limit, of digits and of zeros. */
+static void test_header_diff_long(void **state)
+{
+	static const char *const heads[] = { "*", "*1\r\n$", "*2\r\n$1\r\na\r\n$" };
+	static const size_t ns[] = { RESP_INLINE_MAX - 1, RESP_INLINE_MAX, RESP_INLINE_MAX + 1 };
+	size_t h, i;
+
+	(void)state;
+	for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			char *s = sf_repeat(heads[h], '1', ns[i], "\r\n");
+
+			diff_prefixes(s, strlen(s), RESP_BULK_MAX_DEFAULT);
+			free(s);
+			s = sf_repeat(heads[h], '0', ns[i], "\r\n");
+			diff_prefixes(s, strlen(s), RESP_BULK_MAX_DEFAULT);
+			free(s);
+		}
+	}
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(uint32_t n)   /* xorshift64*, in [0, n) */
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (uint32_t)((rnd_state * 0x2545f4914f6cdd1dULL) >> 32) % n;
+}
+
+/* A number as a header may carry it: mostly digits, sometimes not. */
+static void rnd_num(struct buf *b)
+{
+	static const char odd[] = "0123456789-+ \t\r\n\0x$*";
+	size_t i, n;
+
+	if (rnd(4) == 0) {
+		const struct bytes *num = &diff_nums[rnd(sizeof(diff_nums) / sizeof(diff_nums[0]))];
+
+		buf_append(b, num->p, num->n);
+		return;
+	}
+	n = rnd(3) == 0 ? rnd(23) : 1 + rnd(3);
+	for (i = 0; i < n; i++) {
+		char c = rnd(8) == 0 ? odd[rnd(sizeof(odd) - 1)] : (char)('0' + rnd(10));
+
+		buf_append(b, &c, 1);
+	}
+}
+
+/* A header line: the number, then mostly "\r\n". */
+static void rnd_line(struct buf *b, char marker)
+{
+	if (rnd(16) != 0)
+		buf_append(b, &marker, 1);
+	rnd_num(b);
+	buf_appendf(b, "%s", rnd(6) != 0 ? "\r\n" : diff_ends[rnd(6)]);
+}
+
+/* Requests made of random header lines and data, so that most are taken
+ * by the fast path and the rest by the slow one, some for each reason. */
+static void test_header_diff_random(void **state)
+{
+	int iter;
+
+	(void)state;
+	for (iter = 0; iter < 20000; iter++) {
+		struct buf b;
+		int req, nreq = 1 + (int)rnd(2);
+
+		buf_init(&b);
+		for (req = 0; req < nreq; req++) {
+			uint32_t k, args = rnd(4);
+
+			buf_append(&b, "*", 1);
+			if (rnd(4) == 0)
+				rnd_num(&b);
+			else
+				buf_appendf(&b, "%u", args);
+			buf_appendf(&b, "%s", rnd(8) != 0 ? "\r\n" : diff_ends[rnd(6)]);
+			for (k = 0; k < args; k++) {
+				size_t n = rnd(12);
+
+				if (rnd(3) == 0)
+					rnd_line(&b, '$');
+				else
+					buf_appendf(&b, "$%zu\r\n", n);
+				buf_appendf(&b, "%.*s\r\n", (int)n, DATA100);
+			}
+		}
+		/* Now and then, one byte anywhere but the first made anything. */
+		if (rnd(4) == 0 && buf_len(&b) > 1) {
+			char c = (char)rnd(256);
+
+			sf_str(&b);
+			b.data[b.rpos + 1 + rnd((uint32_t)buf_len(&b) - 1)] = c;
+		}
+		diff_prefixes(sf_str(&b), buf_len(&b), diff_max_bulk[rnd(4)]);
+		buf_fini(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +745,9 @@ int main(void)
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_need_is_exact),
 		cmocka_unit_test(test_many_args),
+		cmocka_unit_test(test_header_diff_edges),
+		cmocka_unit_test(test_header_diff_long),
+		cmocka_unit_test(test_header_diff_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
