@@ -190,7 +190,8 @@ static int parse_bulk(struct resp_req *r, const char *buf, size_t len,
 	if (ll > r->max_bulk)
 		return fail(err, E_BULK_LEN);
 	at += eol + 2;
-	if (len - at < 2 || (unsigned long long)ll > len - at - 2) {
+	/* 0 <= ll <= LLONG_MAX here, so ll + 2 cannot wrap. */
+	if ((unsigned long long)ll + 2 > len - at) {
 		r->need = at + (size_t)ll + 2;
 		return SS_NEED_MORE;
 	}
