@@ -474,7 +474,7 @@ const struct cmd *cmd_resp_table(size_t *n)
  * built once at load time (every request looks its command up; a scan of
  * the table costs a strncasecmp per entry). A slot keeps the name's length
  * beside the command, so a probe compares bytes only when lengths match,
- * and the compare folds case inline: table names are lowercase.
+ * and the compare folds case through a table: table names are lowercase.
  */
 #define LOOKUP_SLOTS 256   /* a power of two, over twice the commands */
 #define NAME_MAX_LEN 32
@@ -484,9 +484,11 @@ static struct {
 	size_t len;
 } lookup_tab[LOOKUP_SLOTS];
 
+static uint8_t lower_tab[256];   /* ASCII tolower(), one load per byte */
+
 static uint8_t lower(uint8_t c)
 {
-	return (uint8_t)(c + ((unsigned)(c - 'A') < 26u ? 'a' - 'A' : 0));
+	return lower_tab[c];
 }
 
 static uint32_t name_hash(const char *p, size_t n)
@@ -502,6 +504,8 @@ __attribute__((constructor)) static void lookup_build(void)
 {
 	_Static_assert(sizeof(resp_cmds) / sizeof(resp_cmds[0]) * 2 <= LOOKUP_SLOTS,
 		       "the command lookup table must stay under half full");
+	for (unsigned c = 0; c < 256; c++)
+		lower_tab[c] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 	for (size_t i = 0; i < sizeof(resp_cmds) / sizeof(resp_cmds[0]); i++) {
 		const char *n = resp_cmds[i].name;
 		size_t len = strlen(n);
