@@ -584,7 +584,8 @@ static bool flight_start(struct conn *c, size_t len)
 {
 	struct kop op;
 
-	if (!(c->cmd->flags & CMD_PIPELINED) || plan_kop(c, 0, &op) != 0)
+	/* One worker owns every key: nothing can be away. */
+	if (!(c->cmd->flags & CMD_PIPELINED) || steer_workers() == 1 || plan_kop(c, 0, &op) != 0)
 		return false;
 	unsigned owner = op.target >= 0 ? (unsigned)op.target : steer_owner(&op.key);
 	if (owner == c->worker || kop_rcu_variant(op.fn) != NULL)
