@@ -6,9 +6,7 @@
 #include "platform/status.h"
 
 static uint64_t tsc_hz = 1000000000ULL;
-/* ns per cycle, set with tsc_hz: a multiply on the request path, not a
- * division (every request's latency is converted). */
-static double ns_per_cycle = 1.0;
+double clock_ns_per_cycle = 1.0;   /* set with tsc_hz */
 static uint64_t started_ms;   /* CLOCK_MONOTONIC at clock_setup() */
 
 static uint64_t ts_ns(clockid_t id)
@@ -37,14 +35,10 @@ int clock_setup(void)
 	uint64_t dt = clock_mono_ns() - t0, dc = clock_tsc() - c0;
 	if (dt > 0 && dc > 0)
 		tsc_hz = (uint64_t)((double)dc * 1e9 / (double)dt);
-	ns_per_cycle = 1e9 / (double)tsc_hz;
+	clock_ns_per_cycle = 1e9 / (double)tsc_hz;
 	return SS_OK;
 }
 
 uint64_t clock_tsc_hz(void) { return tsc_hz; }
 uint64_t clock_uptime_ms(void) { return clock_mono_ms() - started_ms; }
 
-uint64_t clock_tsc_to_ns(uint64_t cycles)
-{
-	return (uint64_t)((double)cycles * ns_per_cycle);
-}

@@ -27,7 +27,16 @@ static inline uint64_t clock_tsc(void)
 }
 
 uint64_t clock_tsc_hz(void);
-uint64_t clock_tsc_to_ns(uint64_t cycles);
+
+/* ns per TSC cycle, set once by clock_setup(): a multiply per conversion,
+ * inline, as every request converts its timings. */
+extern double clock_ns_per_cycle;
+
+static inline uint64_t clock_tsc_to_ns(uint64_t cycles)
+{
+	return (uint64_t)((double)cycles * clock_ns_per_cycle);
+}
+
 uint64_t clock_mono_ns(void);
 uint64_t clock_mono_ms(void);
 /* Milliseconds since clock_setup() (process start). */
