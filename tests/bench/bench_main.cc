@@ -488,7 +488,7 @@ void BM_engine_mc_multiget(benchmark::State &state)
 	run_reads(state, PROTO_MEMCACHE, reqs, "ns_per_key", BATCH);
 	ss_engine_stop();
 }
-BENCHMARK(BM_engine_mc_multiget)->Arg(1000)->Arg(10000000);
+BENCHMARK(BM_engine_mc_multiget)->Arg(1000)->Arg(10000000)->Apply(ss_fixed_iterations);
 
 int discard(void *, const void *, size_t) { return 0; }
 

@@ -8,7 +8,9 @@
  * meta flag must lie inside the request it came from (a base64 key decoded
  * by the parser lies in the request's own key buffer). A meta set's bad
  * flags swallow its data block like -E2BIG. The bytes received always end where
- * their heap block ends, so ASan sees any read past them.
+ * their heap block ends, so ASan sees any read past them. Every call is
+ * made to mc_parse_ref() (the parser before its fast paths) as well, on a
+ * request of its own, and must come out the same.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 
 #include "dataplane/proto/mc_parse.h"
 #include "platform/status.h"
+#include "tests/unit/mc_parse_ref.h"
 
 #define FUZZ_TARGET "fuzz_mc_parse"
 #include "fuzz_common.h"
@@ -118,10 +121,29 @@ static void check_status(int rc, size_t used, size_t have, const char *err)
 		die("bad consumed");
 }
 
+/* The parser under test and the reference, each with its request. */
+struct pair {
+	struct mc_req now, ref;
+};
+
+/* The reference's outcome of the same call, as record() sees it. */
+static void check_ref(struct mc_req *ref, const char *buf, size_t have, int rc, size_t used,
+		      const struct mc_req *r, const char *err)
+{
+	const char *ref_err = NULL;
+	size_t ref_used = 0;
+	int ref_rc = mc_parse_ref(ref, buf, have, &ref_used, &ref_err);
+
+	if (ref_rc != rc || ref_used != used || ref->need != r->need ||
+	    record(FNV_BASIS, ref_rc, ref_used, ref, ref_err) != record(FNV_BASIS, rc, used, r, err))
+		die("differs from mc_parse_ref");
+}
+
 /* Parse what has arrived, as a server would. */
 static void drain(void *req, const char *buf, size_t avail, struct outcome *o)
 {
-	struct mc_req *r = req;
+	struct pair *pr = req;
+	struct mc_req *r = &pr->now;
 
 	while (o->off < avail && !o->closed) {
 		size_t have = avail - o->off, used = 0;
@@ -136,6 +158,7 @@ static void drain(void *req, const char *buf, size_t avail, struct outcome *o)
 			continue;
 		}
 		rc = mc_parse(r, buf + o->off, have, &used, &err);
+		check_ref(&pr->ref, buf + o->off, have, rc, used, r, err);
 		if (waits(rc, used, r->need, have, o))
 			return;
 		check_status(rc, used, have, err);
@@ -161,13 +184,15 @@ static const struct { size_t max, overhead; } limits[] = {
 
 static void run(const uint8_t *in, size_t len, struct schedule s, size_t m, struct outcome *o)
 {
-	struct mc_req r;
+	struct pair pr;
 
-	mc_req_init(&r);
-	r.item_max = limits[m].max;
-	r.item_overhead = limits[m].overhead;
-	feed(in, len, s, drain, &r, o);
-	mc_req_fini(&r);
+	mc_req_init(&pr.now);
+	mc_req_init(&pr.ref);
+	pr.now.item_max = pr.ref.item_max = limits[m].max;
+	pr.now.item_overhead = pr.ref.item_overhead = limits[m].overhead;
+	feed(in, len, s, drain, &pr, o);
+	mc_req_fini(&pr.now);
+	mc_req_fini(&pr.ref);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

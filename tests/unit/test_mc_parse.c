@@ -9,9 +9,11 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -19,6 +21,7 @@
 #include "dataplane/buf.h"
 #include "dataplane/proto/base64.h"
 #include "dataplane/proto/mc_parse.h"
+#include "mc_parse_ref.h"
 #include "platform/status.h"
 #include "split_feed.h"
 
@@ -730,6 +733,346 @@ static void test_base64(void **state)
 	assert_int_equal(base64_decode("Zg==Zm9v", 8, dec), 1);   /* stops after padding */
 }
 
+/* ---- against the reference parser ---- */
+
+/*
+ * Every input below is fed at every read size to mc_parse() and to
+ * mc_parse_ref() (the parser before its fast paths) side by side; each
+ * call's whole outcome must be the same: status, consumed, need, swallow,
+ * error string and every field of the request, stale ones included.
+ */
+struct diff {
+	struct mc_req now, ref;
+	const char *in;
+	size_t len, k;
+	unsigned long inputs;
+};
+
+/* Where an argument points: -1 for none, its offset in the bytes parsed,
+ * or past 1 << 20 for the decoded key buffer. */
+static long arg_at(const struct ss_arg *a, const char *p, const struct mc_req *r)
+{
+	if (a->p == NULL)
+		return -1;
+	if (a->p >= r->meta.key && a->p < r->meta.key + sizeof(r->meta.key))
+		return (1L << 20) + (a->p - r->meta.key);
+	return a->p - p;
+}
+
+static void dump_arg(struct buf *b, const char *name, const struct ss_arg *a, const char *p,
+		     const struct mc_req *r)
+{
+	buf_appendf(b, " %s@%ld", name, arg_at(a, p, r));
+	if (a->p != NULL)
+		sf_arg(b, a->p, a->len);
+}
+
+/* Everything a caller could read after one call. */
+static void dump_all(struct buf *b, int rc, size_t used, const char *err, const char *p,
+		     const struct mc_req *r)
+{
+	const struct mc_meta *m = &r->meta;
+
+	buf_appendf(b, "rc=%d used=%zu err=%s need=%zu sw=%zu nr=%d cmd=%d", rc, used,
+		    err ? err : "-", r->need, r->swallow, r->noreply, r->cmd);
+	for (uint32_t i = 0; i < r->nkeys; i++)
+		dump_arg(b, "k", &r->keys[i], p, r);
+	buf_appendf(b, " fl=%u ex=%lld cas=%llu dl=%llu dy=%lld", r->flags,
+		    (long long)r->exptime, (unsigned long long)r->cas,
+		    (unsigned long long)r->delta, (long long)r->delay);
+	dump_arg(b, "data", &r->data, p, r);
+	dump_arg(b, "st", &r->stats_arg, p, r);
+	buf_appendf(b, " seen=%llx M=%d olong=%d T=%d N=%d R=%d F=%u C=%llu D=%llu J=%llu",
+		    (unsigned long long)m->seen, m->mode, m->opaque_too_long, m->ttl,
+		    m->vivify_ttl, m->recache_ttl, m->client_flags, (unsigned long long)m->cas,
+		    (unsigned long long)m->delta, (unsigned long long)m->initial);
+	for (uint32_t i = 0; i < m->ntok; i++)
+		dump_arg(b, "t", &m->tok[i], p, r);
+}
+
+static bool same_arg(const struct ss_arg *a, const struct mc_req *ra, const struct ss_arg *b,
+		     const struct mc_req *rb, const char *p)
+{
+	return arg_at(a, p, ra) == arg_at(b, p, rb) && a->len == b->len &&
+	       (a->p == NULL || memcmp(a->p, b->p, a->len) == 0);
+}
+
+/* dump_all()'s fields compared as they are: formatting every call's would
+ * be most of the test's time. */
+static bool same_req(const struct mc_req *a, const struct mc_req *b, const char *p)
+{
+	const struct mc_meta *ma = &a->meta, *mb = &b->meta;
+
+	if (a->need != b->need || a->swallow != b->swallow || a->noreply != b->noreply ||
+	    a->cmd != b->cmd || a->nkeys != b->nkeys || a->flags != b->flags ||
+	    a->exptime != b->exptime || a->cas != b->cas || a->delta != b->delta ||
+	    a->delay != b->delay || !same_arg(&a->data, a, &b->data, b, p) ||
+	    !same_arg(&a->stats_arg, a, &b->stats_arg, b, p))
+		return false;
+	for (uint32_t i = 0; i < a->nkeys; i++)
+		if (!same_arg(&a->keys[i], a, &b->keys[i], b, p))
+			return false;
+	if (ma->seen != mb->seen || ma->mode != mb->mode ||
+	    ma->opaque_too_long != mb->opaque_too_long || ma->ttl != mb->ttl ||
+	    ma->vivify_ttl != mb->vivify_ttl || ma->recache_ttl != mb->recache_ttl ||
+	    ma->client_flags != mb->client_flags || ma->cas != mb->cas ||
+	    ma->delta != mb->delta || ma->initial != mb->initial || ma->ntok != mb->ntok)
+		return false;
+	for (uint32_t i = 0; i < ma->ntok; i++)
+		if (!same_arg(&ma->tok[i], a, &mb->tok[i], b, p))
+			return false;
+	return true;
+}
+
+static void diff_step(void *req, const char *p, size_t have, struct sf_step *st, struct buf *out)
+{
+	struct diff *d = req;
+	const char *err_now = NULL, *err_ref = NULL;
+	size_t used_now = 99, used_ref = 99;
+	int rc_now = mc_parse(&d->now, p, have, &used_now, &err_now);
+	int rc_ref = mc_parse_ref(&d->ref, p, have, &used_ref, &err_ref);
+
+	if (rc_now != rc_ref || used_now != used_ref ||
+	    (err_now != err_ref && (err_now == NULL || err_ref == NULL ||
+				    strcmp(err_now, err_ref) != 0)) ||
+	    !same_req(&d->now, &d->ref, p)) {
+		struct buf a, b, in;
+
+		buf_init(&a);
+		buf_init(&b);
+		buf_init(&in);
+		dump_all(&a, rc_now, used_now, err_now, p, &d->now);
+		dump_all(&b, rc_ref, used_ref, err_ref, p, &d->ref);
+		sf_arg(&in, d->in, d->len);
+		fail_msg("input %s, %zu bytes per read, parsing %zu bytes:\n got: %s\nwant: %s",
+			 sf_str(&in), d->k, have, sf_str(&a), sf_str(&b));
+	}
+	st->rc = rc_now;
+	st->used = used_now;
+	st->need = d->now.need;
+	st->close = rc_now == -EPROTO || rc_now == -ENOMEM;
+	st->swallow = rc_now == -E2BIG || rc_now == -EINVAL ? d->now.swallow : 0;
+	(void)out;
+}
+
+/* Both parsers at every read size, at memcached's item limit and at a
+ * tiny one on the value alone (so that -E2BIG comes up). */
+static void diff_check(struct diff *d, const char *in, size_t len)
+{
+	static const size_t item_max[] = { MC_ITEM_MAX_DEFAULT, 4 };
+
+	d->in = in;
+	d->len = len;
+	d->inputs++;
+	for (size_t m = 0; m < sizeof(item_max) / sizeof(item_max[0]); m++) {
+		for (d->k = 1; d->k <= len; d->k++) {
+			mc_req_init(&d->now);
+			mc_req_init(&d->ref);
+			if (item_max[m] != MC_ITEM_MAX_DEFAULT) {
+				d->now.item_max = d->ref.item_max = item_max[m];
+				d->now.item_overhead = d->ref.item_overhead = 0;
+			}
+			free(sf_feed(in, len, d->k, diff_step, d, 1));
+			mc_req_fini(&d->now);
+			mc_req_fini(&d->ref);
+		}
+	}
+}
+
+static void diff_check_str(struct diff *d, const char *s)
+{
+	diff_check(d, s, strlen(s));
+}
+
+/* The command names, each also in capitals and capitalised, and near
+ * misses of them. */
+static const char *const diff_cmds[] = {
+	"get", "gets", "gat", "gats", "bget", "set", "add", "replace", "append",
+	"prepend", "cas", "incr", "decr", "delete", "touch", "flush_all", "version",
+	"verbosity", "stats", "quit", "mg", "ms", "md", "ma", "mn", "me",
+	"GET", "Get", "gEt", "GETS", "Gets", "GAT", "BGET", "SET", "Set", "ADD",
+	"REPLACE", "APPEND", "PREPEND", "CAS", "INCR", "DECR", "DELETE", "Delete",
+	"TOUCH", "FLUSH_ALL", "VERSION", "STATS", "QUIT", "MG", "Ms", "mD",
+	"", "g", "ge", "getx", "gett", "bge", "bgets", "sets", "se", "cass", "ca",
+	"incrr", "inc", "deletee", "delet", "touc", "flush_al", "flush_alll",
+	"versio", "verbosit", "stat", "qui", "m", "mx", "mgg", "mz", "gat0", "xet",
+	"gex", "sat", "aet", "get\t", "get\r", "\tget",
+};
+
+/* What follows the name: keys, numbers good and bad, noreply, meta flags,
+ * odd blanks; "\1" stands for a NUL. */
+static const char *const diff_tails[] = {
+	"", " ", "  ", " k", " k ", "  k  ", " a b c", " k\tj", " \tk",
+	" k 0", " k 1", " k 0 0", " k noreply", " k 0 noreply", " k 1 noreply",
+	" k 0 x", " k 0 noreply x", " noreply", " 10 k", " -1 a b", " 1x k", " x",
+	" 10", " k 5", " k -5", " k x", " k 5 noreply", " k x noreply",
+	" k 18446744073709551615", " k 18446744073709551616", " k -1",
+	" k -18446744073709551615", " k 99999999999999999999999", " k +7", " k \t7",
+	" k 7\t", " k 7\tx", " k 7\v", " k 7\r", " k 0x10", " k 007", " k -", " k +",
+	" k 5 0 1", " k 5 0 1 noreply", " k 0 0 1 99", " k 0 0 1 99 noreply",
+	" k 0 0 1 x", " k 0 0 1 x y", " k 0 0 1 noreply x", " k 0 0 noreply",
+	" k -1 0 1", " k 4294967295 -1 1", " k 4294967296 0 1", " k 0 2147483648 1",
+	" k 0 -2147483649 1", " k 0 9223372036854775807 1", " k 0 9223372036854775808 1",
+	" k 0 -9223372036854775808 1", " k 0 -9223372036854775809 1",
+	" k 0 0 -1", " k 0 0 2147483645", " k 0 0 2147483646", " k 0 0 4294967297",
+	" k +1 \t2 1", " k 1\tjunk 0 1", " k -0 0 1\v", " k 0 0 1x",
+	" k 18446744073709551615 0 1", " k 18446744073709551616 0 1",
+	" k 0 0 1 -1", " k 0 0 1 18446744073709551615", " k 0 0 1 -18446744073709551615",
+	" k 0 0 1 18446744073709551616", " k 0 0 2 1 noreply", " k 0 0 0",
+	" k\1 0 0 1", " k 0\1 0 1", " \1k", "\1", " k 0 0 1\1",
+	" a b c d e f g h i j k l m n o p q r s t u v w x y z",
+	" k 0 0 1 a b c d e f g h i j k l m n o p q r s t u",
+	" k v s t", " k T30 N-1 R5 t", " k Tx", " k T", " k F7 C9 D3 J4", " k Fx",
+	" k Cx", " k D18446744073709551616", " k J-1", " k MI", " k MX", " k M+",
+	" k M", " k MII", " k v v", " k Z", " k 1", " YWJj b", " k b", " YWJj b k",
+	" k 2", " k 2 T1 F5 MA", " k 2 MX", " k 2 Z", " k 2 q", " k x T1",
+	" k O123", " k O123456789012345678901234567890123",
+	" k a b c d e f g h i j l m n o p r s x",
+};
+
+static const char *const diff_ends[] = { "\r\n", "\n", "\r\r\n", "", "\r" };
+
+/* What may follow the line: a data block, a bad one, the next request. */
+static const char *const diff_after[] = { "", "x\r\n", "xy\r\nget k\r\n", "x" };
+
+/* tail with "\1" made a NUL, into s (which has room); returns its length. */
+static size_t diff_line(char *s, const char *cmd, const char *tail, const char *end,
+			const char *after)
+{
+	size_t n = (size_t)sprintf(s, "%s%s%s%s", cmd, tail, end, after);
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\1')
+			s[i] = '\0';
+	return n;
+}
+
+static void test_diff_commands(void **state)
+{
+	struct diff d = { .inputs = 0 };
+	char s[256];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(diff_cmds) / sizeof(diff_cmds[0]); c++) {
+		for (size_t t = 0; t < sizeof(diff_tails) / sizeof(diff_tails[0]); t++) {
+			diff_check(&d, s, diff_line(s, diff_cmds[c], diff_tails[t], "\r\n", ""));
+			/* The other ends and what follows, on the real names. */
+			if (c >= 26)
+				continue;
+			for (size_t e = 1; e < sizeof(diff_ends) / sizeof(diff_ends[0]); e++)
+				diff_check(&d, s, diff_line(s, diff_cmds[c], diff_tails[t],
+							    diff_ends[e], ""));
+			for (size_t a = 1; a < sizeof(diff_after) / sizeof(diff_after[0]); a++)
+				diff_check(&d, s, diff_line(s, diff_cmds[c], diff_tails[t], "\r\n",
+							    diff_after[a]));
+		}
+	}
+	/* Leading spaces before the name. */
+	diff_check_str(&d, " get k\r\n");
+	diff_check_str(&d, "   set k 0 0 1\r\nx\r\n");
+	diff_check_str(&d, " mg k v\r\n");
+}
+
+/* Keys of 249 to 251 bytes, alone, among others and before numbers. */
+static void test_diff_key_lengths(void **state)
+{
+	static const char *const heads[] = {
+		"get ", "gets a ", "gat 1 ", "bget ", "set ", "cas ", "incr ", "decr ",
+		"delete ", "touch ", "mg ", "ms ", "md ", "ma ", "me ",
+	};
+	static const char *const tails[] = {
+		"\r\n", " b\r\n", " 0 0 1\r\nx\r\n", " 0 0 1 5 noreply\r\nx\r\n", " 1\r\n",
+		" 1 noreply\r\n", " 0\r\n", " v\r\n", " 1 T1\r\nx\r\n",
+	};
+	struct diff d = { .inputs = 0 };
+
+	(void)state;
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			for (size_t n = MC_KEY_MAX - 1; n <= MC_KEY_MAX + 1; n++) {
+				char *s = sf_repeat(heads[h], 'k', n, tails[t]);
+
+				diff_check_str(&d, s);
+				free(s);
+			}
+		}
+	}
+}
+
+/* Lines around MC_LINE_MAX, and long get lines; fed at a sample of read
+ * sizes, as every size of every one would take long under ASan. */
+static void test_diff_long_lines(void **state)
+{
+	static const struct { const char *head; char fill; size_t n; const char *tail; } lines[] = {
+		{ "set ", 'k', MC_LINE_MAX - 4, "\n" },
+		{ "set ", 'k', MC_LINE_MAX - 3, "\n" },
+		{ "set ", 'k', MC_LINE_MAX - 5, "\r\n" },
+		{ "get ", 'k', MC_LINE_MAX, "\r\n" },
+		{ "get ", 'k', MC_LINE_MAX, "" },
+		{ "gets a ", ' ', 3000, "b\r\n" },
+		{ "gat 0 ", 'k', MC_LINE_MAX, "\r\n" },
+		{ "mg k O", 'x', MC_LINE_MAX, "\r\n" },
+		{ "get a", ' ', MC_LINE_MAX, "\r\n" },
+		{ "                                                                                                    get ", 'k', 2000, "\r\n" },
+		{ "                                                                                                     get ", 'k', 2000, "\r\n" },
+		{ "", ' ', 3000, "\r\n" },
+	};
+	static const size_t ks[] = { 1, 2, 3, 7, 100, 1460, 2047, 2048, 2049, 2050, 4096 };
+	struct diff d = { .inputs = 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char *s = sf_repeat(lines[i].head, lines[i].fill, lines[i].n, lines[i].tail);
+		size_t len = strlen(s);
+
+		d.in = s;
+		d.len = len;
+		for (size_t j = 0; j < sizeof(ks) / sizeof(ks[0]); j++) {
+			d.k = ks[j];
+			mc_req_init(&d.now);
+			mc_req_init(&d.ref);
+			free(sf_feed(s, len, d.k, diff_step, &d, 1));
+			mc_req_fini(&d.now);
+			mc_req_fini(&d.ref);
+		}
+		free(s);
+	}
+}
+
+/* Lines drawn from pieces of requests (names, keys, numbers, flags,
+ * blanks, NULs), a fixed sequence of them. */
+static void test_diff_random(void **state)
+{
+	static const char *const words[] = {
+		"get", "gets", "gat", "set", "cas", "incr", "delete", "touch", "mg", "ms",
+		"ma", "md", "me", "mn", "stats", "flush_all", "verbosity", "k", "key:1",
+		"noreply", "0", "1", "2", "-1", "+3", "4294967296", "18446744073709551616",
+		"9223372036854775808", "x", "1x", "T1", "Tx", "v", "b", "MI", "O1", "F5", "D2",
+		"YWJj", "\t", "\t5", "5\t",
+	};
+	static const char *const seps[] = { " ", " ", " ", "  ", "\t", "\1", "\r\n", "\n" };
+	struct diff d = { .inputs = 0 };
+	uint64_t rng = 42;
+	char s[256];
+
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		size_t n = 0, w;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		w = 1 + (size_t)(rng >> 60) % 9;
+		while (w-- > 0 && n < 200) {
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			n += (size_t)sprintf(s + n, "%s%s", words[(rng >> 33) % (sizeof(words) / sizeof(words[0]))],
+					     w ? seps[(rng >> 20) % (sizeof(seps) / sizeof(seps[0]))] : "\r\n");
+		}
+		for (size_t j = 0; j < n; j++)
+			if (s[j] == '\1')
+				s[j] = '\0';
+		diff_check(&d, s, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -761,6 +1104,10 @@ int main(void)
 		cmocka_unit_test(test_meta_hostile),
 		cmocka_unit_test(test_item_size_boundary),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_diff_commands),
+		cmocka_unit_test(test_diff_key_lengths),
+		cmocka_unit_test(test_diff_long_lines),
+		cmocka_unit_test(test_diff_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

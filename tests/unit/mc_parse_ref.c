@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reference for test_mc_parse's differential test and fuzz_mc_parse:
+ * dataplane/proto/mc_parse.c as it was before its fast paths (commit
+ * 4f0e11f), kept verbatim below this comment and the renames, so that the
+ * simple tokenize-then-compare parser stays the oracle the fast one must
+ * match result for result. Do not change it with the parser: it is the
+ * behaviour the parser promises to keep.
+ */
+#define mc_parse mc_parse_ref
+#define mc_req_init mc_req_init_ref
+#define mc_req_fini mc_req_fini_ref
+
+#include "mc_parse_ref.h"
+
+/*
+ * memcached text protocol parser, following memcached 1.6 proto_text.c
+ * (try_read_command_ascii, tokenize_command, process_command_ascii and the
+ * process_*_command functions) and util.c (safe_strto*), but stateless and
+ * without writing into the input buffer. "bget" is memcached's old alias of
+ * "get". Left out: the meta commands (-ENOENT for now), and memcached's
+ * silent close when an unknown command's last token starts with "HTTP/".
+ */
+#include "dataplane/proto/mc_parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/proto/base64.h"
+#include "platform/status.h"
+
+#define MC_MAX_TOKENS 24   /* memcached's MAX_TOKENS, terminal token included */
+#define MC_SPACES_MAX 100  /* leading spaces a long get line may have */
+
+#define E_FORMAT    "CLIENT_ERROR bad command line format"
+#define E_CHUNK     "CLIENT_ERROR bad data chunk"
+#define E_DELTA     "CLIENT_ERROR invalid numeric delta argument"
+#define E_EXPTIME   "CLIENT_ERROR invalid exptime argument"
+#define E_DELETE    "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]"
+#define E_TOO_LARGE "SERVER_ERROR object too large for cache"
+#define E_LINE      "CLIENT_ERROR line too long"
+#define MFLAG_MAX_OPT_LENGTH 20   /* memcached: a meta line's ntokens limit */
+
+struct tok {
+	const char *p;
+	size_t len;
+};
+
+/* One command line and memcached's view of its tokens. */
+struct line {
+	const char *s;
+	size_t n;        /* up to the first NUL, without "\n" or "\r\n" */
+	size_t next;     /* offset just past the "\n" */
+	struct tok t[MC_MAX_TOKENS];
+	size_t nt;       /* memcached's ntokens: real tokens + the terminal one */
+};
+
+struct ctx {
+	struct mc_req *r;
+	const char *buf;
+	size_t len;
+	struct line l;
+	size_t *consumed;
+	const char **err;
+};
+
+void mc_req_init(struct mc_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->item_max = MC_ITEM_MAX_DEFAULT;
+	r->item_overhead = MC_ITEM_OVERHEAD;
+}
+
+/* memcached's item_size_ok(): the whole item must fit in item_size_max. */
+static bool too_large(const struct mc_req *r, size_t klen, uint32_t flags, size_t vlen)
+{
+	if (r->item_overhead == 0)
+		return vlen > r->item_max;
+	return r->item_overhead + klen + (flags != 0 ? 4 : 0) + vlen > r->item_max;
+}
+
+void mc_req_fini(struct mc_req *r)
+{
+	free(r->keys);
+	r->keys = NULL;
+	r->nkeys = r->cap = 0;
+}
+
+static bool tok_is(const struct tok *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	return t->len == n && memcmp(t->p, s, n) == 0;
+}
+
+/*
+ * memcached's safe_strto*() run libc's strto*() on a NUL-terminated token
+ * and accept a number followed by the end or by any isspace() byte; we do
+ * the same on a copy. Only non-get lines have numbers, and those are at
+ * most MC_LINE_MAX bytes, so the copy always fits.
+ */
+static bool tok_cstr(const struct tok *t, char *tmp, size_t cap)
+{
+	if (t->len >= cap)
+		return false;
+	memcpy(tmp, t->p, t->len);
+	tmp[t->len] = '\0';
+	return true;
+}
+
+static bool num_end_ok(const char *end)
+{
+	return *end == '\0' || isspace((unsigned char)*end);
+}
+
+/* Flags, verbosity: a 64-bit strtoul() cut to 32 bits, as memcached does. */
+static bool safe_strtoul(const struct tok *t, uint32_t *out)
+{
+	char tmp[MC_LINE_MAX + 1], *end;
+	unsigned long v;
+
+	if (!tok_cstr(t, tmp, sizeof(tmp)))
+		return false;
+	errno = 0;
+	v = strtoul(tmp, &end, 10);
+	if (errno == ERANGE || end == tmp || !num_end_ok(end))
+		return false;
+	if (v > LONG_MAX && strchr(tmp, '-') != NULL)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Exptime, bytes, delay: a 64-bit strtol() stored in an int32_t (wraps). */
+static bool safe_strtol(const struct tok *t, int32_t *out)
+{
+	char tmp[MC_LINE_MAX + 1], *end;
+	uint32_t u;
+	long v;
+
+	if (!tok_cstr(t, tmp, sizeof(tmp)))
+		return false;
+	errno = 0;
+	v = strtol(tmp, &end, 10);
+	if (errno == ERANGE || end == tmp || !num_end_ok(end))
+		return false;
+	u = (uint32_t)(unsigned long)v;
+	*out = u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) + INT32_MIN;
+	return true;
+}
+
+/* CAS, delta. */
+static bool safe_strtoull(const struct tok *t, uint64_t *out)
+{
+	char tmp[MC_LINE_MAX + 1], *end;
+	unsigned long long v;
+
+	if (!tok_cstr(t, tmp, sizeof(tmp)))
+		return false;
+	errno = 0;
+	v = strtoull(tmp, &end, 10);
+	if (errno == ERANGE || end == tmp || !num_end_ok(end))
+		return false;
+	if (v > LLONG_MAX && strchr(tmp, '-') != NULL)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* memcached keeps reading a line without "\n" past 2 KiB only for gets. */
+static bool long_get_allowed(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && buf[i] == ' ')
+		i++;
+	if (i > MC_SPACES_MAX)
+		return false;
+	return (len - i >= 4 && memcmp(buf + i, "get ", 4) == 0) ||
+	       (len - i >= 5 && memcmp(buf + i, "gets ", 5) == 0);
+}
+
+static int find_line(const char *buf, size_t len, struct line *l, const char **err)
+{
+	size_t win = len < MC_LINE_MAX + 1 ? len : MC_LINE_MAX + 1;
+	const char *nl = memchr(buf, '\n', win), *nul;
+	size_t n;
+
+	if (nl == NULL) {
+		if (len <= MC_LINE_MAX)
+			return SS_NEED_MORE;
+		if (!long_get_allowed(buf, len)) {
+			*err = E_LINE;
+			return -EPROTO;
+		}
+		if ((nl = memchr(buf + win, '\n', len - win)) == NULL)
+			return SS_NEED_MORE;
+	}
+	n = (size_t)(nl - buf);
+	l->s = buf;
+	l->next = n + 1;
+	if (n > 1 && buf[n - 1] == '\r')   /* memcached: only if n > 1 */
+		n--;
+	nul = memchr(buf, '\0', n);
+	l->n = nul != NULL ? (size_t)(nul - buf) : n;
+	return SS_OK;
+}
+
+/* tokenize_command(): split on ' ', at most MC_MAX_TOKENS - 1 real tokens
+ * (the get family reads the rest of the line itself). */
+static void tokenize(struct line *l)
+{
+	size_t i, start = 0, nt = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->s[i] != ' ')
+			continue;
+		if (i > start) {
+			l->t[nt].p = l->s + start;
+			l->t[nt++].len = i - start;
+			if (nt == MC_MAX_TOKENS - 1)
+				goto out;
+		}
+		start = i + 1;
+	}
+	if (start < l->n) {
+		l->t[nt].p = l->s + start;
+		l->t[nt++].len = l->n - start;
+	}
+out:
+	l->t[nt].p = NULL;
+	l->t[nt].len = 0;
+	l->nt = nt + 1;
+}
+
+static int einval(struct ctx *c, const char *msg)
+{
+	*c->err = msg;
+	return -EINVAL;
+}
+
+/* set_noreply_maybe(): the last real token. */
+static bool last_is_noreply(const struct line *l)
+{
+	return tok_is(&l->t[l->nt - 2], "noreply");
+}
+
+static int key_push(struct mc_req *r, const char *p, size_t len)
+{
+	return ss_args_push(&r->keys, &r->nkeys, &r->cap, p, len);
+}
+
+/* The single key of a non-get command, refused past KEY_MAX_LENGTH. */
+static int one_key(struct ctx *c)
+{
+	if (c->l.t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	return key_push(c->r, c->l.t[1].p, c->l.t[1].len);
+}
+
+/* get/gets/gat/gats: every token after the command (and exptime) is a key,
+ * however many: memcached re-tokenizes the rest of the line as it goes. */
+static int parse_retrieval(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	bool touch = c->r->cmd == MC_GAT || c->r->cmd == MC_GATS;
+	size_t i = 0, idx = 0, skip = touch ? 2 : 1;
+
+	if (touch) {
+		int32_t e;
+
+		if (!safe_strtol(&l->t[1], &e))
+			return einval(c, E_EXPTIME);
+		c->r->exptime = e;
+	}
+	while (i < l->n) {
+		size_t start;
+
+		while (i < l->n && l->s[i] == ' ')
+			i++;
+		if (i == l->n)
+			break;
+		for (start = i; i < l->n && l->s[i] != ' '; i++)
+			;
+		if (idx++ < skip)
+			continue;
+		if (i - start > MC_KEY_MAX)
+			return einval(c, E_FORMAT);
+		if (key_push(c->r, l->s + start, i - start) < 0)
+			return -ENOMEM;
+	}
+	return SS_OK;
+}
+
+/* set/add/replace/append/prepend/cas <key> <flags> <exptime> <bytes> [cas]. */
+static int parse_storage(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	struct mc_req *r = c->r;
+	int32_t exptime, vlen;
+	size_t end;
+	int rc;
+
+	r->noreply = last_is_noreply(l);
+	if (l->t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (!safe_strtoul(&l->t[2], &r->flags) || !safe_strtol(&l->t[3], &exptime) ||
+	    !safe_strtol(&l->t[4], &vlen))
+		return einval(c, E_FORMAT);
+	if (r->cmd == MC_CAS && !safe_strtoull(&l->t[5], &r->cas))
+		return einval(c, E_FORMAT);
+	if (vlen < 0 || vlen > INT_MAX - 2)
+		return einval(c, E_FORMAT);
+	r->exptime = exptime;
+	if ((rc = one_key(c)) != SS_OK)
+		return rc;
+	if (too_large(r, r->keys[0].len, r->flags, (size_t)vlen)) {
+		r->swallow = (size_t)vlen + 2;
+		*c->err = E_TOO_LARGE;
+		return -E2BIG;
+	}
+	end = l->next + (size_t)vlen + 2;
+	if (c->len < end) {
+		r->need = end;
+		return SS_NEED_MORE;
+	}
+	/* memcached reads <bytes> + 2 into the item, then checks the last two. */
+	*c->consumed = end;
+	if (c->buf[end - 2] != '\r' || c->buf[end - 1] != '\n')
+		return einval(c, E_CHUNK);
+	r->data.p = c->buf + l->next;
+	r->data.len = (size_t)vlen;
+	return SS_OK;
+}
+
+/* delete <key> [0] [noreply]: the old hold time is accepted only as "0". */
+static int parse_delete(struct ctx *c)
+{
+	const struct line *l = &c->l;
+
+	if (l->nt > 3) {
+		bool hold0 = tok_is(&l->t[2], "0");
+		bool noreply = c->r->noreply = last_is_noreply(l);
+
+		if (!((l->nt == 4 && (hold0 || noreply)) || (l->nt == 5 && hold0 && noreply)))
+			return einval(c, E_DELETE);
+	}
+	return one_key(c);
+}
+
+/* incr/decr <key> <delta> [noreply]. */
+static int parse_arith(struct ctx *c)
+{
+	c->r->noreply = last_is_noreply(&c->l);
+	if (c->l.t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (!safe_strtoull(&c->l.t[2], &c->r->delta))
+		return einval(c, E_DELTA);
+	return one_key(c);
+}
+
+/* touch <key> <exptime> [noreply]. */
+static int parse_touch(struct ctx *c)
+{
+	int32_t e;
+
+	c->r->noreply = last_is_noreply(&c->l);
+	if (c->l.t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (!safe_strtol(&c->l.t[2], &e))
+		return einval(c, E_EXPTIME);
+	c->r->exptime = e;
+	return one_key(c);
+}
+
+/* flush_all [delay] [noreply]: a token other than noreply is the delay. */
+static int parse_flush(struct ctx *c)
+{
+	int32_t d;
+
+	c->r->noreply = last_is_noreply(&c->l);
+	if (c->l.nt != (c->r->noreply ? 3u : 2u)) {
+		if (!safe_strtol(&c->l.t[1], &d))
+			return einval(c, E_EXPTIME);
+		c->r->delay = d;
+	}
+	return SS_OK;
+}
+
+/* verbosity <level> [noreply]. */
+static int parse_verbosity(struct ctx *c)
+{
+	uint32_t level;
+
+	c->r->noreply = last_is_noreply(&c->l);
+	if (!safe_strtoul(&c->l.t[1], &level))
+		return einval(c, E_FORMAT);
+	c->r->delay = level;
+	return SS_OK;
+}
+
+/* stats [group [args...]]: the arguments go to keys, the group also to
+ * stats_arg; the caller decides which groups exist. */
+static int parse_stats(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 1; i + 1 < c->l.nt; i++)
+		if (key_push(c->r, c->l.t[i].p, c->l.t[i].len) < 0)
+			return -ENOMEM;
+	if (c->r->nkeys > 0)
+		c->r->stats_arg = c->r->keys[0];
+	return SS_OK;
+}
+
+static int parse_nothing(struct ctx *c)
+{
+	(void)c;
+	return SS_OK;
+}
+
+/*
+ * The meta commands. Their errors are always replied (memcached's
+ * out_errstring() clears noreply); 'q' is the reply's business, not ours.
+ */
+
+/* strtol-family parse of a flag's argument (the token past its letter). */
+static struct tok flag_arg(const struct tok *t)
+{
+	struct tok a = { t->p + 1, t->len - 1 };
+	return a;
+}
+
+/* _meta_flag_preparse(): tokens from `start` on. Every flag letter at most
+ * once; an unknown letter stops at once, other errors let the scan go on
+ * (a later error's message wins, as in memcached). */
+static int meta_preparse(struct ctx *c, size_t start, const char **errstr)
+{
+	struct line *l = &c->l;
+	struct mc_meta *m = &c->r->meta;
+	bool has_error = false;
+	size_t i;
+
+	for (i = start; i + 1 < l->nt; i++) {
+		const struct tok *t = &l->t[i];
+		unsigned char o = (unsigned char)t->p[0];
+		struct tok a = flag_arg(t);
+		uint64_t bit = 0;
+		int32_t v;
+
+		if (isalpha(o))
+			bit = MC_MF(o);
+		if (o >= 127 || (bit != 0 && (m->seen & bit))) {
+			*errstr = "CLIENT_ERROR duplicate flag";
+			return -1;
+		}
+		m->seen |= bit;
+		m->tok[m->ntok].p = t->p;
+		m->tok[m->ntok++].len = t->len;
+		switch (o) {
+		case 'b': {
+			size_t n = base64_decode(c->r->keys[0].p, c->r->keys[0].len, m->key);
+			if (n == 0) {
+				*errstr = "CLIENT_ERROR error decoding key";
+				has_error = true;
+			}
+			c->r->keys[0].p = m->key;
+			c->r->keys[0].len = n;
+			break;
+		}
+		case 'N': case 'T': case 'R':
+			if (!safe_strtol(&a, &v)) {
+				*errstr = "CLIENT_ERROR bad token in command line format";
+				has_error = true;
+			} else if (o == 'N') {
+				m->vivify_ttl = v;
+			} else if (o == 'T') {
+				m->ttl = v;
+			} else {
+				m->recache_ttl = v;
+			}
+			break;
+		case 'O':
+			if (t->len > MC_META_OPAQUE_MAX)
+				m->opaque_too_long = true;
+			break;
+		case 'l': case 'P': case 'L': case 'k': case 's': case 't': case 'c':
+		case 'f': case 'v': case 'h': case 'u': case 'q': case 'I':
+			break;
+		case 'F':
+			if (!safe_strtoul(&a, &m->client_flags))
+				has_error = true;   /* memcached leaves errstr as it was */
+			break;
+		case 'C':
+			if (!safe_strtoull(&a, &m->cas)) {
+				*errstr = "CLIENT_ERROR bad token in command line format";
+				has_error = true;
+			}
+			break;
+		case 'M':
+			if (t->len != 2) {
+				*errstr = "CLIENT_ERROR incorrect length for M token";
+				has_error = true;
+			} else {
+				m->mode = t->p[1];
+			}
+			break;
+		case 'J':
+			if (!safe_strtoull(&a, &m->initial)) {
+				*errstr = "CLIENT_ERROR invalid numeric initial value";
+				has_error = true;
+			}
+			break;
+		case 'D':
+			if (!safe_strtoull(&a, &m->delta)) {
+				*errstr = "CLIENT_ERROR invalid numeric delta value";
+				has_error = true;
+			}
+			break;
+		default:
+			*errstr = "CLIENT_ERROR invalid flag";
+			return -1;
+		}
+	}
+	return has_error ? -1 : 0;
+}
+
+static void meta_reset(struct mc_meta *m)
+{
+	m->seen = 0;
+	m->mode = 0;
+	m->opaque_too_long = false;
+	m->ttl = m->vivify_ttl = m->recache_ttl = 0;
+	m->client_flags = 0;
+	m->cas = 0;
+	m->delta = 1;   /* ma without D counts by one */
+	m->initial = 0;
+	m->ntok = 0;
+}
+
+/* mg, md, ma: <cmd> <key> <flags>*. */
+static int parse_meta_key_cmd(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	const char *errstr = E_FORMAT;
+	int rc;
+
+	if (l->nt < 3)
+		return -ENOENT;
+	if (l->t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if (l->nt > MFLAG_MAX_OPT_LENGTH)
+		return einval(c, c->r->cmd == MC_MG ? "CLIENT_ERROR options flags are too long"
+						    : "CLIENT_ERROR options flags too long");
+	if ((rc = key_push(c->r, l->t[1].p, l->t[1].len)) < 0)
+		return rc;
+	if (meta_preparse(c, 2, &errstr) != 0)
+		return einval(c, c->r->cmd == MC_MG ? errstr
+						    : "CLIENT_ERROR invalid or duplicate flag");
+	/* md checks the opaque before it looks the key up. */
+	if (c->r->cmd == MC_MD && c->r->meta.opaque_too_long)
+		return einval(c, "CLIENT_ERROR opaque token too long");
+	if (c->r->cmd == MC_MA) {
+		switch (c->r->meta.mode) {
+		case 0: case 'I': case '+': case 'D': case '-':
+			break;
+		default:
+			return einval(c, "CLIENT_ERROR invalid mode for ma M token");
+		}
+	}
+	return SS_OK;
+}
+
+/* ms <key> <datalen> <flags>*: errors found after <datalen> was read
+ * discard the data block too (memcached's swallow). */
+static int parse_meta_set(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	struct mc_req *r = c->r;
+	const char *errstr = E_FORMAT;
+	int32_t vlen;
+	size_t end;
+	int rc;
+
+	if (l->nt < 3)
+		return -ENOENT;
+	if (l->t[1].len > MC_KEY_MAX || l->nt == 3)
+		return einval(c, E_FORMAT);
+	if (l->nt > MFLAG_MAX_OPT_LENGTH)
+		return einval(c, "CLIENT_ERROR options flags too long");
+	if (!safe_strtol(&l->t[2], &vlen) || vlen < 0 || vlen > INT_MAX - 2)
+		return einval(c, E_FORMAT);
+	if ((rc = key_push(r, l->t[1].p, l->t[1].len)) < 0)
+		return rc;
+	/* memcached's order: flags, then the mode, then the opaque length. */
+	if (meta_preparse(c, 3, &errstr) != 0 ||
+	    (!strchr("ESAPR", r->meta.mode ? r->meta.mode : 'S') &&
+	     (errstr = "CLIENT_ERROR invalid mode for ms M token")) ||
+	    (r->meta.opaque_too_long && (errstr = "CLIENT_ERROR opaque token too long"))) {
+		r->swallow = (size_t)vlen + 2;
+		return einval(c, errstr);
+	}
+	if (too_large(r, r->keys[0].len, r->meta.client_flags, (size_t)vlen)) {
+		r->swallow = (size_t)vlen + 2;
+		*c->err = E_TOO_LARGE;
+		return -E2BIG;
+	}
+	end = l->next + (size_t)vlen + 2;
+	if (c->len < end) {
+		r->need = end;
+		return SS_NEED_MORE;
+	}
+	*c->consumed = end;
+	if (c->buf[end - 2] != '\r' || c->buf[end - 1] != '\n')
+		return einval(c, E_CHUNK);
+	r->data.p = c->buf + l->next;
+	r->data.len = (size_t)vlen;
+	return SS_OK;
+}
+
+/* me <key> [b]: the debug dump; no flag parsing, only 'b' right after
+ * the key. */
+static int parse_meta_debug(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	struct mc_meta *m = &c->r->meta;
+	int rc;
+
+	if (l->nt < 3 || l->t[1].len > MC_KEY_MAX)
+		return einval(c, E_FORMAT);
+	if ((rc = key_push(c->r, l->t[1].p, l->t[1].len)) < 0)
+		return rc;
+	if (l->nt >= 4 && tok_is(&l->t[2], "b")) {
+		size_t n = base64_decode(l->t[1].p, l->t[1].len, m->key);
+		if (n == 0)
+			return einval(c, E_FORMAT);
+		c->r->keys[0].p = m->key;
+		c->r->keys[0].len = n;
+		m->seen |= MC_MF('b');
+	}
+	return SS_OK;
+}
+
+/* Meta commands are "m" and one letter. */
+static int dispatch_meta(struct ctx *c)
+{
+	static const struct {
+		char letter;
+		enum mc_cmd cmd;
+		int (*parse)(struct ctx *c);
+	} metas[] = {
+		{ 'g', MC_MG, parse_meta_key_cmd }, { 's', MC_MS, parse_meta_set },
+		{ 'd', MC_MD, parse_meta_key_cmd }, { 'a', MC_MA, parse_meta_key_cmd },
+		{ 'n', MC_MN, parse_nothing },      { 'e', MC_ME, parse_meta_debug },
+	};
+
+	meta_reset(&c->r->meta);
+	for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++) {
+		if (c->l.t[0].p[1] == metas[i].letter) {
+			c->r->cmd = metas[i].cmd;
+			return metas[i].parse(c);
+		}
+	}
+	return -ENOENT;
+}
+
+/* Command names and memcached's WANT_TOKENS bounds (terminal included). */
+static const struct {
+	const char *name;
+	enum mc_cmd cmd;
+	unsigned char min, max;
+	int (*parse)(struct ctx *c);
+} mc_cmds[] = {
+	{ "get",       MC_GET,       3, MC_MAX_TOKENS, parse_retrieval },
+	{ "gets",      MC_GETS,      3, MC_MAX_TOKENS, parse_retrieval },
+	{ "gat",       MC_GAT,       3, MC_MAX_TOKENS, parse_retrieval },
+	{ "gats",      MC_GATS,      3, MC_MAX_TOKENS, parse_retrieval },
+	{ "bget",      MC_GET,       3, MC_MAX_TOKENS, parse_retrieval },
+	{ "set",       MC_SET,       6, 7, parse_storage },
+	{ "add",       MC_ADD,       6, 7, parse_storage },
+	{ "replace",   MC_REPLACE,   6, 7, parse_storage },
+	{ "append",    MC_APPEND,    6, 7, parse_storage },
+	{ "prepend",   MC_PREPEND,   6, 7, parse_storage },
+	{ "cas",       MC_CAS,       7, 8, parse_storage },
+	{ "delete",    MC_DELETE,    3, 5, parse_delete },
+	{ "incr",      MC_INCR,      4, 5, parse_arith },
+	{ "decr",      MC_DECR,      4, 5, parse_arith },
+	{ "touch",     MC_TOUCH,     4, 5, parse_touch },
+	{ "flush_all", MC_FLUSH_ALL, 2, 4, parse_flush },
+	{ "version",   MC_VERSION,   2, MC_MAX_TOKENS, parse_nothing },
+	{ "verbosity", MC_VERBOSITY, 3, 4, parse_verbosity },
+	{ "stats",     MC_STATS,     2, MC_MAX_TOKENS, parse_stats },
+	{ "quit",      MC_QUIT,      2, MC_MAX_TOKENS, parse_nothing },
+};
+
+static void reset(struct mc_req *r)
+{
+	r->nkeys = 0;
+	r->flags = 0;
+	r->exptime = 0;
+	r->cas = 0;
+	r->delta = 0;
+	r->delay = 0;
+	r->data.p = NULL;
+	r->data.len = 0;
+	r->stats_arg.p = NULL;
+	r->stats_arg.len = 0;
+	r->noreply = false;
+	r->swallow = 0;
+	r->need = 0;
+}
+
+static int dispatch(struct ctx *c)
+{
+	const struct line *l = &c->l;
+	size_t i;
+
+	/* Every command has at least two bytes (memcached: else "ERROR"). */
+	if (l->nt < 2 || l->t[0].len < 2)
+		return -ENOENT;
+	if (l->t[0].len == 2 && l->t[0].p[0] == 'm')
+		return dispatch_meta(c);
+	for (i = 0; i < sizeof(mc_cmds) / sizeof(mc_cmds[0]); i++) {
+		if (!tok_is(&l->t[0], mc_cmds[i].name))
+			continue;
+		if (l->nt < mc_cmds[i].min || l->nt > mc_cmds[i].max)
+			return -ENOENT;
+		c->r->cmd = mc_cmds[i].cmd;
+		return mc_cmds[i].parse(c);
+	}
+	return -ENOENT;
+}
+
+int mc_parse(struct mc_req *r, const char *buf, size_t len,
+	     size_t *consumed, const char **err)
+{
+	struct ctx c = { .r = r, .buf = buf, .len = len, .consumed = consumed, .err = err };
+	int rc;
+
+	reset(r);
+	*consumed = 0;
+	if (len == 0)
+		return SS_NEED_MORE;
+	if ((rc = find_line(buf, len, &c.l, err)) != SS_OK)
+		return rc;
+	tokenize(&c.l);
+	*consumed = c.l.next;
+	rc = dispatch(&c);
+	if (rc != SS_OK && rc != -E2BIG)   /* E2BIG keeps the key: memcached
+					      unlinks it on a too-large set */
+		r->nkeys = 0;
+	if (rc == SS_NEED_MORE || rc == -ENOMEM)
+		*consumed = 0;
+	return rc;
+}
