@@ -4,8 +4,15 @@
  * (try_read_command_ascii, tokenize_command, process_command_ascii and the
  * process_*_command functions) and util.c (safe_strto*), but stateless and
  * without writing into the input buffer. "bget" is memcached's old alias of
- * "get". Left out: the meta commands (-ENOENT for now), and memcached's
- * silent close when an unknown command's last token starts with "HTTP/".
+ * "get". Left out: memcached's silent close when an unknown command's last
+ * token starts with "HTTP/".
+ *
+ * Every request goes through here, so the common ones are kept cheap: the
+ * line is found with one memchr() and its "\n" then bounds every scan (no
+ * length checks per byte), a NUL is found by the token scan that meets it,
+ * the command by its name's length, the get family reads its keys straight
+ * from the line, and numbers are read in place with strto*()'s rules.
+ * tests/unit/mc_parse_ref.c keeps the plain version this must agree with.
  */
 #include "dataplane/proto/mc_parse.h"
 
@@ -38,7 +45,8 @@ struct tok {
 /* One command line and memcached's view of its tokens. */
 struct line {
 	const char *s;
-	size_t n;        /* up to the first NUL, without "\n" or "\r\n" */
+	size_t n;        /* without "\n" or "\r\n", up to the first NUL that
+	                    next_tok() has met (memcached's line ends there) */
 	size_t next;     /* offset just past the "\n" */
 	struct tok t[MC_MAX_TOKENS];
 	size_t nt;       /* memcached's ntokens: real tokens + the terminal one */
@@ -82,77 +90,90 @@ static bool tok_is(const struct tok *t, const char *s)
 	return t->len == n && memcmp(t->p, s, n) == 0;
 }
 
-/*
- * memcached's safe_strto*() run libc's strto*() on a NUL-terminated token
- * and accept a number followed by the end or by any isspace() byte; we do
- * the same on a copy. Only non-get lines have numbers, and those are at
- * most MC_LINE_MAX bytes, so the copy always fits.
- */
-static bool tok_cstr(const struct tok *t, char *tmp, size_t cap)
+/* isspace() in the C locale, which the program never leaves. */
+static bool is_space(char ch)
 {
-	if (t->len >= cap)
-		return false;
-	memcpy(tmp, t->p, t->len);
-	tmp[t->len] = '\0';
-	return true;
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
 }
 
-static bool num_end_ok(const char *end)
+static bool is_digit(char ch)
 {
-	return *end == '\0' || isspace((unsigned char)*end);
+	return ch >= '0' && ch <= '9';
+}
+
+/*
+ * memcached's safe_strto*() run libc's strto*() (base 10) on a
+ * NUL-terminated token and accept a number followed by the end or by any
+ * isspace() byte. This reads the token in place the same way: blanks, a
+ * sign, digits; false if there are none, if they overflow 64 bits (ERANGE)
+ * or if a byte other than a blank follows them. *mag is the magnitude, the
+ * sign is left to the caller's strto*().
+ */
+static bool num_read(const struct tok *t, uint64_t *mag, bool *neg)
+{
+	const char *p = t->p, *end = t->p + t->len;
+	uint64_t v = 0;
+
+	while (p < end && is_space(*p))
+		p++;
+	*neg = p < end && *p == '-';
+	if (p < end && (*p == '-' || *p == '+'))
+		p++;
+	if (p == end || !is_digit(*p))
+		return false;
+	do {
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+			return false;
+		p++;
+	} while (p < end && is_digit(*p));
+	*mag = v;
+	return p == end || is_space(*p);
+}
+
+_Static_assert(sizeof(long) == 8 && sizeof(long long) == 8,
+	       "strtoul() and strtoull() are the same 64-bit read");
+
+/* CAS, delta: strtoull(), which negates a '-' number modulo 2^64; memcached
+ * refuses the result only if it is over LLONG_MAX and a '-' is anywhere in
+ * the token (after the number too). */
+static bool safe_strtoull(const struct tok *t, uint64_t *out)
+{
+	uint64_t mag, v;
+	bool neg;
+
+	if (!num_read(t, &mag, &neg))
+		return false;
+	v = neg ? 0 - mag : mag;
+	if (v > LLONG_MAX && (neg || memchr(t->p, '-', t->len) != NULL))
+		return false;
+	*out = v;
+	return true;
 }
 
 /* Flags, verbosity: a 64-bit strtoul() cut to 32 bits, as memcached does. */
 static bool safe_strtoul(const struct tok *t, uint32_t *out)
 {
-	char tmp[MC_LINE_MAX + 1], *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!tok_cstr(t, tmp, sizeof(tmp)))
-		return false;
-	errno = 0;
-	v = strtoul(tmp, &end, 10);
-	if (errno == ERANGE || end == tmp || !num_end_ok(end))
-		return false;
-	if (v > LONG_MAX && strchr(tmp, '-') != NULL)
+	if (!safe_strtoull(t, &v))
 		return false;
 	*out = (uint32_t)v;
 	return true;
 }
 
-/* Exptime, bytes, delay: a 64-bit strtol() stored in an int32_t (wraps). */
+/* Exptime, bytes, delay: a 64-bit strtol() (ERANGE outside int64_t) stored
+ * in an int32_t (wraps). */
 static bool safe_strtol(const struct tok *t, int32_t *out)
 {
-	char tmp[MC_LINE_MAX + 1], *end;
+	uint64_t mag;
 	uint32_t u;
-	long v;
+	bool neg;
 
-	if (!tok_cstr(t, tmp, sizeof(tmp)))
+	if (!num_read(t, &mag, &neg) || mag > (uint64_t)INT64_MAX + neg)
 		return false;
-	errno = 0;
-	v = strtol(tmp, &end, 10);
-	if (errno == ERANGE || end == tmp || !num_end_ok(end))
-		return false;
-	u = (uint32_t)(unsigned long)v;
+	u = (uint32_t)(neg ? 0 - mag : mag);
 	*out = u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) + INT32_MIN;
-	return true;
-}
-
-/* CAS, delta. */
-static bool safe_strtoull(const struct tok *t, uint64_t *out)
-{
-	char tmp[MC_LINE_MAX + 1], *end;
-	unsigned long long v;
-
-	if (!tok_cstr(t, tmp, sizeof(tmp)))
-		return false;
-	errno = 0;
-	v = strtoull(tmp, &end, 10);
-	if (errno == ERANGE || end == tmp || !num_end_ok(end))
-		return false;
-	if (v > LLONG_MAX && strchr(tmp, '-') != NULL)
-		return false;
-	*out = v;
 	return true;
 }
 
@@ -172,7 +193,7 @@ static bool long_get_allowed(const char *buf, size_t len)
 static int find_line(const char *buf, size_t len, struct line *l, const char **err)
 {
 	size_t win = len < MC_LINE_MAX + 1 ? len : MC_LINE_MAX + 1;
-	const char *nl = memchr(buf, '\n', win), *nul;
+	const char *nl = memchr(buf, '\n', win);
 	size_t n;
 
 	if (nl == NULL) {
@@ -190,33 +211,53 @@ static int find_line(const char *buf, size_t len, struct line *l, const char **e
 	l->next = n + 1;
 	if (n > 1 && buf[n - 1] == '\r')   /* memcached: only if n > 1 */
 		n--;
-	nul = memchr(buf, '\0', n);
-	l->n = nul != NULL ? (size_t)(nul - buf) : n;
+	l->n = n;
 	return SS_OK;
 }
 
-/* tokenize_command(): split on ' ', at most MC_MAX_TOKENS - 1 real tokens
- * (the get family reads the rest of the line itself). */
-static void tokenize(struct line *l)
+/*
+ * The line's next token from *i on, or false at the line's end: memcached
+ * splits on ' ' only, so tabs and the like belong to tokens. No byte past
+ * l->n is a space or above one ('\r', '\n' or a NUL is there), so the
+ * scans need no bound of their own but the "\n"; a NUL met in a token, or
+ * where one would start, ends the line there.
+ */
+static bool next_tok(struct line *l, size_t *i, struct tok *t)
 {
-	size_t i, start = 0, nt = 0;
+	const char *s = l->s;
+	size_t j = *i, start;
 
-	for (i = 0; i < l->n; i++) {
-		if (l->s[i] != ' ')
-			continue;
-		if (i > start) {
-			l->t[nt].p = l->s + start;
-			l->t[nt++].len = i - start;
-			if (nt == MC_MAX_TOKENS - 1)
-				goto out;
+	while (s[j] == ' ')
+		j++;
+	start = j;
+	for (;;) {
+		while ((unsigned char)s[j] > ' ')
+			j++;
+		if (j >= l->n || s[j] == ' ')
+			break;
+		if (s[j] == '\0') {
+			l->n = j;
+			break;
 		}
-		start = i + 1;
+		j++;   /* a control byte inside the token */
 	}
-	if (start < l->n) {
-		l->t[nt].p = l->s + start;
-		l->t[nt++].len = l->n - start;
-	}
-out:
+	*i = j;
+	if (j == start)
+		return false;
+	t->p = s + start;
+	t->len = j - start;
+	return true;
+}
+
+/* tokenize_command() after the command, whose token is t[0] and ends at i:
+ * at most MC_MAX_TOKENS - 1 real tokens (the get family reads the rest of
+ * the line itself). */
+static void tokenize(struct line *l, size_t i)
+{
+	size_t nt = 1;
+
+	while (nt < MC_MAX_TOKENS - 1 && next_tok(l, &i, &l->t[nt]))
+		nt++;
 	l->t[nt].p = NULL;
 	l->t[nt].len = 0;
 	l->nt = nt + 1;
@@ -247,37 +288,32 @@ static int one_key(struct ctx *c)
 	return key_push(c->r, c->l.t[1].p, c->l.t[1].len);
 }
 
-/* get/gets/gat/gats: every token after the command (and exptime) is a key,
- * however many: memcached re-tokenizes the rest of the line as it goes. */
-static int parse_retrieval(struct ctx *c)
+/* get/gets/gat/gats from the line's offset i (past the command): every
+ * token after the command (and exptime) is a key, however many: memcached
+ * re-tokenizes the rest of the line as it goes. */
+static int parse_retrieval(struct ctx *c, enum mc_cmd cmd, size_t i)
 {
-	const struct line *l = &c->l;
-	bool touch = c->r->cmd == MC_GAT || c->r->cmd == MC_GATS;
-	size_t i = 0, idx = 0, skip = touch ? 2 : 1;
+	struct line *l = &c->l;
+	struct tok t;
 
-	if (touch) {
+	if (!next_tok(l, &i, &t))
+		return -ENOENT;   /* no key (or exptime): too few tokens */
+	c->r->cmd = cmd;
+	if (cmd == MC_GAT || cmd == MC_GATS) {
 		int32_t e;
 
-		if (!safe_strtol(&l->t[1], &e))
+		if (!safe_strtol(&t, &e))
 			return einval(c, E_EXPTIME);
 		c->r->exptime = e;
+		if (!next_tok(l, &i, &t))
+			return SS_OK;
 	}
-	while (i < l->n) {
-		size_t start;
-
-		while (i < l->n && l->s[i] == ' ')
-			i++;
-		if (i == l->n)
-			break;
-		for (start = i; i < l->n && l->s[i] != ' '; i++)
-			;
-		if (idx++ < skip)
-			continue;
-		if (i - start > MC_KEY_MAX)
+	do {
+		if (t.len > MC_KEY_MAX)
 			return einval(c, E_FORMAT);
-		if (key_push(c->r, l->s + start, i - start) < 0)
+		if (key_push(c->r, t.p, t.len) < 0)
 			return -ENOMEM;
-	}
+	} while (next_tok(l, &i, &t));
 	return SS_OK;
 }
 
@@ -653,33 +689,56 @@ static int dispatch_meta(struct ctx *c)
 	return -ENOENT;
 }
 
-/* Command names and memcached's WANT_TOKENS bounds (terminal included). */
+/*
+ * The command named p[0..len), or -1: by the name's length, then a compare
+ * or two of a few bytes each, the common ones first. "bget" is "get".
+ */
+static int cmd_of(const char *p, size_t len)
+{
+#define IS(name) (memcmp(p, name, sizeof(name) - 1) == 0)
+	switch (len) {
+	case 3:
+		return IS("get") ? MC_GET : IS("set") ? MC_SET : IS("gat") ? MC_GAT :
+		       IS("add") ? MC_ADD : IS("cas") ? MC_CAS : -1;
+	case 4:
+		return IS("gets") ? MC_GETS : IS("gats") ? MC_GATS : IS("incr") ? MC_INCR :
+		       IS("decr") ? MC_DECR : IS("bget") ? MC_GET : IS("quit") ? MC_QUIT : -1;
+	case 5:
+		return IS("touch") ? MC_TOUCH : IS("stats") ? MC_STATS : -1;
+	case 6:
+		return IS("delete") ? MC_DELETE : IS("append") ? MC_APPEND : -1;
+	case 7:
+		return IS("replace") ? MC_REPLACE : IS("prepend") ? MC_PREPEND :
+		       IS("version") ? MC_VERSION : -1;
+	case 9:
+		return IS("flush_all") ? MC_FLUSH_ALL : IS("verbosity") ? MC_VERBOSITY : -1;
+	default:
+		return -1;
+	}
+#undef IS
+}
+
+/* memcached's WANT_TOKENS bounds (terminal included) and the parser of the
+ * commands after the get family (which parse_retrieval() reads). */
 static const struct {
-	const char *name;
-	enum mc_cmd cmd;
 	unsigned char min, max;
 	int (*parse)(struct ctx *c);
 } mc_cmds[] = {
-	{ "get",       MC_GET,       3, MC_MAX_TOKENS, parse_retrieval },
-	{ "gets",      MC_GETS,      3, MC_MAX_TOKENS, parse_retrieval },
-	{ "gat",       MC_GAT,       3, MC_MAX_TOKENS, parse_retrieval },
-	{ "gats",      MC_GATS,      3, MC_MAX_TOKENS, parse_retrieval },
-	{ "bget",      MC_GET,       3, MC_MAX_TOKENS, parse_retrieval },
-	{ "set",       MC_SET,       6, 7, parse_storage },
-	{ "add",       MC_ADD,       6, 7, parse_storage },
-	{ "replace",   MC_REPLACE,   6, 7, parse_storage },
-	{ "append",    MC_APPEND,    6, 7, parse_storage },
-	{ "prepend",   MC_PREPEND,   6, 7, parse_storage },
-	{ "cas",       MC_CAS,       7, 8, parse_storage },
-	{ "delete",    MC_DELETE,    3, 5, parse_delete },
-	{ "incr",      MC_INCR,      4, 5, parse_arith },
-	{ "decr",      MC_DECR,      4, 5, parse_arith },
-	{ "touch",     MC_TOUCH,     4, 5, parse_touch },
-	{ "flush_all", MC_FLUSH_ALL, 2, 4, parse_flush },
-	{ "version",   MC_VERSION,   2, MC_MAX_TOKENS, parse_nothing },
-	{ "verbosity", MC_VERBOSITY, 3, 4, parse_verbosity },
-	{ "stats",     MC_STATS,     2, MC_MAX_TOKENS, parse_stats },
-	{ "quit",      MC_QUIT,      2, MC_MAX_TOKENS, parse_nothing },
+	[MC_SET]       = { 6, 7, parse_storage },
+	[MC_ADD]       = { 6, 7, parse_storage },
+	[MC_REPLACE]   = { 6, 7, parse_storage },
+	[MC_APPEND]    = { 6, 7, parse_storage },
+	[MC_PREPEND]   = { 6, 7, parse_storage },
+	[MC_CAS]       = { 7, 8, parse_storage },
+	[MC_DELETE]    = { 3, 5, parse_delete },
+	[MC_INCR]      = { 4, 5, parse_arith },
+	[MC_DECR]      = { 4, 5, parse_arith },
+	[MC_TOUCH]     = { 4, 5, parse_touch },
+	[MC_FLUSH_ALL] = { 2, 4, parse_flush },
+	[MC_VERSION]   = { 2, MC_MAX_TOKENS, parse_nothing },
+	[MC_VERBOSITY] = { 3, 4, parse_verbosity },
+	[MC_STATS]     = { 2, MC_MAX_TOKENS, parse_stats },
+	[MC_QUIT]      = { 2, MC_MAX_TOKENS, parse_nothing },
 };
 
 static void reset(struct mc_req *r)
@@ -701,30 +760,41 @@ static void reset(struct mc_req *r)
 
 static int dispatch(struct ctx *c)
 {
-	const struct line *l = &c->l;
-	size_t i;
+	struct line *l = &c->l;
+	const struct tok *name = &l->t[0];
+	size_t i = 0;
+	int cmd;
 
 	/* Every command has at least two bytes (memcached: else "ERROR"). */
-	if (l->nt < 2 || l->t[0].len < 2)
+	if (!next_tok(l, &i, &l->t[0]) || name->len < 2)
 		return -ENOENT;
-	if (l->t[0].len == 2 && l->t[0].p[0] == 'm')
+	if (name->len == 2 && name->p[0] == 'm') {
+		tokenize(l, i);
 		return dispatch_meta(c);
-	for (i = 0; i < sizeof(mc_cmds) / sizeof(mc_cmds[0]); i++) {
-		if (!tok_is(&l->t[0], mc_cmds[i].name))
-			continue;
-		if (l->nt < mc_cmds[i].min || l->nt > mc_cmds[i].max)
-			return -ENOENT;
-		c->r->cmd = mc_cmds[i].cmd;
-		return mc_cmds[i].parse(c);
 	}
-	return -ENOENT;
+	cmd = cmd_of(name->p, name->len);
+	if (cmd < 0)
+		return -ENOENT;
+	if (cmd <= MC_GATS)
+		return parse_retrieval(c, (enum mc_cmd)cmd, i);
+	tokenize(l, i);
+	if (l->nt < mc_cmds[cmd].min || l->nt > mc_cmds[cmd].max)
+		return -ENOENT;
+	c->r->cmd = (enum mc_cmd)cmd;
+	return mc_cmds[cmd].parse(c);
 }
 
 int mc_parse(struct mc_req *r, const char *buf, size_t len,
 	     size_t *consumed, const char **err)
 {
-	struct ctx c = { .r = r, .buf = buf, .len = len, .consumed = consumed, .err = err };
+	struct ctx c;   /* not "= { ... }": that would zero the token array */
 	int rc;
+
+	c.r = r;
+	c.buf = buf;
+	c.len = len;
+	c.consumed = consumed;
+	c.err = err;
 
 	reset(r);
 	*consumed = 0;
@@ -732,7 +802,6 @@ int mc_parse(struct mc_req *r, const char *buf, size_t len,
 		return SS_NEED_MORE;
 	if ((rc = find_line(buf, len, &c.l, err)) != SS_OK)
 		return rc;
-	tokenize(&c.l);
 	*consumed = c.l.next;
 	rc = dispatch(&c);
 	if (rc != SS_OK && rc != -E2BIG)   /* E2BIG keeps the key: memcached
