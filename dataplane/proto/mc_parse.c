@@ -114,6 +114,18 @@ static bool num_read(const struct tok *t, uint64_t *mag, bool *neg)
 	const char *p = t->p, *end = t->p + t->len;
 	uint64_t v = 0;
 
+	/* Most often a few digits and nothing else: 19 cannot overflow. */
+	if (t->len > 0 && t->len < 20) {
+		while (p < end && is_digit(*p))
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (p == end) {
+			*mag = v;
+			*neg = false;
+			return true;
+		}
+		p = t->p;
+		v = 0;
+	}
 	while (p < end && is_space(*p))
 		p++;
 	*neg = p < end && *p == '-';
@@ -229,6 +241,10 @@ static bool next_tok(struct line *l, size_t *i, struct tok *t)
 
 	while (s[j] == ' ')
 		j++;
+	if (j >= l->n) {   /* the line's end, most often */
+		*i = j;
+		return false;
+	}
 	start = j;
 	for (;;) {
 		while ((unsigned char)s[j] > ' ')
@@ -293,28 +309,28 @@ static int one_key(struct ctx *c)
  * re-tokenizes the rest of the line as it goes. */
 static int parse_retrieval(struct ctx *c, enum mc_cmd cmd, size_t i)
 {
-	struct line *l = &c->l;
+	bool touch = cmd == MC_GAT || cmd == MC_GATS;
 	struct tok t;
+	size_t n;
 
-	if (!next_tok(l, &i, &t))
-		return -ENOENT;   /* no key (or exptime): too few tokens */
-	c->r->cmd = cmd;
-	if (cmd == MC_GAT || cmd == MC_GATS) {
-		int32_t e;
+	/* One next_tok() call for every token, so that it is inlined here. */
+	for (n = 0; next_tok(&c->l, &i, &t); n++) {
+		if (n == 0)
+			c->r->cmd = cmd;
+		if (n == 0 && touch) {
+			int32_t e;
 
-		if (!safe_strtol(&t, &e))
-			return einval(c, E_EXPTIME);
-		c->r->exptime = e;
-		if (!next_tok(l, &i, &t))
-			return SS_OK;
-	}
-	do {
+			if (!safe_strtol(&t, &e))
+				return einval(c, E_EXPTIME);
+			c->r->exptime = e;
+			continue;
+		}
 		if (t.len > MC_KEY_MAX)
 			return einval(c, E_FORMAT);
 		if (key_push(c->r, t.p, t.len) < 0)
 			return -ENOMEM;
-	} while (next_tok(l, &i, &t));
-	return SS_OK;
+	}
+	return n == 0 ? -ENOENT : SS_OK;   /* no key (or exptime): too few tokens */
 }
 
 /* set/add/replace/append/prepend/cas <key> <flags> <exptime> <bytes> [cas]. */
@@ -765,6 +781,9 @@ static int dispatch(struct ctx *c)
 	size_t i = 0;
 	int cmd;
 
+	/* The most common request, without looking its name up. */
+	if (l->n >= 4 && memcmp(l->s, "get ", 4) == 0)
+		return parse_retrieval(c, MC_GET, 4);
 	/* Every command has at least two bytes (memcached: else "ERROR"). */
 	if (!next_tok(l, &i, &l->t[0]) || name->len < 2)
 		return -ENOENT;

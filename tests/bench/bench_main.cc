@@ -46,19 +46,32 @@ void BM_resp_parse_set(benchmark::State &state)
 }
 BENCHMARK(BM_resp_parse_set)->Apply(ss_fixed_iterations);
 
-void BM_mc_parse_get(benchmark::State &state)
+// mc_parse() of the one request req[0..len), again and again.
+void mc_parse_loop(benchmark::State &state, const char *req, size_t len)
 {
-	const char req[] = "get key:000042\r\n";
 	mc_req r;
 	mc_req_init(&r);
 	for (auto _ : state) {
 		size_t used;
 		const char *err;
-		benchmark::DoNotOptimize(mc_parse(&r, req, sizeof(req) - 1, &used, &err));
+		benchmark::DoNotOptimize(mc_parse(&r, req, len, &used, &err));
 	}
 	mc_req_fini(&r);
 }
+
+void BM_mc_parse_get(benchmark::State &state)
+{
+	const char req[] = "get key:000042\r\n";
+	mc_parse_loop(state, req, sizeof(req) - 1);
+}
 BENCHMARK(BM_mc_parse_get)->Apply(ss_fixed_iterations);
+
+void BM_mc_parse_set(benchmark::State &state)
+{
+	const char req[] = "set key:000042 0 0 32\r\n0123456789abcdef0123456789abcdef\r\n";
+	mc_parse_loop(state, req, sizeof(req) - 1);
+}
+BENCHMARK(BM_mc_parse_set)->Apply(ss_fixed_iterations);
 
 void BM_slot_of_key(benchmark::State &state)
 {
