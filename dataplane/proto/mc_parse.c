@@ -8,7 +8,7 @@
  * token starts with "HTTP/".
  *
  * Every request goes through here, so the common ones are kept cheap: the
- * line is found with one memchr() and its "\n" then bounds every scan (no
+ * line is found with memchr() and its "\n" then bounds every scan (no
  * length checks per byte), a NUL is found by the token scan that meets it,
  * the command by its name's length, the get family reads its keys straight
  * from the line, and numbers are read in place with strto*()'s rules.
@@ -109,23 +109,11 @@ static bool is_digit(char ch)
  * or if a byte other than a blank follows them. *mag is the magnitude, the
  * sign is left to the caller's strto*().
  */
-static bool num_read(const struct tok *t, uint64_t *mag, bool *neg)
+static bool num_read_any(const struct tok *t, uint64_t *mag, bool *neg)
 {
 	const char *p = t->p, *end = t->p + t->len;
 	uint64_t v = 0;
 
-	/* Most often a few digits and nothing else: 19 cannot overflow. */
-	if (t->len > 0 && t->len < 20) {
-		while (p < end && is_digit(*p))
-			v = v * 10 + (uint64_t)(*p++ - '0');
-		if (p == end) {
-			*mag = v;
-			*neg = false;
-			return true;
-		}
-		p = t->p;
-		v = 0;
-	}
 	while (p < end && is_space(*p))
 		p++;
 	*neg = p < end && *p == '-';
@@ -141,6 +129,25 @@ static bool num_read(const struct tok *t, uint64_t *mag, bool *neg)
 	} while (p < end && is_digit(*p));
 	*mag = v;
 	return p == end || is_space(*p);
+}
+
+/* num_read_any(), most often for a few digits and nothing else, which is
+ * read here (19 cannot overflow). */
+static bool num_read(const struct tok *t, uint64_t *mag, bool *neg)
+{
+	uint64_t v = 0;
+	size_t k;
+
+	if (t->len == 0 || t->len > 19)
+		return num_read_any(t, mag, neg);
+	for (k = 0; k < t->len; k++) {
+		if (!is_digit(t->p[k]))
+			return num_read_any(t, mag, neg);
+		v = v * 10 + (uint64_t)(t->p[k] - '0');
+	}
+	*mag = v;
+	*neg = false;
+	return true;
 }
 
 _Static_assert(sizeof(long) == 8 && sizeof(long long) == 8,
@@ -782,18 +789,21 @@ static int dispatch(struct ctx *c)
 	int cmd;
 
 	/* The most common request, without looking its name up. */
-	if (l->n >= 4 && memcmp(l->s, "get ", 4) == 0)
-		return parse_retrieval(c, MC_GET, 4);
-	/* Every command has at least two bytes (memcached: else "ERROR"). */
-	if (!next_tok(l, &i, &l->t[0]) || name->len < 2)
-		return -ENOENT;
-	if (name->len == 2 && name->p[0] == 'm') {
-		tokenize(l, i);
-		return dispatch_meta(c);
+	if (l->n >= 4 && memcmp(l->s, "get ", 4) == 0) {
+		cmd = MC_GET;
+		i = 4;
+	} else {
+		/* Every command has at least two bytes (memcached: else "ERROR"). */
+		if (!next_tok(l, &i, &l->t[0]) || name->len < 2)
+			return -ENOENT;
+		if (name->len == 2 && name->p[0] == 'm') {
+			tokenize(l, i);
+			return dispatch_meta(c);
+		}
+		if ((cmd = cmd_of(name->p, name->len)) < 0)
+			return -ENOENT;
 	}
-	cmd = cmd_of(name->p, name->len);
-	if (cmd < 0)
-		return -ENOENT;
+	/* One call, so that it is inlined. */
 	if (cmd <= MC_GATS)
 		return parse_retrieval(c, (enum mc_cmd)cmd, i);
 	tokenize(l, i);
