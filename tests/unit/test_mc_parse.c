@@ -745,8 +745,9 @@ struct diff {
 	struct mc_req now, ref;
 	const char *in;
 	size_t len, k;
-	unsigned long inputs;
 };
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Where an argument points: -1 for none, its offset in the bytes parsed,
  * or past 1 << 20 for the decoded key buffer. */
@@ -855,27 +856,31 @@ static void diff_step(void *req, const char *p, size_t have, struct sf_step *st,
 	(void)out;
 }
 
+/* in[0..len) at k bytes per read to both parsers, each with a fresh
+ * request and the limit item_max (on the value alone unless memcached's). */
+static void diff_feed(struct diff *d, const char *in, size_t len, size_t k, size_t item_max)
+{
+	d->in = in;
+	d->len = len;
+	d->k = k;
+	mc_req_init(&d->now);
+	mc_req_init(&d->ref);
+	if (item_max != MC_ITEM_MAX_DEFAULT) {
+		d->now.item_max = d->ref.item_max = item_max;
+		d->now.item_overhead = d->ref.item_overhead = 0;
+	}
+	free(sf_feed(in, len, k, diff_step, d, 1));
+	mc_req_fini(&d->now);
+	mc_req_fini(&d->ref);
+}
+
 /* Both parsers at every read size, at memcached's item limit and at a
  * tiny one on the value alone (so that -E2BIG comes up). */
 static void diff_check(struct diff *d, const char *in, size_t len)
 {
-	static const size_t item_max[] = { MC_ITEM_MAX_DEFAULT, 4 };
-
-	d->in = in;
-	d->len = len;
-	d->inputs++;
-	for (size_t m = 0; m < sizeof(item_max) / sizeof(item_max[0]); m++) {
-		for (d->k = 1; d->k <= len; d->k++) {
-			mc_req_init(&d->now);
-			mc_req_init(&d->ref);
-			if (item_max[m] != MC_ITEM_MAX_DEFAULT) {
-				d->now.item_max = d->ref.item_max = item_max[m];
-				d->now.item_overhead = d->ref.item_overhead = 0;
-			}
-			free(sf_feed(in, len, d->k, diff_step, d, 1));
-			mc_req_fini(&d->now);
-			mc_req_fini(&d->ref);
-		}
+	for (size_t k = 1; k <= len; k++) {
+		diff_feed(d, in, len, k, MC_ITEM_MAX_DEFAULT);
+		diff_feed(d, in, len, k, 4);
 	}
 }
 
@@ -917,7 +922,8 @@ static const char *const diff_tails[] = {
 	" k 0 0 -1", " k 0 0 2147483645", " k 0 0 2147483646", " k 0 0 4294967297",
 	" k +1 \t2 1", " k 1\tjunk 0 1", " k -0 0 1\v", " k 0 0 1x",
 	" k 18446744073709551615 0 1", " k 18446744073709551616 0 1",
-	" k 9223372036854775808\t-", " k 9223372036854775808\t- 0 1", " k 0 0 1 9223372036854775808\t-",
+	" k 9223372036854775808\t-", " k 9223372036854775808\t- 0 1",
+	" k 0 0 1 9223372036854775808\t-",
 	" k \f\v\r1", " k -+1", " k +-1", " k 1-",
 	" k 0 0 1 -1", " k 0 0 1 18446744073709551615", " k 0 0 1 -18446744073709551615",
 	" k 0 0 1 18446744073709551616", " k 0 0 2 1 noreply", " k 0 0 0",
@@ -937,34 +943,38 @@ static const char *const diff_ends[] = { "\r\n", "\n", "\r\r\n", "", "\r" };
 /* What may follow the line: a data block, a bad one, the next request. */
 static const char *const diff_after[] = { "", "x\r\n", "xy\r\nget k\r\n", "x" };
 
-/* tail with "\1" made a NUL, into s (which has room); returns its length. */
-static size_t diff_line(char *s, const char *cmd, const char *tail, const char *end,
-			const char *after)
+/* Makes every "\1" of s[0..n) the NUL it stands for; returns n. */
+static size_t nul_marks(char *s, size_t n)
 {
-	size_t n = (size_t)sprintf(s, "%s%s%s%s", cmd, tail, end, after);
-
 	for (size_t i = 0; i < n; i++)
 		if (s[i] == '\1')
 			s[i] = '\0';
 	return n;
 }
 
+/* The line into s (which has room); returns its length. */
+static size_t diff_line(char *s, const char *cmd, const char *tail, const char *end,
+			const char *after)
+{
+	return nul_marks(s, (size_t)sprintf(s, "%s%s%s%s", cmd, tail, end, after));
+}
+
 static void test_diff_commands(void **state)
 {
-	struct diff d = { .inputs = 0 };
+	struct diff d;
 	char s[256];
 
 	(void)state;
-	for (size_t c = 0; c < sizeof(diff_cmds) / sizeof(diff_cmds[0]); c++) {
-		for (size_t t = 0; t < sizeof(diff_tails) / sizeof(diff_tails[0]); t++) {
+	for (size_t c = 0; c < NELEMS(diff_cmds); c++) {
+		for (size_t t = 0; t < NELEMS(diff_tails); t++) {
 			diff_check(&d, s, diff_line(s, diff_cmds[c], diff_tails[t], "\r\n", ""));
 			/* The other ends and what follows, on the real names. */
 			if (c >= 26)
 				continue;
-			for (size_t e = 1; e < sizeof(diff_ends) / sizeof(diff_ends[0]); e++)
+			for (size_t e = 1; e < NELEMS(diff_ends); e++)
 				diff_check(&d, s, diff_line(s, diff_cmds[c], diff_tails[t],
 							    diff_ends[e], ""));
-			for (size_t a = 1; a < sizeof(diff_after) / sizeof(diff_after[0]); a++)
+			for (size_t a = 1; a < NELEMS(diff_after); a++)
 				diff_check(&d, s, diff_line(s, diff_cmds[c], diff_tails[t], "\r\n",
 							    diff_after[a]));
 		}
@@ -986,11 +996,11 @@ static void test_diff_key_lengths(void **state)
 		"\r\n", " b\r\n", " 0 0 1\r\nx\r\n", " 0 0 1 5 noreply\r\nx\r\n", " 1\r\n",
 		" 1 noreply\r\n", " 0\r\n", " v\r\n", " 1 T1\r\nx\r\n",
 	};
-	struct diff d = { .inputs = 0 };
+	struct diff d;
 
 	(void)state;
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+	for (size_t h = 0; h < NELEMS(heads); h++) {
+		for (size_t t = 0; t < NELEMS(tails); t++) {
 			for (size_t n = MC_KEY_MAX - 1; n <= MC_KEY_MAX + 1; n++) {
 				char *s = sf_repeat(heads[h], 'k', n, tails[t]);
 
@@ -1005,39 +1015,38 @@ static void test_diff_key_lengths(void **state)
  * sizes, as every size of every one would take long under ASan. */
 static void test_diff_long_lines(void **state)
 {
-	static const struct { const char *head; char fill; size_t n; const char *tail; } lines[] = {
-		{ "set ", 'k', MC_LINE_MAX - 4, "\n" },
-		{ "set ", 'k', MC_LINE_MAX - 3, "\n" },
-		{ "set ", 'k', MC_LINE_MAX - 5, "\r\n" },
-		{ "get ", 'k', MC_LINE_MAX, "\r\n" },
-		{ "get ", 'k', MC_LINE_MAX, "" },
-		{ "gets a ", ' ', 3000, "b\r\n" },
-		{ "gat 0 ", 'k', MC_LINE_MAX, "\r\n" },
-		{ "mg k O", 'x', MC_LINE_MAX, "\r\n" },
-		{ "get a", ' ', MC_LINE_MAX, "\r\n" },
-		{ "                                                                                                    get ", 'k', 2000, "\r\n" },
-		{ "                                                                                                     get ", 'k', 2000, "\r\n" },
-		{ "", ' ', 3000, "\r\n" },
+	static const struct {
+		size_t spaces;   /* before head */
+		const char *head;
+		char fill;
+		size_t n;
+		const char *tail;
+	} lines[] = {
+		{ 0, "set ", 'k', MC_LINE_MAX - 4, "\n" },
+		{ 0, "set ", 'k', MC_LINE_MAX - 3, "\n" },
+		{ 0, "set ", 'k', MC_LINE_MAX - 5, "\r\n" },
+		{ 0, "get ", 'k', MC_LINE_MAX, "\r\n" },
+		{ 0, "get ", 'k', MC_LINE_MAX, "" },
+		{ 0, "gets a ", ' ', 3000, "b\r\n" },
+		{ 0, "gat 0 ", 'k', MC_LINE_MAX, "\r\n" },
+		{ 0, "mg k O", 'x', MC_LINE_MAX, "\r\n" },
+		{ 0, "get a", ' ', MC_LINE_MAX, "\r\n" },
+		{ 100, "get ", 'k', 2000, "\r\n" },
+		{ 101, "get ", 'k', 2000, "\r\n" },
+		{ 0, "", ' ', 3000, "\r\n" },
 	};
 	static const size_t ks[] = { 1, 2, 3, 7, 100, 1460, 2047, 2048, 2049, 2050, 4096 };
-	struct diff d = { .inputs = 0 };
+	struct diff d;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		char *s = sf_repeat(lines[i].head, lines[i].fill, lines[i].n, lines[i].tail);
-		size_t len = strlen(s);
+	for (size_t i = 0; i < NELEMS(lines); i++) {
+		char *head = sf_repeat("", ' ', lines[i].spaces, lines[i].head);
+		char *s = sf_repeat(head, lines[i].fill, lines[i].n, lines[i].tail);
 
-		d.in = s;
-		d.len = len;
-		for (size_t j = 0; j < sizeof(ks) / sizeof(ks[0]); j++) {
-			d.k = ks[j];
-			mc_req_init(&d.now);
-			mc_req_init(&d.ref);
-			free(sf_feed(s, len, d.k, diff_step, &d, 1));
-			mc_req_fini(&d.now);
-			mc_req_fini(&d.ref);
-		}
+		for (size_t j = 0; j < NELEMS(ks); j++)
+			diff_feed(&d, s, strlen(s), ks[j], MC_ITEM_MAX_DEFAULT);
 		free(s);
+		free(head);
 	}
 }
 
@@ -1053,7 +1062,7 @@ static void test_diff_random(void **state)
 		"YWJj", "\t", "\t5", "5\t",
 	};
 	static const char *const seps[] = { " ", " ", " ", "  ", "\t", "\1", "\r\n", "\n" };
-	struct diff d = { .inputs = 0 };
+	struct diff d;
 	uint64_t rng = 42;
 	char s[256];
 
@@ -1065,13 +1074,10 @@ static void test_diff_random(void **state)
 		w = 1 + (size_t)(rng >> 60) % 9;
 		while (w-- > 0 && n < 200) {
 			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-			n += (size_t)sprintf(s + n, "%s%s", words[(rng >> 33) % (sizeof(words) / sizeof(words[0]))],
-					     w ? seps[(rng >> 20) % (sizeof(seps) / sizeof(seps[0]))] : "\r\n");
+			n += (size_t)sprintf(s + n, "%s%s", words[(rng >> 33) % NELEMS(words)],
+					     w ? seps[(rng >> 20) % NELEMS(seps)] : "\r\n");
 		}
-		for (size_t j = 0; j < n; j++)
-			if (s[j] == '\1')
-				s[j] = '\0';
-		diff_check(&d, s, n);
+		diff_check(&d, s, nul_marks(s, n));
 	}
 }
 
