@@ -12,6 +12,7 @@
 #include "dataplane/kop_mc.h"
 #include "dataplane/steer.h"
 #include "platform/clock.h"
+#include "platform/fmt.h"
 #include "platform/metric.h"
 #include "platform/status.h"
 
@@ -55,15 +56,31 @@ static void get_emit(struct conn *c, uint32_t i, const struct kop *op,
 		return;
 	}
 	metric_add_local(touch ? METRIC_mc_touch_hits : METRIC_mc_get_hits, 1);
-	buf_append(&c->out, "VALUE ", 6);
-	buf_append(&c->out, op->key.p, op->key.len);
-	buf_append_u64(&c->out, " ", r->flags);
-	buf_append_u64(&c->out, " ", r->val.len);
-	if (c->mc.cmd == MC_GETS || c->mc.cmd == MC_GATS)
-		buf_append_u64(&c->out, " ", r->cas);
-	buf_append(&c->out, "\r\n", 2);
-	buf_append(&c->out, r->val.p, r->val.len);
-	buf_append(&c->out, "\r\n", 2);
+	/* "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n", one reservation */
+	if (buf_reserve(&c->out, op->key.len + r->val.len + 3 * (FMT_U64_MAX + 1) + 10) != 0)
+		return;
+	char *d = buf_wptr(&c->out);
+	size_t l = 6;
+
+	memcpy(d, "VALUE ", 6);
+	memcpy(d + l, op->key.p, op->key.len);
+	l += op->key.len;
+	d[l++] = ' ';
+	l += fmt_u64(d + l, r->flags);
+	d[l++] = ' ';
+	l += fmt_u64(d + l, r->val.len);
+	if (c->mc.cmd == MC_GETS || c->mc.cmd == MC_GATS) {
+		d[l++] = ' ';
+		l += fmt_u64(d + l, r->cas);
+	}
+	d[l++] = '\r';
+	d[l++] = '\n';
+	if (r->val.len > 0)
+		memcpy(d + l, r->val.p, r->val.len);
+	l += r->val.len;
+	d[l++] = '\r';
+	d[l++] = '\n';
+	c->out.wpos += l;
 }
 
 static void get_finish(struct conn *c)

@@ -305,17 +305,20 @@ static bool read_here(const struct kop *op, unsigned owner, struct kop_result *r
 }
 
 /* Start loading kop i's key (its bucket, or with `item` the item its tag
- * points to) when this worker owns it. */
-static void prefetch_kop(struct conn *c, struct shard *s, uint32_t i, bool item)
+ * points to) when this worker owns it. false: the plan has no kop i. */
+static bool prefetch_kop(struct conn *c, struct shard *s, uint32_t i, bool item)
 {
 	struct kop op;
 
-	if (plan_kop(c, i, &op) != 0 || op.target >= 0 || steer_owner(&op.key) != c->worker)
-		return;
+	if (plan_kop(c, i, &op) != 0)
+		return false;
+	if (op.target >= 0 || steer_owner(&op.key) != c->worker)
+		return true;
 	if (item)
 		shard_prefetch_item(s, op.key.p, op.key.len);
 	else
 		shard_prefetch(s, op.key.p, op.key.len);
+	return true;
 }
 
 /* Run the plan of c->cmd from c->op_next. Returns true when the request is
@@ -331,8 +334,14 @@ static bool run_plan(struct conn *c)
 	bool pf = (c->cmd->flags & CMD_PREFETCH) && (local = storage_shard(c->worker)) != NULL &&
 		  shard_is_large(local);
 
-	for (uint32_t j = 0; pf && c->op_next == 0 && j < KOP_PREFETCH_AHEAD; j++)
-		prefetch_kop(c, local, j, false);
+	/* Kop 0 runs at once, and a one-key plan (most gets) has nothing
+	 * ahead: the request's own key came with its pipeline or burst. */
+	if (pf && c->op_next == 0)
+		for (uint32_t j = 1; j < KOP_PREFETCH_AHEAD; j++)
+			if (!prefetch_kop(c, local, j, false)) {
+				pf = j > 1;
+				break;
+			}
 	while (plan_kop(c, c->op_next, &op) == 0) {
 		if (pf) {
 			prefetch_kop(c, local, c->op_next + KOP_PREFETCH_AHEAD, false);
