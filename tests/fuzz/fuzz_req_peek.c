@@ -11,6 +11,8 @@
 
 #include "dataplane/proto/req_peek.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 static void check(size_t (*peek)(const char *, size_t, struct ss_arg *), const char *p, size_t n)
 {
 	struct ss_arg key = { 0 };
