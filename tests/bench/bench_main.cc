@@ -73,6 +73,14 @@ void BM_mc_parse_set(benchmark::State &state)
 }
 BENCHMARK(BM_mc_parse_set)->Apply(ss_fixed_iterations);
 
+// The meta protocol: a get asking for the value, client flags and TTL.
+void BM_mc_parse_meta_get(benchmark::State &state)
+{
+	const char req[] = "mg key:000042 v f t\r\n";
+	mc_parse_loop(state, req, sizeof(req) - 1);
+}
+BENCHMARK(BM_mc_parse_meta_get)->Apply(ss_fixed_iterations);
+
 void BM_slot_of_key(benchmark::State &state)
 {
 	const char key[] = "user:1000:profile";

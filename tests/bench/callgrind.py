@@ -26,6 +26,7 @@ BENCHMARKS = [
     ("BM_resp_parse_set", "RESP parser: one SET with a 32 B value"),
     ("BM_mc_parse_get", "memcached parser: one get"),
     ("BM_mc_parse_set", "memcached parser: one set with a 32 B value"),
+    ("BM_mc_parse_meta_get", "memcached parser: one meta get (mg with v f t)"),
     ("BM_slot_of_key", "key to slot (hash)"),
     ("BM_shard_get_hit/1000", "shard GET hit, 1k keys"),
     ("BM_shard_get_miss/1000", "shard GET miss, 1k keys"),
