@@ -458,8 +458,10 @@ void run_reads(benchmark::State &state, proto p, const std::vector<std::string> 
 // A pipeline of 16 GETs in one read through the engine, keys scattered over
 // a keyspace of Arg 1 keys (32-byte values); Arg 0: 0 RESP, 1 memcached
 // text. Time per request (the counter): what pipeline 16 costs the engine
-// once TCP is amortized. With 1M keys (about 100 MB) every key is a DRAM
-// miss unless the pipeline's keys are loaded ahead (conn_prefetch.c).
+// once TCP is amortized. With 1M keys the requests cycle through 65,536 of
+// them (4096 requests of 16), about 12 MB of buckets and items: past the
+// L2, so a key waits on the L3 or DRAM unless the pipeline's keys are
+// loaded ahead (conn_prefetch.c).
 void BM_engine_get_pipeline16(benchmark::State &state)
 {
 	constexpr size_t DEPTH = 16, NREQ = 4096;
