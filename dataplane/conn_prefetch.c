@@ -32,46 +32,51 @@ static struct shard *large_shard(const struct conn *c)
 	return s != NULL && shard_is_large(s) ? s : NULL;
 }
 
-/* Up to max requests from the front of c's input: their buckets, or with
- * `items` their items. Returns how many were peeked. */
-static unsigned load(const struct conn *c, struct shard *s, unsigned max, bool items)
+/* Whether c's input starts with a request (not a data block being
+ * discarded, nor behind a flight's replies). */
+static bool request_first(const struct conn *c)
 {
-	const char *p = buf_rptr(&c->in);
-	size_t n = buf_len(&c->in), len;
-	struct ss_arg key;
-	unsigned i;
-
-	if (c->swallow > 0 || c->fl_n > 0)
-		return 0;
-	for (i = 0; i < max && (len = peek(c, p, n, &key)) > 0; i++, p += len, n -= len) {
-		if (steer_owner(&key) != c->worker)
-			continue;
-		if (items)
-			shard_prefetch_item(s, key.p, key.len);
-		else
-			shard_prefetch(s, key.p, key.len);
-	}
-	return i;
+	return c->swallow == 0 && c->fl_n == 0;
 }
 
 void conn_prefetch_first_local(struct conn *c, bool items)
 {
 	struct shard *s = large_shard(c);
+	struct ss_arg key;
 
-	if (s != NULL)
-		load(c, s, 1, items);
+	if (s == NULL || !request_first(c) ||
+	    peek(c, buf_rptr(&c->in), buf_len(&c->in), &key) == 0 ||
+	    steer_owner(&key) != c->worker)
+		return;
+	if (items)
+		shard_prefetch_item(s, key.p, key.len);
+	else
+		shard_prefetch(s, key.p, key.len);
 }
 
 unsigned conn_prefetch_pipeline_local(struct conn *c)
 {
 	struct shard *s = large_shard(c);
-	struct ss_arg key;
-	unsigned n;
+	const char *p = buf_rptr(&c->in);
+	size_t n = buf_len(&c->in), len;
+	struct ss_arg keys[PIPELINE_AHEAD];
+	unsigned i, nk = 0;
 
-	/* One request alone was loaded by the backend with its burst. */
-	if (s == NULL || peek(c, buf_rptr(&c->in), buf_len(&c->in), &key) == buf_len(&c->in))
+	if (s == NULL || !request_first(c))
 		return 0;
-	if ((n = load(c, s, PIPELINE_AHEAD, false)) > 1)
-		load(c, s, PIPELINE_AHEAD, true);
-	return n;
+	/* Each request is peeked once: the keys this worker owns are kept for
+	 * the item pass (nothing touches the input in between). */
+	for (i = 0; i < PIPELINE_AHEAD && (len = peek(c, p, n, &keys[nk])) > 0;
+	     i++, p += len, n -= len) {
+		if (i == 0 && len == n)
+			return 0;   /* one request alone: the backend loaded it with its burst */
+		if (steer_owner(&keys[nk]) != c->worker)
+			continue;
+		shard_prefetch(s, keys[nk].p, keys[nk].len);
+		nk++;
+	}
+	if (i > 1)
+		for (unsigned k = 0; k < nk; k++)
+			shard_prefetch_item(s, keys[k].p, keys[k].len);
+	return i;
 }
