@@ -171,21 +171,30 @@ static void test_mc_local_and_remote(void **state)
 		"END\r\n", false);
 }
 
-/* A multi-key get on a shard bigger than the caches reads its keys ahead
- * (CMD_PREFETCH in run_plan): the reply is the same, in request order,
- * with keys of both workers, misses and repeats, split at every size. */
-static void test_mc_multiget_on_a_large_shard(void **state)
+/* A shard bigger than the caches: "big:<i>" = "v<3i>" with flags i, for
+ * i below 1M, each in its owner's shard. */
+static void fill_big_keys(void)
 {
-	char key[32], val[32], in[4096], want[8192];
-	size_t il = 0, wl = 0;
+	char key[32], val[32];
 
-	(void)state;
 	for (int i = 0; i < 1000000; i++) {
 		int kl = snprintf(key, sizeof(key), "big:%d", i);
 		int vl = snprintf(val, sizeof(val), "v%d", i * 3);
 		struct shard *s = storage_shard(slot_owner_of_key(key, (size_t)kl));
 		assert_int_equal(shard_set_local(s, key, (size_t)kl, val, (size_t)vl, (uint32_t)i, 0), 0);
 	}
+}
+
+/* A multi-key get on a shard bigger than the caches reads its keys ahead
+ * (CMD_PREFETCH in run_plan): the reply is the same, in request order,
+ * with keys of both workers, misses and repeats, split at every size. */
+static void test_mc_multiget_on_a_large_shard(void **state)
+{
+	char val[32], in[4096], want[8192];
+	size_t il = 0, wl = 0;
+
+	(void)state;
+	fill_big_keys();
 	for (int i = 0; i < 100000; i++)
 		shard_expire_step_local(storage_shard(0), 0, 1024);
 	assert_true(shard_is_large(storage_shard(0)));
@@ -237,16 +246,11 @@ static void test_pipelines_on_a_large_shard(void **state)
 		{ "STRLEN", "big:10" }, { "GET", "big:11" }, { "GET", "big:12" },
 	};
 	static const int argc[] = { 2, 3, 2, 3, 2, 2, 3, 2, 2, 5, 2, 2, 2, 2, 2, 2, 2, 2 };
-	char key[32], val[32], in[2048];
+	char in[2048];
 	size_t il = 0;
 
 	(void)state;
-	for (int i = 0; i < 1000000; i++) {
-		int kl = snprintf(key, sizeof(key), "big:%d", i);
-		int vl = snprintf(val, sizeof(val), "v%d", i * 3);
-		struct shard *s = storage_shard(slot_owner_of_key(key, (size_t)kl));
-		assert_int_equal(shard_set_local(s, key, (size_t)kl, val, (size_t)vl, (uint32_t)i, 0), 0);
-	}
+	fill_big_keys();
 	assert_true(shard_is_large(storage_shard(0)));
 	for (size_t i = 0; i < sizeof(argc) / sizeof(argc[0]); i++)
 		resp_cmd(in, &il, argc[i], resp[i]);

@@ -22,36 +22,51 @@
 
 typedef size_t (*peek_fn)(const char *, size_t, struct ss_arg *);
 
-static const char *resp_reqs[] = {
-	"*2\r\n$3\r\nGET\r\n$7\r\nkey:123\r\n",
-	"*2\r\n$3\r\nget\r\n$0\r\n\r\n",
-	"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$32\r\n0123456789abcdef0123456789abcdef\r\n",
-	"*5\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\n$2\r\nEX\r\n$3\r\n100\r\n",
-	"*3\r\n$6\r\nINCRBY\r\n$3\r\nctr\r\n$2\r\n10\r\n",
-	"*2\r\n$4\r\nINCR\r\n$10\r\n\r\n\r\n\r\n\r\n\r\n\r\n",   /* a key of CR LF */
-	"*7\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n",
-	"*2\r\n$3\r\nDEL\r\n$12\r\nkey\0with\0nul\r\n",
+/* A request's bytes: sizeof, not strlen, as some hold NULs. */
+struct req {
+	const char *p;
+	size_t n;
+};
+#define REQ(s) { s, sizeof(s) - 1 }
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct req resp_reqs[] = {
+	REQ("*2\r\n$3\r\nGET\r\n$7\r\nkey:123\r\n"),
+	REQ("*2\r\n$3\r\nget\r\n$0\r\n\r\n"),
+	REQ("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$32\r\n0123456789abcdef0123456789abcdef\r\n"),
+	REQ("*5\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\n$2\r\nEX\r\n$3\r\n100\r\n"),
+	REQ("*3\r\n$6\r\nINCRBY\r\n$3\r\nctr\r\n$2\r\n10\r\n"),
+	REQ("*2\r\n$4\r\nINCR\r\n$10\r\n\r\n\r\n\r\n\r\n\r\n\r\n"),   /* a key of CR LF */
+	REQ("*7\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n"),
+	REQ("*2\r\n$3\r\nDEL\r\n$12\r\nkey\0with\0nul\r\n"),
 };
 
-static const char *mc_reqs[] = {
-	"get key:123\r\n",
-	"get a b c d e f\r\n",
-	"gets  spaced   \r\n",
-	"get lf_only\n",
-	"set k 0 0 5\r\nhello\r\n",
-	"set k 1 100 0 noreply\r\n\r\n",
-	"add k2 7 0 3\r\nabc\r\n",
-	"replace k 0 0 1\r\nx\r\n",
-	"append k 0 0 2\r\n\r\n\r\n",
-	"prepend k 0 0 1\r\ny\r\n",
-	"cas k 0 0 5 99\r\nhello\r\n",
-	"delete k\r\n",
-	"incr ctr 5\r\n",
-	"touch k 10\r\n",
-	"mg key:1 v f t\r\n",
-	"ms key:2 3 T0 F5\r\nabc\r\n",
-	"md key:3 q\r\n",
+static const struct req mc_reqs[] = {
+	REQ("get key:123\r\n"),
+	REQ("get a b c d e f\r\n"),
+	REQ("gets  spaced   \r\n"),
+	REQ("get lf_only\n"),
+	REQ("set k 0 0 5\r\nhello\r\n"),
+	REQ("set k 1 100 0 noreply\r\n\r\n"),
+	REQ("add k2 7 0 3\r\nabc\r\n"),
+	REQ("replace k 0 0 1\r\nx\r\n"),
+	REQ("append k 0 0 2\r\n\r\n\r\n"),
+	REQ("prepend k 0 0 1\r\ny\r\n"),
+	REQ("cas k 0 0 5 99\r\nhello\r\n"),
+	REQ("delete k\r\n"),
+	REQ("incr ctr 5\r\n"),
+	REQ("touch k 10\r\n"),
+	REQ("mg key:1 v f t\r\n"),
+	REQ("ms key:2 3 T0 F5\r\nabc\r\n"),
+	REQ("md key:3 q\r\n"),
 };
+
+/* The requests of one protocol, *n of them. */
+static const struct req *reqs_of(int resp, size_t *n)
+{
+	*n = resp ? NELEMS(resp_reqs) : NELEMS(mc_reqs);
+	return resp ? resp_reqs : mc_reqs;
+}
 
 /* What the parser makes of the request at p: its length and key (argv[1],
  * or memcached's first key), or 0 when it does not parse whole and well. */
@@ -111,13 +126,15 @@ static void agree(int resp, const char *p, size_t n)
 	assert_int_equal(pk.len, key.len);
 }
 
-static void check_requests(int resp, const char **reqs, size_t nreqs, size_t *lens)
+static void check_requests(int resp)
 {
 	peek_fn peek = resp ? resp_peek_key : mc_peek_key;
+	size_t nreqs;
+	const struct req *reqs = reqs_of(resp, &nreqs);
 
 	for (size_t i = 0; i < nreqs; i++) {
-		const char *r = reqs[i];
-		size_t n = lens[i];
+		const char *r = reqs[i].p;
+		size_t n = reqs[i].n;
 		struct ss_arg pk = { 0 }, key = { 0 };
 		/* exactly n bytes on the heap: a read past them is ASan's */
 		char *copy = malloc(n);
@@ -138,33 +155,19 @@ static void check_requests(int resp, const char **reqs, size_t nreqs, size_t *le
 	}
 }
 
-static size_t resp_len(size_t i)
-{
-	/* the DEL key holds NULs: count its bytes, not up to the first NUL */
-	return i == 7 ? 12 + strlen("*2\r\n$3\r\nDEL\r\n$12\r\n") + 2 : strlen(resp_reqs[i]);
-}
-
 static void test_whole_requests(void **state)
 {
-	size_t rl[sizeof(resp_reqs) / sizeof(resp_reqs[0])];
-	size_t ml[sizeof(mc_reqs) / sizeof(mc_reqs[0])];
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(rl) / sizeof(rl[0]); i++)
-		rl[i] = resp_len(i);
-	for (size_t i = 0; i < sizeof(ml) / sizeof(ml[0]); i++)
-		ml[i] = strlen(mc_reqs[i]);
-	check_requests(1, resp_reqs, sizeof(rl) / sizeof(rl[0]), rl);
-	check_requests(0, mc_reqs, sizeof(ml) / sizeof(ml[0]), ml);
+	check_requests(1);
+	check_requests(0);
 }
 
 /* All the requests back to back: the peek walks them one by one. */
 static void test_pipeline_walk(void **state)
 {
 	for (int resp = 0; resp <= 1; resp++) {
-		const char **reqs = resp ? resp_reqs : mc_reqs;
-		size_t nreqs = resp ? sizeof(resp_reqs) / sizeof(resp_reqs[0])
-				    : sizeof(mc_reqs) / sizeof(mc_reqs[0]);
+		size_t nreqs;
+		const struct req *reqs = reqs_of(resp, &nreqs);
 		peek_fn peek = resp ? resp_peek_key : mc_peek_key;
 		char buf[4096];
 		size_t n = 0, at = 0, i = 0, len;
@@ -172,12 +175,11 @@ static void test_pipeline_walk(void **state)
 
 		(void)state;
 		for (size_t j = 0; j < nreqs; j++) {
-			size_t l = resp ? resp_len(j) : strlen(reqs[j]);
-			memcpy(buf + n, reqs[j], l);
-			n += l;
+			memcpy(buf + n, reqs[j].p, reqs[j].n);
+			n += reqs[j].n;
 		}
 		while ((len = peek(buf + at, n - at, &pk)) > 0) {
-			assert_int_equal(len, resp ? resp_len(i) : strlen(reqs[i]));
+			assert_int_equal(len, reqs[i].n);
 			at += len;
 			i++;
 		}
@@ -231,15 +233,15 @@ static void test_mutations_agree(void **state)
 	(void)state;
 	for (int round = 0; round < 40000; round++) {
 		int resp = round & 1;
-		size_t nreqs = resp ? sizeof(resp_reqs) / sizeof(resp_reqs[0])
-				    : sizeof(mc_reqs) / sizeof(mc_reqs[0]);
+		size_t nreqs;
+		const struct req *reqs = reqs_of(resp, &nreqs);
 		char buf[256];
 		size_t i, n;
 
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
 		i = rng % nreqs;
-		n = resp ? resp_len(i) : strlen(mc_reqs[i]);
-		memcpy(buf, resp ? resp_reqs[i] : mc_reqs[i], n);
+		n = reqs[i].n;
+		memcpy(buf, reqs[i].p, n);
 		for (int m = 0; m < 1 + (int)(rng >> 60 & 3); m++) {
 			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
 			size_t at = (rng >> 8) % (n + 1);
