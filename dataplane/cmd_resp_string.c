@@ -223,33 +223,54 @@ static void set_parse(struct conn *c, struct set_args *a)
 		a->err = expire_ms(exp, x, &a->expire_ms);
 }
 
-/* SET and the commands Redis implements with it, told apart by name. */
-static void set_args_of(struct conn *c, struct set_args *a)
+/* SET and the commands Redis implements with it. They share one plan,
+ * emit and finish and are told apart by their names, which differ in the
+ * first or the fourth letter: set, setnx, setex, psetex, getset. (Read per
+ * request: strcmp against each name cost more than the SET's kop.) */
+enum set_kind { SK_SET, SK_SETNX, SK_SETEX, SK_PSETEX, SK_GETSET };
+
+static enum set_kind set_kind(const struct conn *c)
 {
 	const char *n = c->cmd->name;
 
-	memset(a, 0, sizeof(*a));
-	if (strcmp(n, "set") == 0)
-		set_parse(c, a);
-	else if (strcmp(n, "setnx") == 0)
-		a->mode = KSET_NX;
-	else if (strcmp(n, "getset") == 0)
-		a->mode = KSET_GET;
-	else   /* setex key seconds value, psetex key ms value */
-		a->err = expire_ms(ARGV(c, 2), n[0] == 'p' ? X_PX : X_EX, &a->expire_ms);
+	if (n[0] == 'g')
+		return SK_GETSET;
+	if (n[0] == 'p')
+		return SK_PSETEX;
+	return n[3] == '\0' ? SK_SET : n[3] == 'n' ? SK_SETNX : SK_SETEX;
 }
 
+static void set_args_of(struct conn *c, enum set_kind k, struct set_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (k == SK_SET)
+		set_parse(c, a);
+	else if (k == SK_SETNX)
+		a->mode = KSET_NX;
+	else if (k == SK_GETSET)
+		a->mode = KSET_GET;
+	else   /* setex key seconds value, psetex key ms value */
+		a->err = expire_ms(ARGV(c, 2), k == SK_PSETEX ? X_PX : X_EX, &a->expire_ms);
+}
+
+/* The arguments are read once, at kop 0; an error is kept in c->acc (0,
+ * ARG_OK, for every new request) for the finish to reply. */
 int cmd_set_plan(struct conn *c, uint32_t i, struct kop *op)
 {
+	enum set_kind k = set_kind(c);
 	struct set_args a;
 
-	set_args_of(c, &a);
-	if (i > 0 || a.err != ARG_OK)
+	if (i > 0)
 		return 1;
+	set_args_of(c, k, &a);
+	if (a.err != ARG_OK) {
+		c->acc = a.err;
+		return 1;
+	}
 	op->fn = kop_str_set;
 	op->key = *ARGV(c, 1);
 	/* SETEX and PSETEX put the value last. */
-	op->val = *ARGV(c, c->cmd->name[0] == 'p' || strcmp(c->cmd->name, "setex") == 0 ? 3 : 2);
+	op->val = *ARGV(c, k == SK_SETEX || k == SK_PSETEX ? 3 : 2);
 	op->mode = a.mode;
 	op->expire_ms = a.expire_ms;
 	op->flags = 0;   /* a RESP write stores memcached flags 0 */
@@ -264,7 +285,7 @@ void cmd_set_emit(struct conn *c, uint32_t i, const struct kop *op, const struct
 	else if (op->mode & KSET_GET)
 		/* The old value, whether or not NX/XX let the write happen. */
 		r->num ? resp_bulk(&c->w, r->val.p, r->val.len) : resp_null(&c->w);
-	else if (strcmp(c->cmd->name, "setnx") == 0)
+	else if (set_kind(c) == SK_SETNX)
 		resp_int(&c->w, r->status);
 	else if (r->status == 1)
 		resp_simple(&c->w, "OK");
@@ -274,10 +295,7 @@ void cmd_set_emit(struct conn *c, uint32_t i, const struct kop *op, const struct
 
 void cmd_set_finish(struct conn *c)
 {
-	struct set_args a;
-
-	set_args_of(c, &a);
-	reply_arg_err(c, a.err);
+	reply_arg_err(c, (enum arg_err)c->acc);
 }
 
 /* ---- GETDEL, GETEX ------------------------------------------------------ */

@@ -45,17 +45,15 @@ static void put(struct shard *s, const struct kop *op, const void *val, size_t v
 		res->status = MC_R_OK;
 		return;
 	}
-	rc = shard_set_local(s, op->key.p, op->key.len, val, vlen, flags, expire_ms);
+	rc = shard_put_local(s, op->key.p, op->key.len, val, vlen, flags, expire_ms, &it);
 	if (rc < 0) {
 		res->status = rc;
 		return;
 	}
 	res->status = MC_R_OK;
-	if ((it = shard_peek_local(s, op->key.p, op->key.len, now_ms)) != NULL) {
-		if (meta != 0)
-			item_meta_set_local(it, meta);
-		res->cas = item_cas(it);
-	}
+	if (meta != 0)
+		item_meta_set_local(it, meta);
+	res->cas = item_cas(it);
 }
 
 /* append/prepend: the old value with op->val on one side; the item keeps
@@ -83,8 +81,11 @@ static void concat(struct shard *s, const struct kop *op, struct item *old, bool
 
 void kop_mc_store(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
-	struct item *old = shard_peek_local(s, op->key.p, op->key.len, now_ms);
 	unsigned mode = op->mode & MC_ST_MODE_MASK;
+	/* A plain set does not need the old item: one lookup, not two
+	 * (shard_put_local expires an old item past due as a lookup would). */
+	struct item *old = mode == MC_ST_SET ? NULL :
+			   shard_peek_local(s, op->key.p, op->key.len, now_ms);
 	unsigned kb = (op->mode & MC_ST_KEY_BINARY) ? MC_ITEM_KEY_BINARY : 0;
 
 	switch (mode) {

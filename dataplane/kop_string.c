@@ -25,7 +25,10 @@ static const char *copy_value(const struct item *it)
 
 void kop_str_set(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
-	struct item *it = shard_peek_local(s, op->key.p, op->key.len, now_ms);
+	/* A plain SET does not need the old item (shard_set_local replaces
+	 * it, and expires it first if it is past due): one lookup, not two. */
+	struct item *it = op->mode & (KSET_NX | KSET_XX | KSET_GET | KSET_KEEPTTL) ?
+			  shard_peek_local(s, op->key.p, op->key.len, now_ms) : NULL;
 	int64_t expire = op->expire_ms;
 	const char *old = NULL;
 
@@ -58,14 +61,12 @@ void kop_str_set(struct shard *s, const struct kop *op, struct kop_result *res, 
 		res->status = 1;
 		return;
 	}
-	res->status = shard_set_local(s, op->key.p, op->key.len, op->val.p, op->val.len,
-				      op->flags, expire);
+	res->status = shard_put_local(s, op->key.p, op->key.len, op->val.p, op->val.len,
+				      op->flags, expire, &it);
 	if (res->status == SS_OK) {
 		res->status = 1;
-		if (op->mode & KSET_RETCAS) {
-			it = shard_peek_local(s, op->key.p, op->key.len, now_ms);
-			res->cas = it != NULL ? item_cas(it) : 0;
-		}
+		if (op->mode & KSET_RETCAS)
+			res->cas = item_cas(it);
 	}
 }
 

@@ -27,7 +27,8 @@ extern "C" {
 #define KSET_RETCAS  0x10u   /* return the stored item's CAS in res->cas */
 
 /* Store op->val with op->flags. status 1 stored, 0 NX/XX said no, -ENOMEM.
- * res->num 1 if the key existed; res->val its old value (KSET_GET). */
+ * res->num 1 if the key existed (looked up only for NX, XX, GET or KEEPTTL;
+ * 0 without them); res->val its old value (KSET_GET). */
 void kop_str_set(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms);
 
 /* status 1 and the value (then deleted), or 0 for a missing key. */

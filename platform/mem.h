@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Memory for data: one jemalloc arena and one explicit tcache per core, so
+ * Memory for data: one jemalloc arena per core, each core's thread bound
+ * to its own (with jemalloc's thread cache in front of it), so
  * a core's allocations never contend with another's. Builds configured with
  * -Dallocator=libc (the sanitizer build) use malloc instead so ASan sees
  * every item.

@@ -1366,8 +1366,8 @@ int shard_restore_cas_local(struct shard *s, const void *key, size_t klen, uint6
 	return 1;
 }
 
-int shard_set_local(struct shard *s, const void *key, size_t klen,
-		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms)
+int shard_put_local(struct shard *s, const void *key, size_t klen, const void *val,
+		    size_t vlen, uint32_t flags, int64_t expire_ms, struct item **stored)
 {
 	uint64_t h = hash64(key, klen);
 	unsigned meta = 0;
@@ -1390,6 +1390,14 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 
 	resize_step(s, 2);
 	slot = find_slot(s, h, key, klen);
+	/* An old item past its expiry expires first, as a lookup would have
+	 * expired it (expired_keys; the new item's frequency starts afresh):
+	 * callers need not look the key up before writing it. */
+	if (slot != NULL && expired(slot_item(*slot), now_ms)) {
+		snap_guard(s, h);
+		expire_slot(s, slot);
+		slot = NULL;
+	}
 	if (s->lim.maxmemory != 0) {
 		size_t old = slot ? mem_alloc_size(item_len(slot_item(*slot))) : 0;
 		if (bytes > old) {
@@ -1439,6 +1447,8 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 		retire_item(s, was);
 		dirty_add(s, 1);
 		changed(s, SHARD_CHANGE_SET, it);
+		if (stored != NULL)
+			*stored = it;
 		return SS_OK;
 	}
 	if (table_insert(s, s->cur, h, it) != SS_OK) {
@@ -1452,7 +1462,15 @@ int shard_set_local(struct shard *s, const void *key, size_t klen,
 	dirty_add(s, 1);
 	changed(s, SHARD_CHANGE_SET, it);
 	maybe_resize(s);
+	if (stored != NULL)
+		*stored = it;
 	return SS_OK;
+}
+
+int shard_set_local(struct shard *s, const void *key, size_t klen,
+		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms)
+{
+	return shard_put_local(s, key, klen, val, vlen, flags, expire_ms, NULL);
 }
 
 int shard_del_local(struct shard *s, const void *key, size_t klen, int64_t now_ms)

@@ -58,6 +58,10 @@ int shard_touch_local(struct shard *s, const void *key, size_t klen, int64_t exp
  * a volatile-* policy with no key that has an expiry). */
 int shard_set_local(struct shard *s, const void *key, size_t klen,
 		    const void *val, size_t vlen, uint32_t flags, int64_t expire_ms);
+/* The same, and *stored is the new item (for its CAS or meta bits without
+ * a second lookup; valid until this shard's next write). */
+int shard_put_local(struct shard *s, const void *key, size_t klen, const void *val,
+		    size_t vlen, uint32_t flags, int64_t expire_ms, struct item **stored);
 
 /* Loading a snapshot: key (just set) gets back the CAS unique it had, and
  * this shard never hands out a CAS at or below `cas` again (call it for

@@ -424,6 +424,7 @@ void BM_engine_resp_get(benchmark::State &state)
 }
 BENCHMARK(BM_engine_resp_get)->Apply(ss_fixed_iterations);
 
+
 // n keys of KLEN bytes with VLEN-byte values in worker 0's shard, aged past
 // the expiry walk's first pass (as after a preload).
 void fill_shard(size_t n)
@@ -486,6 +487,23 @@ void BM_engine_get_pipeline16(benchmark::State &state)
 }
 BENCHMARK(BM_engine_get_pipeline16)->Args({0, 1000})->Args({1, 1000})
 	->Args({0, 1000000})->Args({1, 1000000})->Apply(ss_fixed_iterations);
+
+// Writes through the engine, one worker: overwrites of one key by a
+// 32-byte value, the write half of a 95/5 or 50/50 workload. Arg: 0 RESP
+// SET, 1 memcached text set.
+void BM_engine_set(benchmark::State &state)
+{
+	static const std::string reqs[] = {
+		"*3\r\n$3\r\nSET\r\n$10\r\nkey:000042\r\n$32\r\n"
+		"0123456789abcdef0123456789abcdef\r\n",
+		"set key:000042 0 0 32\r\n0123456789abcdef0123456789abcdef\r\n",
+	};
+	ss_engine_start();
+	run_reads(state, state.range(0) == 0 ? PROTO_RESP : PROTO_MEMCACHE,
+		  {reqs[state.range(0)]}, "ns_per_request", 1);
+	ss_engine_stop();
+}
+BENCHMARK(BM_engine_set)->Arg(0)->Arg(1)->Apply(ss_fixed_iterations);
 
 // memcached's multi-key get through the engine, one worker: "get" with 16
 // keys (14 bytes, 32-byte values) of a keyspace of Arg keys, scattered as

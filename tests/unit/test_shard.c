@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <malloc.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -479,6 +480,31 @@ static void test_ttl_boundaries(void **state)
 	assert_int_equal(shard_touch_local(s, KEY("nokey"), 1, 0), 0);
 }
 
+/* Writing over a key that is past its expiry expires it first, with no
+ * lookup before the write (a plain SET makes none): counted in
+ * expired_keys as Redis counts it, the volatile count back to 0, and the
+ * new value is what reads back. */
+static void test_set_over_expired_key(void **state)
+{
+	struct shard *s = *state;
+	struct item *it;
+
+	assert_int_equal(shard_set_local(s, KEY("k"), KEY("old"), 0, 1), 0);   /* expired at 1 ms */
+	assert_int_equal(shard_volatile_count(s), 1);
+	assert_int_equal(shard_expired(s), 0);
+	assert_int_equal(shard_set_local(s, KEY("k"), KEY("new"), 0, SHARD_NO_EXPIRY), 0);
+	assert_int_equal(shard_expired(s), 1);
+	assert_int_equal(shard_volatile_count(s), 0);
+	assert_int_equal(shard_count(s), 1);
+	it = shard_get_local(s, KEY("k"), clock_unix_ms());
+	assert_non_null(it);
+	assert_memory_equal(item_value(it), "new", 3);
+	/* A live key is overwritten, not expired. */
+	assert_int_equal(shard_set_local(s, KEY("k"), KEY("newer"), 0, SHARD_NO_EXPIRY), 0);
+	assert_int_equal(shard_expired(s), 1);
+	assert_int_equal(shard_count(s), 1);
+}
+
 /* Active expiry removes expired keys without any access, bounded per
  * call, and never a key without an expiry or one not yet due. */
 static void test_active_expiry(void **state)
@@ -882,6 +908,24 @@ static long rss_bytes(void)
 	return rss * 4096;
 }
 
+/* What used_memory counts for an allocation is what the allocator really
+ * hands out: mem_alloc_size's table of jemalloc's classes agrees with the
+ * block mem_alloc_local returns, at every size of the table and past it. */
+static void test_alloc_size_is_the_allocators(void **state)
+{
+	(void)state;
+	if (strncmp(mem_allocator_name(), "jemalloc", 8) != 0)
+		skip();
+	for (size_t size = 0; size <= 20000; size += size < 4200 ? 1 : 97) {
+		void *p = mem_alloc_local(size);
+		assert_non_null(p);
+		if (mem_alloc_size(size) != malloc_usable_size(p))
+			fail_msg("size %zu: counted %zu, allocated %zu", size,
+				 mem_alloc_size(size), malloc_usable_size(p));
+		mem_free_local(p, size);
+	}
+}
+
 /* After a mass delete the housekeeping steps give the memory back to the
  * OS (jemalloc builds; ASan's allocator keeps its own quarantine). */
 static void test_memory_returns_to_os(void **state)
@@ -1052,6 +1096,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_volatile_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lower_maxmemory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_size_is_the_allocators, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_over_expired_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_returns_to_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rcu_readers, setup, teardown),
 	};
