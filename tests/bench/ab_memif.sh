@@ -9,10 +9,10 @@
 # protocol, pipeline, ops/s, and the worker's busy seconds over the run
 # (slipstream_loop_busy_seconds_total: near 5 means the appliance was the limit).
 #
-#   tests/bench/ab_memif.sh BUILD_A BUILD_B [ROUNDS] [PROTOCOLS] [PIPELINES]
-#   e.g. tests/bench/ab_memif.sh /tmp/base/build build 3 "redis memcache_text" "1 16"
+#   tests/bench/ab_memif.sh BUILD_A BUILD_B [ROUNDS] [PROTOCOLS] [PIPELINES] [GET:SET]
+#   e.g. tests/bench/ab_memif.sh /tmp/base/build build 3 "redis memcache_text" "1 16" 19:1
 set -u
-A=$1 B=$2 ROUNDS=${3:-3} PROTOS=${4:-redis memcache_text} PIPES=${5:-1 16}
+A=$1 B=$2 ROUNDS=${3:-3} PROTOS=${4:-redis memcache_text} PIPES=${5:-1 16} GS=${6:-19:1}
 TAG=ab$$ SOCK=/run/slipstream-memif-ab$$.sock MPORT=$((20000 + $$ % 20000))
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -43,7 +43,7 @@ run() {   # BUILD PROTOCOL PIPELINE
 	timeout 60 taskset -c 0 "${lg[@]}" --pipeline 16 --ratio 1:0 --key-pattern sequential \
 		--requests 1563 >/dev/null 2>&1   # 100k keys over 64 connections
 	t0=$(busy)
-	ops=$(timeout 60 taskset -c 0 "${lg[@]}" --pipeline "$pipe" --ratio 1:19 --test-time 4 \
+	ops=$(timeout 60 taskset -c 0 "${lg[@]}" --pipeline "$pipe" --ratio "${GS#*:}:${GS%:*}" --test-time 4 \
 		--warmup 1 | awk '/ops\/s over/ { print $1; exit }')
 	t1=$(busy)
 	kill $pid 2>/dev/null
@@ -58,7 +58,7 @@ for r in $(seq "$ROUNDS"); do
 		for proto in $PROTOS; do
 			for pipe in $PIPES; do
 				set -- $(run "$b" "$proto" "$pipe")
-				printf '%s %s %s p%s %s ops/s busy %s s\n' "$r" "$b" "$proto" "$pipe" "${1:-failed}" "${2:-?}"
+				printf '%s %s %s p%s %s %s ops/s busy %s s\n' "$r" "$b" "$proto" "$pipe" "$GS" "${1:-failed}" "${2:-?}"
 			done
 		done
 	done
