@@ -10,7 +10,6 @@
  * kop may be partly sent before it completes.
  */
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "dataplane/conn_priv.h"
@@ -23,17 +22,13 @@
 
 static int stat_id(struct conn *c, const struct cmd *cmd)
 {
-	char name[64];
-
 	/* Pipelines repeat a command: remember the last one's id. */
 	if (cmd == c->stat_cmd)
 		return c->stat_id;
 	c->stat_cmd = cmd;
-	if (c->proto == PROTO_RESP)
-		return c->stat_id = cmdstat_id_local(cmd, cmd->name);
 	/* memcached commands apart from Redis's in the same registry */
-	snprintf(name, sizeof(name), "memcached|%s", cmd->name);
-	return c->stat_id = cmdstat_id_local(cmd, name);
+	return c->stat_id = cmdstat_id_local(cmd, c->proto == PROTO_RESP ? "" : "memcached|",
+					     cmd->name);
 }
 
 void conn_stat_begin(struct conn *c)

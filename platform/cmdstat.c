@@ -77,24 +77,27 @@ static unsigned slot_of(const void *key)
 	return (unsigned)(h >> 40) % MAP_SLOTS;
 }
 
-/* The registry's id for key, adding it. Under reg_lock. */
-static int reg_id(const void *key, const char *name)
+/* The registry's id for key, adding it as prefix + name. Under reg_lock. */
+static int reg_id(const void *key, const char *prefix, const char *name)
 {
+	size_t lp = strlen(prefix), ln = strlen(name);
+	char *joined;
+
 	for (unsigned i = 0; i < reg_count; i++)
 		if (reg_keys[i] == key)
 			return (int)i;
-	if (reg_count == CMDSTAT_MAX)
+	if (reg_count == CMDSTAT_MAX || (joined = malloc(lp + ln + 1)) == NULL)
 		return -1;
-	reg_names[reg_count] = strdup(name);
-	if (reg_names[reg_count] == NULL)
-		return -1;
+	memcpy(joined, prefix, lp);
+	memcpy(joined + lp, name, ln + 1);
+	reg_names[reg_count] = joined;
 	reg_keys[reg_count] = key;
 	/* Published after the name: readers load reg_count with acquire. */
 	__atomic_store_n(&reg_count, reg_count + 1, __ATOMIC_RELEASE);
 	return (int)reg_count - 1;
 }
 
-int cmdstat_id_local(const void *key, const char *name)
+int cmdstat_id_local(const void *key, const char *prefix, const char *name)
 {
 	unsigned s;
 	int id;
@@ -105,7 +108,7 @@ int cmdstat_id_local(const void *key, const char *name)
 		if (me->keys[s] == key)
 			return me->ids[s];
 	pthread_mutex_lock(&reg_lock);
-	id = reg_id(key, name);
+	id = reg_id(key, prefix, name);
 	pthread_mutex_unlock(&reg_lock);
 	if (id >= 0) {
 		me->keys[s] = key;

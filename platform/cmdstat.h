@@ -25,11 +25,13 @@ extern "C" {
 int cmdstat_setup(unsigned ncores);
 void cmdstat_teardown(void);
 
-/* The id of the command `key` called `name` (e.g. "get", "client|id",
- * "mc_get"), or -1 when the table is full. _local: calling core's map.
- * Call cmdstat_thread_init(lcore) first on each core. */
+/* The id of the command `key` called prefix + name (e.g. "" + "get",
+ * "memcached|" + "get"), or -1 when the table is full. Found by `key`
+ * alone once known: the name is only read the first time, so a request
+ * path can call it per request. _local: calling core's map. Call
+ * cmdstat_thread_init(lcore) first on each core. */
 void cmdstat_thread_init(unsigned lcore);
-int cmdstat_id_local(const void *key, const char *name);
+int cmdstat_id_local(const void *key, const char *prefix, const char *name);
 
 /* A call that ran: its latency in ns, whether it replied an error, and
  * whether to record the latency in its histogram (latency-tracking). */

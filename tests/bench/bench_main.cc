@@ -456,6 +456,34 @@ void run_reads(benchmark::State &state, proto p, const std::vector<std::string> 
 	conn_release(c);
 }
 
+// 16 pipelined requests in one read, keys scattered over a keyspace of
+// nkeys (32-byte values), every `set_every`-th a SET of the same size (0:
+// GETs only). Time per request is the benchmark's counter.
+std::vector<std::string> pipeline_reqs(bool resp, size_t n, size_t set_every)
+{
+	constexpr size_t DEPTH = 16, NREQ = 4096;
+	std::vector<std::string> reqs(NREQ);
+	char k[KLEN];
+	for (size_t r = 0; r < NREQ; r++)
+		for (size_t j = 0; j < DEPTH; j++) {
+			size_t q = r * DEPTH + j;
+			bool set = set_every != 0 && q % set_every == 0;
+			make_key(k, 'k', scatter(q, n));
+			if (resp)
+				reqs[r] += std::string(set ? "*3\r\n$3\r\nSET" : "*2\r\n$3\r\nGET") +
+					   "\r\n$" + std::to_string(KLEN) + "\r\n";
+			else
+				reqs[r] += set ? "set " : "get ";
+			reqs[r].append(k, KLEN);
+			if (set && resp)
+				reqs[r] += "\r\n$" + std::to_string(VLEN) + "\r\n" + VAL;
+			else if (set)
+				reqs[r] += " 0 0 " + std::to_string(VLEN) + "\r\n" + VAL;
+			reqs[r] += "\r\n";
+		}
+	return reqs;
+}
+
 // A pipeline of 16 GETs in one read through the engine, keys scattered over
 // a keyspace of Arg 1 keys (32-byte values); Arg 0: 0 RESP, 1 memcached
 // text. Time per request (the counter): what pipeline 16 costs the engine
@@ -465,27 +493,30 @@ void run_reads(benchmark::State &state, proto p, const std::vector<std::string> 
 // loaded ahead (conn_prefetch.c).
 void BM_engine_get_pipeline16(benchmark::State &state)
 {
-	constexpr size_t DEPTH = 16, NREQ = 4096;
 	const bool resp = state.range(0) == 0;
 	const size_t n = size_t(state.range(1));
 	ss_engine_start();
 	fill_shard(n);
-	std::vector<std::string> reqs(NREQ);
-	char k[KLEN];
-	for (size_t r = 0; r < NREQ; r++)
-		for (size_t j = 0; j < DEPTH; j++) {
-			make_key(k, 'k', scatter(r * DEPTH + j, n));
-			if (resp)
-				reqs[r] += "*2\r\n$3\r\nGET\r\n$" + std::to_string(KLEN) + "\r\n";
-			else
-				reqs[r] += "get ";
-			reqs[r].append(k, KLEN);
-			reqs[r] += "\r\n";
-		}
-	run_reads(state, resp ? PROTO_RESP : PROTO_MEMCACHE, reqs, "ns_per_request", DEPTH);
+	run_reads(state, resp ? PROTO_RESP : PROTO_MEMCACHE, pipeline_reqs(resp, n, 0),
+		  "ns_per_request", 16);
 	ss_engine_stop();
 }
 BENCHMARK(BM_engine_get_pipeline16)->Args({0, 1000})->Args({1, 1000})
+	->Args({0, 1000000})->Args({1, 1000000})->Apply(ss_fixed_iterations);
+
+// The same with every other request a SET (50/50): writes on a keyspace
+// past the caches allocate, replace and free items as well as look up.
+void BM_engine_mixed_pipeline16(benchmark::State &state)
+{
+	const bool resp = state.range(0) == 0;
+	const size_t n = size_t(state.range(1));
+	ss_engine_start();
+	fill_shard(n);
+	run_reads(state, resp ? PROTO_RESP : PROTO_MEMCACHE, pipeline_reqs(resp, n, 2),
+		  "ns_per_request", 16);
+	ss_engine_stop();
+}
+BENCHMARK(BM_engine_mixed_pipeline16)->Args({0, 1000})->Args({1, 1000})
 	->Args({0, 1000000})->Args({1, 1000000})->Apply(ss_fixed_iterations);
 
 // Writes through the engine, one worker: overwrites of one key by a

@@ -80,9 +80,9 @@ static void *stat_worker(void *p)
 
 	cmdstat_thread_init(a->core);
 	for (int i = 0; i < 1000; i++) {
-		a->id_out = cmdstat_id_local(key_get, "get");
+		a->id_out = cmdstat_id_local(key_get, "", "get");
 		cmdstat_call_local(a->id_out, 1000, i % 10 == 0, 1);
-		cmdstat_call_local(cmdstat_id_local(key_set, "set"), 2000, 0, 1);
+		cmdstat_call_local(cmdstat_id_local(key_set, "memcached|", "set"), 2000, 0, 1);
 	}
 	cmdstat_reject_local(a->id_out);
 	return NULL;
@@ -106,6 +106,13 @@ static void test_cmdstat_cores(void **state)
 	assert_int_equal(cmdstat_count(), 2);
 	cmdstat_read(a[0].id_out, &s);
 	assert_string_equal(cmdstat_name(a[0].id_out), "get");
+	/* The name is prefix + name, given once: a known key is found by
+	 * itself (the request path passes its name every time). */
+	cmdstat_thread_init(1);
+	int set_id = cmdstat_id_local(key_set, "", "ignored");
+	assert_string_equal(cmdstat_name(set_id), "memcached|set");
+	assert_int_equal(cmdstat_id_local(key_set, "x|", "set"), set_id);
+	assert_int_equal(cmdstat_count(), 2);
 	assert_int_equal(s.calls, 2000);
 	assert_int_equal(s.ns, 2000 * 1000);
 	assert_int_equal(s.failed, 200);
