@@ -484,6 +484,18 @@ std::vector<std::string> pipeline_reqs(bool resp, size_t n, size_t set_every)
 	return reqs;
 }
 
+// Args: protocol (0 RESP, 1 memcached text), keyspace; a fresh engine.
+void run_pipeline16(benchmark::State &state, size_t set_every)
+{
+	const bool resp = state.range(0) == 0;
+	const size_t n = size_t(state.range(1));
+	ss_engine_start();
+	fill_shard(n);
+	run_reads(state, resp ? PROTO_RESP : PROTO_MEMCACHE, pipeline_reqs(resp, n, set_every),
+		  "ns_per_request", 16);
+	ss_engine_stop();
+}
+
 // A pipeline of 16 GETs in one read through the engine, keys scattered over
 // a keyspace of Arg 1 keys (32-byte values); Arg 0: 0 RESP, 1 memcached
 // text. Time per request (the counter): what pipeline 16 costs the engine
@@ -493,13 +505,7 @@ std::vector<std::string> pipeline_reqs(bool resp, size_t n, size_t set_every)
 // loaded ahead (conn_prefetch.c).
 void BM_engine_get_pipeline16(benchmark::State &state)
 {
-	const bool resp = state.range(0) == 0;
-	const size_t n = size_t(state.range(1));
-	ss_engine_start();
-	fill_shard(n);
-	run_reads(state, resp ? PROTO_RESP : PROTO_MEMCACHE, pipeline_reqs(resp, n, 0),
-		  "ns_per_request", 16);
-	ss_engine_stop();
+	run_pipeline16(state, 0);
 }
 BENCHMARK(BM_engine_get_pipeline16)->Args({0, 1000})->Args({1, 1000})
 	->Args({0, 1000000})->Args({1, 1000000})->Apply(ss_fixed_iterations);
@@ -508,13 +514,7 @@ BENCHMARK(BM_engine_get_pipeline16)->Args({0, 1000})->Args({1, 1000})
 // past the caches allocate, replace and free items as well as look up.
 void BM_engine_mixed_pipeline16(benchmark::State &state)
 {
-	const bool resp = state.range(0) == 0;
-	const size_t n = size_t(state.range(1));
-	ss_engine_start();
-	fill_shard(n);
-	run_reads(state, resp ? PROTO_RESP : PROTO_MEMCACHE, pipeline_reqs(resp, n, 2),
-		  "ns_per_request", 16);
-	ss_engine_stop();
+	run_pipeline16(state, 2);
 }
 BENCHMARK(BM_engine_mixed_pipeline16)->Args({0, 1000})->Args({1, 1000})
 	->Args({0, 1000000})->Args({1, 1000000})->Apply(ss_fixed_iterations);
