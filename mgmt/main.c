@@ -148,6 +148,7 @@ static int serve(unsigned workers)
 		be->teardown();
 		return 1;
 	}
+	storage_start_rcu_thread();
 	metrics_http_add_renderer(steer_render_metrics);
 	repl_primary_setup();
 	/* io=dpdk: replicas reach the management core on the kernel's side */

@@ -2,6 +2,7 @@
 #include "storage/shard.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,14 @@ struct gp_batch {
 	struct gp_batch *next;  /* in flight, oldest first */
 	uintptr_t *v;
 };
-#define BATCH_CLOSE 256     /* close a batch this full even if one is in flight */
+/* Grace periods are few and large: each one wakes liburcu's callback
+ * thread, several context switches on a core that may be a worker's. The
+ * expiry step hands the open batch over when none is in flight and the
+ * last went BATCH_AGE_MS ago; a batch of BATCH_MAX pointers goes at once,
+ * which bounds the memory waiting. */
+#define BATCH_AGE_MS 50
+#define BATCH_MAX 16384
+#define RECLAIM_STEP 256    /* pointers freed per step (about 25 us) */
 
 #define POOL_SIZE 16        /* eviction pool, as Redis's EVPOOL_SIZE */
 struct pool_entry {
@@ -183,6 +191,7 @@ struct shard {
 	struct pool_entry pool[POOL_SIZE];
 	struct gp_batch *open;
 	struct gp_batch *inflight, *inflight_tail;
+	int64_t batch_ms;       /* Unix ms when the last batch was handed over */
 
 	/* A running snapshot: snap_done[i] = bucket i of cur already given. */
 	uint8_t *snap_done;
@@ -411,17 +420,33 @@ static void batch_free(struct gp_batch *b)
 	mem_free_local(b, sizeof(*b));
 }
 
-/* Free every in-flight batch whose grace period has ended (oldest first). */
-static void reclaim(struct shard *s)
+static bool reclaim_due(const struct shard *s)
 {
-	while (s->inflight != NULL && __atomic_load_n(&s->inflight->done, __ATOMIC_ACQUIRE)) {
+	return s->inflight != NULL && __atomic_load_n(&s->inflight->done, __ATOMIC_ACQUIRE);
+}
+
+/* Free what in-flight batches whose grace period has ended hold, oldest
+ * first, at most `budget` pointers: a batch of thousands is freed over
+ * several loop turns, not in one stall of the worker (about 100 ns each). */
+static void reclaim(struct shard *s, unsigned budget)
+{
+	while (reclaim_due(s)) {
 		struct gp_batch *b = s->inflight;
 
+		for (; b->n > 0 && budget > 0; budget--)
+			free_now(b->v[--b->n]);
+		if (b->n > 0)
+			return;
 		s->inflight = b->next;
 		if (s->inflight == NULL)
 			s->inflight_tail = NULL;
 		batch_free(b);
 	}
+}
+
+bool shard_reclaim_due_local(const struct shard *s)
+{
+	return reclaim_due(s);
 }
 
 static void batch_close(struct shard *s)
@@ -430,7 +455,7 @@ static void batch_close(struct shard *s)
 
 	/* also here, not only in the loop's step: a long run of writes
 	 * without steps must not pile up memory that is free to go */
-	reclaim(s);
+	reclaim(s, RECLAIM_STEP);
 	if (b == NULL || b->n == 0 || (nb = batch_new()) == NULL)
 		return;
 	s->open = nb;
@@ -439,6 +464,7 @@ static void batch_close(struct shard *s)
 	else
 		s->inflight = b;
 	s->inflight_tail = b;
+	s->batch_ms = clock_unix_ms();
 	call_rcu(&b->head, batch_done);
 }
 
@@ -465,7 +491,7 @@ static void retire(struct shard *s, void *p, unsigned kind)
 		return;
 	}
 	b->v[b->n++] = (uintptr_t)p | kind;
-	if (b->n >= BATCH_CLOSE * 4 || (b->n >= BATCH_CLOSE && s->inflight == NULL))
+	if (b->n >= BATCH_MAX)
 		batch_close(s);
 }
 
@@ -845,7 +871,7 @@ void shard_destroy(struct shard *s)
 	if (online)
 		rcu_thread_offline();
 	while (s->inflight != NULL) {
-		reclaim(s);
+		reclaim(s, UINT_MAX);
 		if (s->inflight != NULL) {
 			struct timespec ts = { 0, 100 * 1000 };
 			nanosleep(&ts, NULL);
@@ -1595,7 +1621,7 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 	unsigned expired_n = 0;
 
 	flush_due(s, now_ms);
-	reclaim(s);
+	reclaim(s, RECLAIM_STEP);
 	resize_step(s, budget ? budget : 1);
 	/* Like Redis's active expire cycle: keep going while more than a
 	 * quarter of what was looked at had expired, within 4 rounds. */
@@ -1629,7 +1655,7 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 			break;
 	maybe_resize(s);
 	/* Hand what was retired to a grace period, one batch in flight. */
-	if (s->inflight == NULL)
+	if (s->inflight == NULL && (now_ms - s->batch_ms >= BATCH_AGE_MS || now_ms < s->batch_ms))
 		batch_close(s);
 	/* After a mass delete, give the freed pages back to the OS now rather
 	 * than when jemalloc's decay gets to them: when used_memory fell by a

@@ -177,6 +177,9 @@ void shard_set_limits_local(struct shard *s, const struct shard_limits *l);
  * grace period ended. Returns the number of keys expired.
  */
 unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budget);
+/* Memory whose grace period has ended is waiting to be freed: more
+ * expiry steps are due soon (the loop should not sleep meanwhile). */
+bool shard_reclaim_due_local(const struct shard *s);
 
 /*
  * Point-in-time snapshots without fork (for persistence), owner core only.

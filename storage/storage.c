@@ -2,6 +2,7 @@
 #include "storage/storage.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,18 @@ int storage_setup(unsigned nshards)
 	n_slots = nshards;
 	started = 0;
 	return SS_OK;
+}
+
+void storage_start_rcu_thread(void)
+{
+	char name[16];
+
+	if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "slipstream");
+	/* A new thread takes its creator's name. */
+	pthread_setname_np(pthread_self(), "ss-rcu");
+	(void)get_default_call_rcu_data();
+	pthread_setname_np(pthread_self(), name);
 }
 
 void storage_load_at_start(const char *path, bool skip_other_types)
@@ -277,6 +290,8 @@ uint64_t storage_dirty(void)
 
 enum storage_busy storage_busy_local(unsigned w)
 {
+	if (slots[w].shard != NULL && shard_reclaim_due_local(slots[w].shard))
+		return STORAGE_BUSY;
 	switch (persist_walking_local(w)) {
 	case PERSIST_WALK_NOW:
 		return STORAGE_BUSY;

@@ -17,6 +17,15 @@ extern "C" {
 struct shard;
 
 int storage_setup(unsigned nshards);
+/*
+ * Management core, before the workers start (io=dpdk: after EAL setup, so
+ * that this thread has its CPU): starts liburcu's thread that ends the
+ * shards' grace periods (call_rcu callbacks), named ss-rcu. liburcu would
+ * otherwise create it from the first worker that retires memory, on that
+ * worker's CPU (a new thread inherits its creator's affinity), where it
+ * wakes some hundred times a second and preempts the polling loop.
+ */
+void storage_start_rcu_thread(void);
 /* Before the workers start: each loads the keys it owns from this RDB file
  * (relative to the working directory; absent = nothing). NULL: no load. */
 void storage_load_at_start(const char *path, bool skip_other_types);
@@ -34,7 +43,8 @@ bool storage_replace_done(uint64_t ticket, bool *failed);
 /* Worker w's housekeeping, for how long its loop may wait for traffic:
  * IDLE as long as it likes; WAITING, a snapshot waits for the management
  * core to take its copies: wake within a millisecond; BUSY, a snapshot
- * walk has work now: do not wait. Only on w. */
+ * walk, or memory past its grace period to free, has work now: do not
+ * wait. Only on w. */
 enum storage_busy { STORAGE_IDLE, STORAGE_WAITING, STORAGE_BUSY };
 enum storage_busy storage_busy_local(unsigned w);
 /* Writes since start, summed over shards (snapshot schedule, INFO). */

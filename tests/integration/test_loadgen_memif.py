@@ -194,6 +194,50 @@ def test_busy_polling_core_reports_its_real_load(tmp_path):
         assert srv.stop() == 0, srv.log.read_text()[-3000:]
 
 
+def cpu_list(text):
+    """'0-2,5' -> {0, 1, 2, 5}"""
+    cpus = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+def threads_of(pid):
+    """{tid: (name, allowed CPUs)} of a process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            st = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        out[int(tid)] = (st["Name"], cpu_list(st["Cpus_allowed_list"]))
+    return out
+
+
+def test_rcu_thread_stays_off_the_worker_core(tmp_path):
+    """liburcu's thread that ends the shards' grace periods (it runs the
+    call_rcu callbacks for overwritten and deleted items) is started on the
+    management lcore as ss-rcu, and shares no CPU with the worker. liburcu
+    would create it from the first worker that frees memory, with that
+    worker's name and CPU, where it woke some hundred times a second."""
+    assert len(os.sched_getaffinity(0)) >= 2, "needs 2 CPUs: management and worker lcores apart"
+    srv = MemifServer(tmp_path)
+    try:
+        # overwrites of 500 keys: every SET after the first 500 retires an item
+        rc, res, err = srv.loadgen("redis", "--connections", "8", "--ratio", "1:0",
+                                   "--key-count", "500", "--requests", "1000")
+        assert res is not None and rc == 0, err
+        time.sleep(0.5)   # batches go to a grace period 50 ms apart
+        threads = threads_of(srv.proc.pid)
+        names = [name for name, _ in threads.values()]
+        assert names.count("ss-worker-0") == 1, threads
+        assert names.count("ss-rcu") == 1, threads
+        worker = next(cpus for name, cpus in threads.values() if name == "ss-worker-0")
+        rcu = next(cpus for name, cpus in threads.values() if name == "ss-rcu")
+        assert not rcu & worker, threads
+    finally:
+        assert srv.stop() == 0, srv.log.read_text()[-3000:]
+
+
 def test_no_server_fails_cleanly(tmp_path):
     """No memif server on the socket: exit 1 and say why."""
     argv = [LOADGEN, "--transport", "dpdk", "--test-time", "1",

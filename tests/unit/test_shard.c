@@ -505,6 +505,50 @@ static void test_set_over_expired_key(void **state)
 	assert_int_equal(shard_count(s), 1);
 }
 
+/* Steps the shard until nothing has been waiting to be freed for 200 steps
+ * in a row (sleeping between those: grace periods end on liburcu's
+ * thread). Returns the steps that found memory to free. */
+static unsigned steps_until_settled(struct shard *s)
+{
+	unsigned busy = 0, quiet = 0;
+	/* far enough ahead that every open batch is old enough to go */
+	int64_t later = clock_unix_ms() + 1000000;
+
+	for (int i = 0; i < 20000 && quiet < 200; i++) {
+		bool due = shard_reclaim_due_local(s);
+
+		shard_expire_step_local(s, later, 16);
+		if (due) {
+			busy++;
+			quiet = 0;
+		} else {
+			quiet++;
+			struct timespec ts = { 0, 200 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	assert_true(quiet >= 200);
+	return busy;
+}
+
+/* Memory past its grace period is freed a bounded amount per step (256
+ * pointers), so a big batch does not stall the worker's loop in one go;
+ * shard_reclaim_due_local says more is waiting (the loop must not sleep). */
+static void test_reclaim_is_spread_over_steps(void **state)
+{
+	struct shard *s = *state;
+	unsigned busy;
+
+	for (unsigned i = 0; i < 5000; i++)
+		assert_int_equal(kset(s, "r", i, 16, 0), 0);
+	steps_until_settled(s);
+	for (unsigned i = 0; i < 5000; i++)        /* 5000 items retired */
+		assert_int_equal(kset(s, "r", i, 24, 0), 0);
+	busy = steps_until_settled(s);
+	print_message("5000 retired items freed over %u steps\n", busy);
+	assert_true(busy >= (5000 + 255) / 256 && busy <= (5000 + 255) / 256 + 3);
+}
+
 /* Active expiry removes expired keys without any access, bounded per
  * call, and never a key without an expiry or one not yet due. */
 static void test_active_expiry(void **state)
@@ -1098,6 +1142,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_size_is_the_allocators, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_over_expired_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_is_spread_over_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_returns_to_os, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rcu_readers, setup, teardown),
 	};
