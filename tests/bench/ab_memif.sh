@@ -6,8 +6,12 @@
 # CPU 0; 64 connections, 95/5 GET/SET, 100k keys preloaded, 32-byte values,
 # 4 s after 1 s of warm-up. Alternating spreads this shared machine's noise
 # over both builds; compare medians. Prints one line per run: round, build,
-# protocol, pipeline, ops/s, and the worker's busy seconds over the run
-# (slipstream_loop_busy_seconds_total: near 5 means the appliance was the limit).
+# protocol, pipeline, ops/s, the worker's busy seconds over the run
+# (slipstream_loop_busy_seconds_total: near 5 means the appliance was the
+# limit), and the run's latency p50, p99 and p99.9.
+#
+# With RATE=R in the environment the load is open loop at R ops/s (latency
+# from each request's due time, as make compare's sweep measures it).
 #
 #   tests/bench/ab_memif.sh BUILD_A BUILD_B [ROUNDS] [PROTOCOLS] [PIPELINES] [GET:SET]
 #   e.g. tests/bench/ab_memif.sh /tmp/base/build build 3 "redis memcache_text" "1 16" 19:1
@@ -43,14 +47,17 @@ run() {   # BUILD PROTOCOL PIPELINE
 	timeout 60 taskset -c 0 "${lg[@]}" --pipeline 16 --ratio 1:0 --key-pattern sequential \
 		--requests 1563 >/dev/null 2>&1   # 100k keys over 64 connections
 	t0=$(busy)
+	# ops/s, then the latency line's p50, p99 and p99.9 (µs)
 	ops=$(timeout 60 taskset -c 0 "${lg[@]}" --pipeline "$pipe" --ratio "${GS#*:}:${GS%:*}" --test-time 4 \
-		--warmup 1 | awk '/ops\/s over/ { print $1; exit }')
+		--warmup 1 ${RATE:+--rate "$RATE"} |
+		awk '/ops\/s over/ { o = $1 } /^latency us:/ { l = $4 " " $8 " " $10 } END { print o, l }')
 	t1=$(busy)
 	kill $pid 2>/dev/null
 	for i in $(seq 150); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
-	echo "$ops $(awk -v a="${t0:-0}" -v b="${t1:-0}" 'BEGIN { printf "%.2f", b - a }')"
+	set -- $ops
+	echo "${1:-} $(awk -v a="${t0:-0}" -v b="${t1:-0}" 'BEGIN { printf "%.2f", b - a }') ${2:-?} ${3:-?} ${4:-?}"
 }
 
 for r in $(seq "$ROUNDS"); do
@@ -58,7 +65,8 @@ for r in $(seq "$ROUNDS"); do
 		for proto in $PROTOS; do
 			for pipe in $PIPES; do
 				set -- $(run "$b" "$proto" "$pipe")
-				printf '%s %s %s p%s %s %s ops/s busy %s s\n' "$r" "$b" "$proto" "$pipe" "$GS" "${1:-failed}" "${2:-?}"
+				printf '%s %s %s p%s %s %s ops/s busy %s s p50 %s p99 %s p99.9 %s us\n' \
+					"$r" "$b" "$proto" "$pipe" "$GS" "${1:-failed}" "${2:-?}" "${3:-?}" "${4:-?}" "${5:-?}"
 			done
 		done
 	done
