@@ -453,9 +453,6 @@ static void batch_close(struct shard *s)
 {
 	struct gp_batch *b = s->open, *nb;
 
-	/* also here, not only in the loop's step: a long run of writes
-	 * without steps must not pile up memory that is free to go */
-	reclaim(s, RECLAIM_STEP);
 	if (b == NULL || b->n == 0 || (nb = batch_new()) == NULL)
 		return;
 	s->open = nb;
@@ -491,8 +488,13 @@ static void retire(struct shard *s, void *p, unsigned kind)
 		return;
 	}
 	b->v[b->n++] = (uintptr_t)p | kind;
-	if (b->n >= BATCH_MAX)
+	if (b->n >= BATCH_MAX) {
+		/* A long run of writes without the loop's steps (one big
+		 * command or pipeline) frees as much as it retires, so memory
+		 * past its grace period does not pile up. */
+		reclaim(s, BATCH_MAX);
 		batch_close(s);
+	}
 }
 
 /* ---- eviction pool membership ---- */
