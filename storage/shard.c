@@ -1610,7 +1610,10 @@ static unsigned expire_bucket(struct shard *s, struct bucket *b, int64_t now_ms,
 				expire_slot(s, &b->slot[j]);
 				n++;
 			} else if (item_expire_ms(it) != SHARD_NO_EXPIRY) {
-				ts->sum_ms += item_expire_ms(it) - now_ms;
+				/* saturates: an expiry near INT64_MAX is "forever" */
+				if (__builtin_add_overflow(ts->sum_ms, item_expire_ms(it) - now_ms,
+							   &ts->sum_ms))
+					ts->sum_ms = INT64_MAX;
 				ts->n++;
 			}
 		}
