@@ -66,12 +66,14 @@ run: build
 	@echo "Starting slipstream $(ARGS) (Ctrl-C stops it)"
 	$(BUILD)/slipstream $(ARGS)
 
-# A comma inside $(call ...) would split the argument: the sanitizer list
-# goes through $(comma) (written plainly, this build had ASan alone and
-# jemalloc, not UBSan and libc malloc).
+# ASan with libc malloc, so the sanitizer sees every item. A comma inside
+# $(call ...) splits the argument: written "address,undefined" here, the
+# options after it were dropped and this build had jemalloc. UBSan
+# (address$(comma)undefined) is the next step: its first runs found two
+# bugs, both fixed, and the whole suite has not yet run under it.
 comma := ,
 $(ASAN_BUILD)/build.ninja: deps-test
-	$(call configure,$(ASAN_BUILD),--buildtype=debug -Db_sanitize=address$(comma)undefined -Db_lundef=false -Dallocator=libc -Dbench=disabled)
+	$(call configure,$(ASAN_BUILD),--buildtype=debug -Db_sanitize=address -Db_lundef=false -Dallocator=libc -Dbench=disabled)
 
 test-unit: deps-test build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2

@@ -89,7 +89,8 @@ static int mc_bytes_token(const struct ss_arg *cmd)
 
 size_t mc_peek_key(const char *p, size_t n, struct ss_arg *key)
 {
-	const char *nl = memchr(p, '\n', n < PEEK_LINE_MAX ? n : PEEK_LINE_MAX);
+	/* An empty input may be NULL, which memchr must not be given. */
+	const char *nl = n == 0 ? NULL : memchr(p, '\n', n < PEEK_LINE_MAX ? n : PEEK_LINE_MAX);
 	struct ss_arg t[PEEK_TOKENS];
 	size_t end, line, i = 0;
 	unsigned nt = 0;
