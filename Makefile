@@ -68,10 +68,10 @@ run: build
 
 # ASan with libc malloc, so the sanitizer sees every item. A comma inside
 # $(call ...) splits the argument: written "address,undefined" here, the
-# options after it were dropped and this build had jemalloc. UBSan
-# (address$(comma)undefined) is the next step: its first runs found two
-# bugs, both fixed, and the whole suite has not yet run under it.
-comma := ,
+# options after it were dropped and this build had jemalloc. UBSan is the
+# next step (the list then goes through a variable, comma := ,): its first
+# runs found two bugs, both fixed, and the whole suite has not yet run
+# under it.
 $(ASAN_BUILD)/build.ninja: deps-test
 	$(call configure,$(ASAN_BUILD),--buildtype=debug -Db_sanitize=address -Db_lundef=false -Dallocator=libc -Dbench=disabled)
 

@@ -25,7 +25,7 @@ static const char *copy_value(const struct item *it)
 
 void kop_str_set(struct shard *s, const struct kop *op, struct kop_result *res, int64_t now_ms)
 {
-	/* A plain SET does not need the old item (shard_set_local replaces
+	/* A plain SET does not need the old item (shard_put_local replaces
 	 * it, and expires it first if it is past due): one lookup, not two. */
 	struct item *it = op->mode & (KSET_NX | KSET_XX | KSET_GET | KSET_KEEPTTL) ?
 			  shard_peek_local(s, op->key.p, op->key.len, now_ms) : NULL;

@@ -420,7 +420,7 @@ static void batch_free(struct gp_batch *b)
 	mem_free_local(b, sizeof(*b));
 }
 
-static bool reclaim_due(const struct shard *s)
+bool shard_reclaim_due_local(const struct shard *s)
 {
 	return s->inflight != NULL && __atomic_load_n(&s->inflight->done, __ATOMIC_ACQUIRE);
 }
@@ -430,7 +430,7 @@ static bool reclaim_due(const struct shard *s)
  * several loop turns, not in one stall of the worker (about 100 ns each). */
 static void reclaim(struct shard *s, unsigned budget)
 {
-	while (reclaim_due(s)) {
+	while (shard_reclaim_due_local(s)) {
 		struct gp_batch *b = s->inflight;
 
 		for (; b->n > 0 && budget > 0; budget--)
@@ -442,11 +442,6 @@ static void reclaim(struct shard *s, unsigned budget)
 			s->inflight_tail = NULL;
 		batch_free(b);
 	}
-}
-
-bool shard_reclaim_due_local(const struct shard *s)
-{
-	return reclaim_due(s);
 }
 
 static void batch_close(struct shard *s)
