@@ -48,7 +48,9 @@
 	X(lfu_decay_time, "lfu-decay-time", OPT_INT, "1", 0, 1000000, "", OPT_F_MUTABLE, \
 	  "minutes of idleness per decrement of a key's LFU counter, 0 = never decay") \
 	X(active_expire_effort, "active-expire-effort", OPT_INT, "1", 1, 10, "", OPT_F_MUTABLE, \
-	  "active expiry work per loop iteration (8 buckets of 15 slots per unit, up to 4 rounds)") \
+	  "active expiry work: 8 buckets of 15 slots per unit and walk, and (25 + 2 x (effort - 1))% of each cycle for a backlog") \
+	X(hz, "hz", OPT_INT, "10", 1, 500, "", OPT_F_MUTABLE, \
+	  "active expiry cycles per second per worker, as Redis's hz (a walk per loop iteration only while expired keys pile up)") \
 	X(dir, "dir", OPT_STR, ".", 0, 0, "", 0, \
 	  "working directory: snapshots are written here") \
 	X(dbfilename, "dbfilename", OPT_FILENAME, "dump.rdb", 0, 0, "", OPT_F_MUTABLE, \

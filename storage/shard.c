@@ -182,6 +182,7 @@ struct shard {
 	unsigned cas_bits;      /* low CAS bits that hold the owner's id */
 	uint64_t rng;
 	uint64_t expire_pos;
+	bool expire_backlog;    /* the last walk's rounds all found over a quarter expired */
 	uint64_t vol_pos;       /* where volatile sampling walks on */
 	uint64_t used_high;     /* used_memory's high-water mark since the last purge */
 	uint64_t purge_ms;      /* monotonic ms of the last purge */
@@ -419,6 +420,8 @@ static void batch_free(struct gp_batch *b)
 	mem_free_local(b->v, b->cap * sizeof(*b->v));
 	mem_free_local(b, sizeof(*b));
 }
+
+bool shard_expire_backlog_local(const struct shard *s) { return s->expire_backlog; }
 
 bool shard_reclaim_due_local(const struct shard *s)
 {
@@ -1624,30 +1627,42 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 	reclaim(s, RECLAIM_STEP);
 	resize_step(s, budget ? budget : 1);
 	/* Like Redis's active expire cycle: keep going while more than a
-	 * quarter of what was looked at had expired, within 4 rounds. */
-	for (unsigned round = 0; round < 4 && s->volatile_n > 0; round++) {
-		unsigned seen = 0, found = 0;
-		struct table *t = s->cur;
-		struct ttl_sample ts = { 0, 0 };
+	 * quarter of the keys with a TTL that were looked at had expired,
+	 * within 4 rounds; still more after those is a backlog the caller
+	 * may walk again soon (shard_expire_backlog_local). A round that saw
+	 * no key with a TTL says nothing: a backlog goes on through empty
+	 * stretches of the table, and none starts in them. */
+	if (budget > 0) {
+		bool more = s->expire_backlog;
 
-		for (unsigned i = 0; i < budget; i++) {
-			s->expire_pos = (s->expire_pos + 1) % t->n;
-			snap_guard_at(s, s->expire_pos);
-			found += expire_bucket(s, &t->b[s->expire_pos], now_ms, &seen, &ts);
+		for (unsigned round = 0; round < 4 && s->volatile_n > 0; round++) {
+			unsigned seen = 0, found = 0;
+			struct table *t = s->cur;
+			struct ttl_sample ts = { 0, 0 };
+
+			for (unsigned i = 0; i < budget; i++) {
+				s->expire_pos = (s->expire_pos + 1) % t->n;
+				snap_guard_at(s, s->expire_pos);
+				found += expire_bucket(s, &t->b[s->expire_pos], now_ms, &seen, &ts);
+			}
+			if (s->old != NULL)
+				for (unsigned i = 0; i < budget; i++)
+					found += expire_bucket(s, &s->old->b[(s->expire_pos + i) % s->old->n],
+							       now_ms, &seen, &ts);
+			expired_n += found;
+			if (ts.n > 0) {
+				/* Redis's running estimate: avg = avg/50*49 + sample/50 */
+				int64_t sample = ts.sum_ms / ts.n, avg = s->avg_ttl_ms;
+				__atomic_store_n(&s->avg_ttl_ms, avg ? avg / 50 * 49 + sample / 50 : sample,
+						 __ATOMIC_RELAXED);
+			}
+			/* of the volatile keys seen: found expired, ts.n live */
+			if (found + ts.n > 0)
+				more = found * 4 > found + ts.n;
+			if (!more)
+				break;
 		}
-		if (s->old != NULL)
-			for (unsigned i = 0; i < budget; i++)
-				found += expire_bucket(s, &s->old->b[(s->expire_pos + i) % s->old->n],
-						       now_ms, &seen, &ts);
-		expired_n += found;
-		if (ts.n > 0) {
-			/* Redis's running estimate: avg = avg/50*49 + sample/50 */
-			int64_t sample = ts.sum_ms / ts.n, avg = s->avg_ttl_ms;
-			__atomic_store_n(&s->avg_ttl_ms, avg ? avg / 50 * 49 + sample / 50 : sample,
-					 __ATOMIC_RELAXED);
-		}
-		if (found * 4 <= seen)
-			break;
+		s->expire_backlog = more && s->volatile_n > 0;
 	}
 	/* A lowered maxmemory: evict towards it, a bounded number at a time. */
 	for (unsigned i = 0; i < 64 && s->lim.maxmemory != 0 && s->used > s->lim.maxmemory; i++)

@@ -171,12 +171,16 @@ void shard_set_limits_local(struct shard *s, const struct shard_limits *l);
 
 /*
  * Housekeeping, bounded: call from the owner's loop every iteration.
- * Examines about `budget` buckets for expired keys (more rounds while many
- * are found, at most 4 x budget), advances a resize in progress, evicts
- * down to a lowered maxmemory (at most 64 keys), and frees memory whose
- * grace period ended. Returns the number of keys expired.
+ * Examines about `budget` buckets for expired keys (more rounds while over
+ * a quarter of the keys with a TTL it sees have expired, at most 4 x
+ * budget; 0 = no expiry walk this time), advances a resize in progress,
+ * evicts down to a lowered maxmemory (at most 64 keys), and frees memory
+ * whose grace period ended. Returns the number of keys expired.
  */
 unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budget);
+/* The last expiry walk ended with its rounds still finding over a quarter
+ * expired: a backlog, worth walking again on the next iteration. */
+bool shard_expire_backlog_local(const struct shard *s);
 /* Memory whose grace period has ended is waiting to be freed: more
  * expiry steps are due soon (the loop should not sleep meanwhile). */
 bool shard_reclaim_due_local(const struct shard *s);

@@ -26,6 +26,9 @@ struct slot {
 	struct shard *shard;
 	uint64_t replace_done;    /* the last replace request this worker finished */
 	bool replace_failed;      /* ... and whether its load failed */
+	bool expire_in_cycle;     /* an active expiry cycle is walking */
+	int64_t expire_cycle_ms;  /* when the current or last cycle started */
+	int64_t expire_due_ms;    /* when the next one starts */
 } __attribute__((aligned(64)));
 
 static struct slot *slots;
@@ -180,6 +183,35 @@ static void replace_local(unsigned w, struct shard *s, uint64_t ticket, int64_t 
 	__atomic_store_n(&slots[w].replace_done, ticket, __ATOMIC_RELEASE);
 }
 
+/*
+ * Active expiry paced by time, as Redis's hz: a cycle starts every 1000/hz
+ * ms and walks 8 x active-expire-effort buckets (about 120 x effort keys,
+ * up to 4 rounds), then again on each loop iteration for as long as the
+ * walk finds a backlog, within (25 + 2 x (effort - 1))% of the period
+ * (Redis's slow-cycle share). Walking on every iteration instead cost a
+ * few cache misses per receive burst whenever keys had TTLs.
+ */
+static void expire_step(struct slot *sl, struct shard *s, int64_t now_ms)
+{
+	unsigned effort = (unsigned)opt_int(OPT_active_expire_effort);
+	int64_t period = 1000 / opt_int(OPT_hz);
+
+	if (!sl->expire_in_cycle && now_ms < sl->expire_due_ms && now_ms >= sl->expire_cycle_ms) {
+		shard_expire_step_local(s, now_ms, 0);   /* the rest of housekeeping */
+		return;
+	}
+	if (!sl->expire_in_cycle) {
+		sl->expire_in_cycle = true;
+		sl->expire_cycle_ms = now_ms;
+	}
+	shard_expire_step_local(s, now_ms, 8 * effort);
+	if (!shard_expire_backlog_local(s) ||
+	    now_ms - sl->expire_cycle_ms >= period * (25 + 2 * ((int64_t)effort - 1)) / 100) {
+		sl->expire_in_cycle = false;
+		sl->expire_due_ms = sl->expire_cycle_ms + period;
+	}
+}
+
 void storage_step_local(unsigned w, int64_t now_ms)
 {
 	struct shard *s = slots[w].shard;
@@ -194,8 +226,7 @@ void storage_step_local(unsigned w, int64_t now_ms)
 	ticket = __atomic_load_n(&replace_gen, __ATOMIC_ACQUIRE);
 	if (ticket != slots[w].replace_done)
 		replace_local(w, s, ticket, now_ms);
-	/* 8 buckets of 15 slots per unit of effort: about 120 keys looked at */
-	shard_expire_step_local(s, now_ms, 8 * (unsigned)opt_int(OPT_active_expire_effort));
+	expire_step(&slots[w], s, now_ms);
 	/* the log joins before the snapshot (a full resync starts its stream
 	 * at or before the snapshot's cut: replaying a key's state is
 	 * idempotent, missing one is not) */

@@ -58,9 +58,10 @@ int storage_start_local(unsigned w);
 void storage_stop_local(unsigned w);
 /*
  * On worker w, once per loop iteration (QSBR online): picks up changed
- * maxmemory-* options, active expiry (16 x active-expire-effort buckets,
- * bounded), resize steps, eviction towards a lowered maxmemory, and frees
- * memory whose grace period ended. Bounded work.
+ * maxmemory-* options, active expiry (hz cycles a second of 8 x
+ * active-expire-effort buckets, walked again on later iterations while
+ * expired keys pile up), resize steps, eviction towards a lowered
+ * maxmemory, and frees memory whose grace period ended. Bounded work.
  */
 void storage_step_local(unsigned w, int64_t now_ms);
 

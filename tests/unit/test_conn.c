@@ -859,10 +859,64 @@ static void test_remote_read_under_rcu(void **state)
 	clear_keys();
 }
 
+/*
+ * Active expiry is paced by time (hz 10: a cycle every 100 ms). A pile of
+ * expired keys is walked at every loop step, but within 25% of the cycle;
+ * then nothing until the next one. Keys with distant TTLs are walked once
+ * a cycle, not once a step (each step walked 8 buckets before).
+ */
+static void test_active_expiry_is_paced(void **state)
+{
+	struct shard *s = storage_shard(1);
+	const int64_t t = clock_unix_ms() + 10000000;   /* a new cycle starts at t */
+	uint64_t e0, e1, e2, e3;
+	char k[24];
+
+	(void)state;
+	assert_int_equal(opt_setup(), 0);
+	shard_flush_local(s, t, t);
+	for (int i = 0; i < 50000; i++) {
+		snprintf(k, sizeof(k), "pace:%d", i);
+		assert_int_equal(shard_set_local(s, k, strlen(k), "v", 1, 0, t + 5), 0);
+	}
+	e0 = shard_expired(s);
+	storage_step_local(1, t + 10);                  /* the cycle starts: a backlog */
+	e1 = shard_expired(s);
+	assert_true(e1 > e0);
+	storage_step_local(1, t + 11);                  /* still a backlog: walked again */
+	e2 = shard_expired(s);
+	assert_true(e2 > e1);
+	storage_step_local(1, t + 40);                  /* 30 ms in: walks, and the cycle ends */
+	e3 = shard_expired(s);
+	assert_true(e3 > e2);
+	for (int i = 0; i < 100; i++)
+		storage_step_local(1, t + 50);          /* before the next cycle: no walk */
+	assert_int_equal(shard_expired(s), e3);
+	assert_true(e3 - e0 < 50000);
+	for (int i = 0; i < 10000 && shard_volatile_count(s) > 0; i++)
+		storage_step_local(1, t + 110);         /* the next cycle walks to the end */
+
+	assert_int_equal(shard_expired(s) - e0, 50000);
+
+	/* 1,000 expired among 20,000: no backlog, one walk for 1,000 steps */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(k, sizeof(k), "pace:%d", i);
+		assert_int_equal(shard_set_local(s, k, strlen(k), "v", 1, 0,
+						 i % 20 == 0 ? t + 300 : t + 100000000), 0);
+	}
+	e0 = shard_expired(s);
+	for (int i = 0; i < 1000; i++)
+		storage_step_local(1, t + 400);
+	assert_true(shard_expired(s) - e0 < 200);
+	shard_flush_local(s, t + 400, t + 400);
+	opt_teardown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mc_local_and_remote),
+		cmocka_unit_test(test_active_expiry_is_paced),
 		cmocka_unit_test(test_mc_multiget_on_a_large_shard),
 		cmocka_unit_test(test_pipelines_on_a_large_shard),
 		cmocka_unit_test(test_remote_read_under_rcu),
