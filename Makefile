@@ -66,14 +66,12 @@ run: build
 	@echo "Starting slipstream $(ARGS) (Ctrl-C stops it)"
 	$(BUILD)/slipstream $(ARGS)
 
-# ASan with libc malloc, so the sanitizer sees every item. A comma inside
-# $(call ...) splits the argument: written "address,undefined" here, the
-# options after it were dropped and this build had jemalloc. UBSan is the
-# next step (the list then goes through a variable, comma := ,): its first
-# runs found two bugs, both fixed, and the whole suite has not yet run
-# under it.
+# ASan and UBSan with libc malloc, so the sanitizer sees every item. The
+# list goes through $(comma): a comma inside $(call ...) splits the argument,
+# and written "address,undefined" the options after it were dropped.
+comma := ,
 $(ASAN_BUILD)/build.ninja: deps-test
-	$(call configure,$(ASAN_BUILD),--buildtype=debug -Db_sanitize=address -Db_lundef=false -Dallocator=libc -Dbench=disabled)
+	$(call configure,$(ASAN_BUILD),--buildtype=debug -Db_sanitize=address$(comma)undefined -Db_lundef=false -Dallocator=libc -Dbench=disabled)
 
 test-unit: deps-test build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2

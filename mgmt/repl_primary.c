@@ -152,6 +152,8 @@ static void bytes_fini(struct bytes *b)
 
 static bool bytes_add(struct bytes *b, const void *p, size_t n)
 {
+	if (n == 0)   /* p may be NULL then: an empty buffer never allocated */
+		return true;
 	if (b->off > 0 && b->off == b->len)
 		b->off = b->len = 0;
 	if (b->len + n > b->cap) {
@@ -590,7 +592,9 @@ static void read_acks(struct replica *r, uint64_t now_ms)
 				r->ack_off = off;
 			if (r->st == R_WAIT_ACK) {
 				/* it has loaded the snapshot: now the stream since the cut */
-				if (!bytes_add(&r->out, r->pending.p + r->pending.off,
+				/* nothing pending: no buffer, and no pointer to offset */
+				if (bytes_left(&r->pending) > 0 &&
+				    !bytes_add(&r->out, r->pending.p + r->pending.off,
 					       bytes_left(&r->pending)))
 					drop(r, "out of memory");
 				bytes_fini(&r->pending);
