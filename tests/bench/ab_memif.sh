@@ -12,6 +12,8 @@
 #
 # With RATE=R in the environment the load is open loop at R ops/s (latency
 # from each request's due time, as make compare's sweep measures it).
+# LOADGEN_ARGS adds options to both the preload and the measured run (e.g.
+# "--expiry-range 3600-7200": every key has a TTL).
 #
 #   tests/bench/ab_memif.sh BUILD_A BUILD_B [ROUNDS] [PROTOCOLS] [PIPELINES] [GET:SET]
 #   e.g. tests/bench/ab_memif.sh /tmp/base/build build 3 "redis memcache_text" "1 16" 19:1
@@ -43,7 +45,8 @@ run() {   # BUILD PROTOCOL PIPELINE
 	done
 	local lg=("$b/tests/bench/loadgen/slipstream-loadgen" --transport dpdk --dpdk-ip 198.18.0.1/24
 		--dpdk-args "--no-huge -m 512 --no-pci --file-prefix lg$TAG --log-level=error --vdev=net_memif0,role=client,socket=$SOCK,rsize=12"
-		--server 198.18.0.2 --port $port --protocol "$proto" --connections 64 --key-count 100000)
+		--server 198.18.0.2 --port $port --protocol "$proto" --connections 64 --key-count 100000
+		${LOADGEN_ARGS:-})
 	timeout 60 taskset -c 0 "${lg[@]}" --pipeline 16 --ratio 1:0 --key-pattern sequential \
 		--requests 1563 >/dev/null 2>&1   # 100k keys over 64 connections
 	t0=$(busy)

@@ -11,8 +11,10 @@ import socket
 import socketserver
 import subprocess
 import threading
+import time
 
 import pytest
+import redis
 
 from conftest import Server, free_port, wait_port
 
@@ -114,8 +116,42 @@ def test_threads_share_the_shadow_table(slip):
     assert res["hits"] == res["foreign_values"] > 0 and res["verify_errors"] == 0
 
 
+@pytest.mark.parametrize("protocol", ["redis", "memcache_text", "memcache_meta"])
+def test_expiry_range(slip, protocol):
+    # --ratio is SET:GET, so 1:0 is SETs only; each carries a TTL of 100..200 s
+    # (EX, the exptime, T), read back through RESP: both ports share one keyspace.
+    port = slip.port if protocol == "redis" else slip.mc_port
+    if protocol == "memcache_meta" and not speaks_meta(port):
+        pytest.skip("this Slipstream build does not serve the memcached meta commands")
+    keys = [f"ttl:{i}" for i in range(50)]
+    t0 = time.monotonic()
+    rc, res, out = loadgen(port, protocol, "--ratio", "1:0", "--expiry-range", "100-200",
+                           "--connections", "2", "--pipeline", "4", "--key-count", "50",
+                           "--key-prefix", "ttl:", "--requests", "200")
+    assert rc == 0, out.stdout + out.stderr
+    assert res["sets"] == 400 and res["gets"] == 0 and res["errors"] == 0, res
+    assert (res["config"]["expiry_min"], res["config"]["expiry_max"]) == (100, 200)
+    r = redis.Redis(port=slip.port, socket_timeout=10)
+    ttls = [t for t in (r.ttl(k) for k in keys) if t != -2]
+    # TTL counts down (and may round down) from the SET: allow for the time since
+    low = 100 - int(time.monotonic() - t0) - 1
+    assert len(ttls) > 40 and all(low <= t <= 200 for t in ttls), ttls
+    assert min(ttls) < 150 < max(ttls), ttls   # drawn over the range, not one value
+    # Without the option: plain SETs, no TTL (and 0 in the report).
+    rc, res, out = loadgen(port, protocol, "--ratio", "1:0", "--connections", "2",
+                           "--key-count", "50", "--key-prefix", "nottl:", "--requests", "100")
+    assert rc == 0 and res["errors"] == 0, out.stdout + out.stderr
+    assert (res["config"]["expiry_min"], res["config"]["expiry_max"]) == (0, 0)
+    ttls = [t for t in (r.ttl(f"nottl:{i}") for i in range(50)) if t != -2]
+    assert len(ttls) > 40 and set(ttls) == {-1}, ttls
+
+
 def test_bad_options():
     for args in (["--protocol", "memcache"], ["--ratio", "1"], ["--zipf-theta", "1"],
+                 # TTLs: A <= B <= 30 days; an expired key would fail --verify
+                 ["--expiry-range", "100"], ["--expiry-range", "200-100"],
+                 ["--expiry-range", "0-2592001"], ["--expiry-range", "-1-5"],
+                 ["--verify", "--expiry-range", "1-2"],
                  ["--requests", "5", "--test-time", "1"], ["--verify", "--data-size", "8"],
                  ["--transport", "tap"], ["--connections", "2", "--threads", "3"],
                  # the DPDK transport: one thread, IPv4 addresses, A.B.C.D/N for itself

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lg_conn.h"
 #include "lg_proto.h"
+#include "lg_value.h"
+#include "lg_workload.h"
 #include "platform/status.h"
 
 struct req {
@@ -281,6 +284,12 @@ static void test_mc_meta_hostile(void **state)
 	CHECK(&lg_proto_mc_meta, s, hdx, "FATAL 0 memcache: unknown reply line\nEND rest=5\n");
 }
 
+/* n bytes at b are the literal s, all of it and no more */
+#define BYTES(b, n, s) do { \
+		assert_int_equal((n), sizeof(s) - 1); \
+		assert_memory_equal((b), (s), sizeof(s) - 1); \
+	} while (0)
+
 /* What the encoders write is what the servers' own parsers expect. */
 static void test_encoders(void **state)
 {
@@ -291,20 +300,134 @@ static void test_encoders(void **state)
 	n = lg_proto_resp.enc_get(b, "key:7", 5);
 	assert_true(n <= lg_req_max(5, 0));
 	assert_memory_equal(b, "*2\r\n$3\r\nGET\r\n$5\r\nkey:7\r\n", n);
-	n = lg_proto_resp.enc_set(b, "k", 1, "v\r\n", 3);
-	assert_true(n <= lg_req_max(1, 3));
-	assert_memory_equal(b, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n", n);
 	n = lg_proto_mc_text.enc_get(b, "k", 1);
 	assert_memory_equal(b, "get k\r\n", n);
-	n = lg_proto_mc_text.enc_set(b, "k", 1, "0123456789", 10);
-	assert_memory_equal(b, "set k 0 0 10\r\n0123456789\r\n", n);
 	n = lg_proto_mc_meta.enc_get(b, "k", 1);
 	assert_memory_equal(b, "mg k v\r\n", n);
-	n = lg_proto_mc_meta.enc_set(b, "k", 1, "ab", 2);
-	assert_memory_equal(b, "ms k 2\r\nab\r\n", n);
+	/* SETs without a TTL: the bytes from before --expiry-range, exactly */
+	n = lg_proto_resp.enc_set(b, "k", 1, "v\r\n", 3, 0);
+	assert_true(n <= lg_req_max(1, 3));
+	BYTES(b, n, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n");
+	n = lg_proto_mc_text.enc_set(b, "k", 1, "0123456789", 10, 0);
+	BYTES(b, n, "set k 0 0 10\r\n0123456789\r\n");
+	n = lg_proto_mc_meta.enc_set(b, "k", 1, "ab", 2, 0);
+	BYTES(b, n, "ms k 2\r\nab\r\n");
+	/* With one: EX, exptime, T */
+	n = lg_proto_resp.enc_set(b, "k", 1, "v\r\n", 3, 150);
+	BYTES(b, n, "*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n"
+	      "$2\r\nEX\r\n$3\r\n150\r\n");
+	n = lg_proto_mc_text.enc_set(b, "k", 1, "0123456789", 10, 150);
+	BYTES(b, n, "set k 0 150 10\r\n0123456789\r\n");
+	n = lg_proto_mc_meta.enc_set(b, "k", 1, "ab", 2, 150);
+	BYTES(b, n, "ms k 2 T150\r\nab\r\n");
+	n = lg_proto_mc_meta.enc_set(b, "k", 1, "ab", 2, 1);
+	BYTES(b, n, "ms k 2 T1\r\nab\r\n");
+	/* The longest TTL still fits lg_req_max(), in each protocol. */
+	n = lg_proto_resp.enc_set(b, "key:99", 6, "0123456789", 10, LG_TTL_MAX);
+	assert_true(n <= lg_req_max(6, 10));
+	BYTES(b, n, "*5\r\n$3\r\nSET\r\n$6\r\nkey:99\r\n$10\r\n0123456789\r\n"
+	      "$2\r\nEX\r\n$7\r\n2592000\r\n");
+	n = lg_proto_mc_text.enc_set(b, "key:99", 6, "0123456789", 10, LG_TTL_MAX);
+	assert_true(n <= lg_req_max(6, 10));
+	BYTES(b, n, "set key:99 0 2592000 10\r\n0123456789\r\n");
+	n = lg_proto_mc_meta.enc_set(b, "key:99", 6, "0123456789", 10, LG_TTL_MAX);
+	assert_true(n <= lg_req_max(6, 10));
+	BYTES(b, n, "ms key:99 10 T2592000\r\n0123456789\r\n");
 	assert_ptr_equal(lg_proto_find("redis"), &lg_proto_resp);
 	assert_ptr_equal(lg_proto_find("memcache_meta"), &lg_proto_mc_meta);
 	assert_null(lg_proto_find("memcache"));
+}
+
+#define NSETS 256
+
+/* One connection's first NSETS requests (all SETs, memcached text, 8-byte
+ * values) as lg_conn_fill() writes them with TTLs in lo..hi: their keys and
+ * exptimes, and a copy of the bytes (freed by the caller). */
+static char *fill_sets(unsigned lo, unsigned hi, uint64_t seed, unsigned long *keys,
+		       unsigned *ttls, size_t *len)
+{
+	struct lg_workload wl;
+	struct lg_values v;
+	struct lg_shared sh;
+	struct lg_conn c;
+	const char *p;
+	char *copy;
+
+	assert_int_equal(lg_workload_init(&wl, 1, 0, 1000, LG_KEYS_UNIFORM, 0.99, "k"), 0);
+	assert_int_equal(lg_values_init(&v, 7, 8, 8, 1000, 0), 0);
+	sh = (struct lg_shared){
+		.proto = &lg_proto_mc_text, .wl = &wl, .values = &v, .pipeline = NSETS,
+		.ttl_min = lo, .ttl_max = hi, .t_measure = 0, .t_end = UINT64_MAX,
+	};
+	assert_int_equal(lg_conn_init(&c, &sh, 0, 1, seed, 0), 0);
+	lg_conn_fill(&c, &sh, 1);
+	assert_int_equal(c.qn, NSETS);
+	p = c.out;
+	for (unsigned i = 0; i < NSETS; i++) {
+		int used = 0;
+
+		assert_true(p < c.out + c.out_len);
+		assert_int_equal(sscanf(p, "set k%lu 0 %u 8\r\n%n", &keys[i], &ttls[i], &used), 2);
+		assert_true(used > 0);
+		assert_memory_equal(p + used + 8, "\r\n", 2);
+		p += used + 10;
+	}
+	assert_ptr_equal(p, c.out + c.out_len);
+	*len = c.out_len;
+	copy = malloc(c.out_len);
+	assert_non_null(copy);
+	memcpy(copy, c.out, c.out_len);
+	lg_conn_fini(&c);
+	lg_values_fini(&v);
+	return copy;
+}
+
+/* --expiry-range: lg_conn_fill() draws each SET's TTL uniformly in lo..hi
+ * from the connection's PRNG, the same for the same seed; with no range to
+ * draw from (0-0, or A-A) the ops and keys of a seed are those of before. */
+static void test_set_ttl_draw(void **state)
+{
+	unsigned long keys[NSETS], keys2[NSETS];
+	unsigned ttls[NSETS], ttls2[NSETS], seen[4] = { 0 };
+	size_t len, len2;
+	char *a, *b;
+
+	(void)state;
+	a = fill_sets(0, 0, 1, keys, ttls, &len);
+	b = fill_sets(5, 5, 1, keys2, ttls2, &len2);
+	assert_memory_equal(keys, keys2, sizeof(keys));
+	for (unsigned i = 0; i < NSETS; i++) {
+		assert_int_equal(ttls[i], 0);
+		assert_int_equal(ttls2[i], 5);
+	}
+	free(a);
+	free(b);
+
+	a = fill_sets(3, 6, 1, keys, ttls, &len);
+	b = fill_sets(3, 6, 1, keys2, ttls2, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(a, b, len);
+	for (unsigned i = 0; i < NSETS; i++) {
+		assert_in_range(ttls[i], 3, 6);
+		seen[ttls[i] - 3]++;
+	}
+	for (unsigned i = 0; i < 4; i++)   /* both ends included */
+		assert_true(seen[i] > NSETS / 8);
+	free(b);
+	b = fill_sets(3, 6, 2, keys2, ttls2, &len2);
+	assert_false(len == len2 && memcmp(a, b, len) == 0);
+	free(a);
+	free(b);
+
+	/* 0-1: a drawn 0 goes out as no TTL, as without the option */
+	a = fill_sets(0, 1, 1, keys, ttls, &len);
+	memset(seen, 0, sizeof(seen));
+	for (unsigned i = 0; i < NSETS; i++) {
+		assert_in_range(ttls[i], 0, 1);
+		seen[ttls[i]]++;
+	}
+	assert_true(seen[0] > 0 && seen[1] > 0);
+	free(a);
 }
 
 int main(void)
@@ -319,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_mc_meta_replies),
 		cmocka_unit_test(test_mc_meta_hostile),
 		cmocka_unit_test(test_encoders),
+		cmocka_unit_test(test_set_ttl_draw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

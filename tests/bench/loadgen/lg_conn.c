@@ -88,10 +88,19 @@ void lg_conn_fill(struct lg_conn *c, const struct lg_shared *sh, uint64_t now)
 		f->counted = (uint8_t)counted;
 		klen = lg_key_name(wl, f->key, key);
 		if (f->op == LG_SET) {
+			unsigned ttl = sh->ttl_min;
+
+			/* From the connection's PRNG, so that --seed repeats the
+			 * TTLs too; drawn only for a range, so that no TTL or a
+			 * fixed one leaves a seed's ops and keys as they were. */
+			if (sh->ttl_max > sh->ttl_min)
+				ttl += (unsigned)lg_rand_below(&c->draw.rand,
+							       sh->ttl_max - sh->ttl_min + 1ull);
 			f->ver = lg_values_issue(sh->values, f->key);
 			vlen = lg_value_size(sh->values, f->key, f->ver);
 			lg_value_fill(sh->values, f->key, f->ver, c->val);
-			c->out_len += sh->proto->enc_set(c->out + c->out_len, key, klen, c->val, vlen);
+			c->out_len += sh->proto->enc_set(c->out + c->out_len, key, klen, c->val, vlen,
+							 ttl);
 		} else {
 			f->ver = lg_values_floor(sh->values, f->key);
 			c->out_len += sh->proto->enc_get(c->out + c->out_len, key, klen);

@@ -32,6 +32,7 @@ struct lg_shared {
 	struct lg_values *values;
 	int verify;
 	unsigned pipeline;
+	unsigned ttl_min, ttl_max;  /* --expiry-range: each SET's TTL, seconds; 0: none */
 	uint64_t nconns;        /* connections in all threads */
 	uint64_t requests;      /* per connection after warm-up; 0: until t_end */
 	uint64_t interval_ns;   /* open loop: one connection's spacing; 0: closed loop */

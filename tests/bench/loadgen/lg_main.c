@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		.key_pattern = lg_pattern_name(o.pattern), .connections = o.connections,
 		.threads = o.threads, .pipeline = o.pipeline, .set_w = o.set_w, .get_w = o.get_w,
 		.key_count = o.key_count, .size_min = o.size_min, .size_max = o.size_max,
+		.expiry_min = o.expiry_min, .expiry_max = o.expiry_max,
 		.rate = o.rate, .seconds = res.seconds, .verify = o.verify,
 		.first_error = res.first_error[0] ? res.first_error : NULL,
 	};

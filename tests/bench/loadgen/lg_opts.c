@@ -15,8 +15,9 @@
 enum {
 	O_SERVER = 's', O_PORT = 'p', O_CONNS = 'c', O_THREADS = 't', O_HELP = 'h',
 	O_PROTOCOL = 256, O_TRANSPORT, O_PIPELINE, O_RATIO, O_KEY_COUNT, O_KEY_PATTERN,
-	O_ZIPF_THETA, O_KEY_PREFIX, O_DATA_SIZE, O_DATA_SIZE_RANGE, O_REQUESTS, O_TEST_TIME,
-	O_RATE, O_WARMUP, O_VERIFY, O_JSON, O_SEED, O_DPDK_ARGS, O_DPDK_IP, O_DPDK_IDLE,
+	O_ZIPF_THETA, O_KEY_PREFIX, O_DATA_SIZE, O_DATA_SIZE_RANGE, O_EXPIRY_RANGE, O_REQUESTS,
+	O_TEST_TIME, O_RATE, O_WARMUP, O_VERIFY, O_JSON, O_SEED, O_DPDK_ARGS, O_DPDK_IP,
+	O_DPDK_IDLE,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,7 @@ static const struct option longopts[] = {
 	{ "key-prefix", required_argument, NULL, O_KEY_PREFIX },
 	{ "data-size", required_argument, NULL, O_DATA_SIZE },
 	{ "data-size-range", required_argument, NULL, O_DATA_SIZE_RANGE },
+	{ "expiry-range", required_argument, NULL, O_EXPIRY_RANGE },
 	{ "requests", required_argument, NULL, O_REQUESTS },
 	{ "test-time", required_argument, NULL, O_TEST_TIME },
 	{ "rate", required_argument, NULL, O_RATE },
@@ -66,6 +68,8 @@ static const char usage[] =
 "      --key-prefix S          (key:)\n"
 "      --data-size B           value bytes (32)\n"
 "      --data-size-range A-B   value bytes uniform in A..B, per key and version\n"
+"      --expiry-range A-B      each SET's TTL, seconds uniform in A..B (0-0: none);\n"
+"                              B <= 2592000 (30 days); a drawn 0 is no TTL\n"
 "      --requests N            requests per connection after warm-up\n"
 "      --test-time S           seconds to measure after warm-up (10 unless --requests)\n"
 "      --rate R                open loop: R ops/s in all, latency from each request's\n"
@@ -259,6 +263,21 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 			o->size_max = (unsigned long)hi;
 			break;
 		}
+		case O_EXPIRY_RANGE: {
+			const char *dash = strchr(optarg, '-');
+			char a[24];
+			uint64_t lo, hi;
+
+			if (dash == NULL || (size_t)(dash - optarg) >= sizeof(a))
+				return bad(err, name, optarg, "A-B seconds, 0 <= A <= B <= 2592000");
+			memcpy(a, optarg, (size_t)(dash - optarg));
+			a[dash - optarg] = '\0';
+			if (get_u64(a, 0, LG_TTL_MAX, &lo) < 0 || get_u64(dash + 1, lo, LG_TTL_MAX, &hi) < 0)
+				return bad(err, name, optarg, "A-B seconds, 0 <= A <= B <= 2592000");
+			o->expiry_min = (unsigned)lo;
+			o->expiry_max = (unsigned)hi;
+			break;
+		}
 		case O_REQUESTS:
 			if (get_u64(optarg, 1, UINT64_MAX / 2, &o->requests) < 0)
 				return bad(err, name, optarg, "a positive count");
@@ -325,6 +344,12 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 	if (o->verify && o->size_min < LG_VALUE_HDR) {
 		fprintf(err, "slipstream-loadgen: --verify needs values of at least %d bytes "
 			"(they carry a run id and version)\n", LG_VALUE_HDR);
+		return -EINVAL;
+	}
+	/* A key that expired is a miss that --verify cannot tell from a lost write. */
+	if (o->verify && o->expiry_max > 0) {
+		fprintf(err, "slipstream-loadgen: --verify and --expiry-range exclude each other "
+			"(an expired key would count as a lost write)\n");
 		return -EINVAL;
 	}
 	if (o->verify && o->key_count > 100000000) {

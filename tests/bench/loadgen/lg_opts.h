@@ -19,6 +19,7 @@ struct lg_opts {
 	enum lg_pattern pattern;
 	double zipf_theta, test_time, warmup, rate;
 	unsigned long size_min, size_max;
+	unsigned expiry_min, expiry_max;   /* each SET's TTL in seconds; 0: none */
 	int verify, json;
 	/* --transport dpdk */
 	const char *dpdk_args;

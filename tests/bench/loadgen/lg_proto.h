@@ -39,6 +39,10 @@ struct lg_reply {
 	const char *why;   /* LG_R_ERROR: what was wrong, a static string */
 };
 
+/* The longest TTL a SET carries: 30 days, because memcached reads a larger
+ * exptime as an absolute unix time, not a number of seconds. */
+#define LG_TTL_MAX 2592000u
+
 /* A header line longer than this is not a reply of any of our servers. */
 #define LG_LINE_MAX 1024
 /* Nor is a value longer than this (memcached's and Redis's defaults are smaller). */
@@ -46,9 +50,12 @@ struct lg_reply {
 
 struct lg_proto {
 	const char *name;
-	/* Write one request at out (at least lg_req_max() bytes); return its length. */
+	/* Write one request at out (at least lg_req_max() bytes); return its length.
+	 * ttl: seconds the SET's key lives, 1..LG_TTL_MAX; 0 for none, which
+	 * writes the request without any expiry field. */
 	size_t (*enc_get)(char *out, const char *key, size_t klen);
-	size_t (*enc_set)(char *out, const char *key, size_t klen, const char *val, size_t vlen);
+	size_t (*enc_set)(char *out, const char *key, size_t klen, const char *val, size_t vlen,
+			  unsigned ttl);
 	/* The reply to op on key, at p[0..len): SS_NEED_MORE, or SS_OK with r set. */
 	int (*parse)(enum lg_op op, const char *key, size_t klen, const char *p, size_t len,
 		     struct lg_reply *r);
@@ -61,7 +68,10 @@ extern const struct lg_proto lg_proto_mc_meta;
 /* "redis", "memcache_text" or "memcache_meta"; NULL for anything else. */
 const struct lg_proto *lg_proto_find(const char *name);
 
-/* An upper bound on one encoded request, any protocol. */
+/* An upper bound on one encoded request, any protocol. The most framing is
+ * RESP's SET with EX: 13 bytes for "*5", "$3" and "SET", up to 25 around
+ * each of the key and the value ('$', a length of up to 20 digits, two
+ * CRLFs), and 21 for "$2", "EX" and a TTL of up to 7 digits: 84. */
 static inline size_t lg_req_max(size_t klen, size_t vlen)
 {
 	return klen + vlen + 96;

@@ -3,9 +3,9 @@
  * memcached requests and replies, text and meta:
  *
  *   text  get k            VALUE k <flags> <bytes>[ <cas>]\r\n<data>\r\nEND\r\n | END\r\n
- *         set k 0 0 n      STORED\r\n
+ *         set k 0 <ttl> n  STORED\r\n
  *   meta  mg k v           VA <bytes>[ <flags>]\r\n<data>\r\n | EN\r\n
- *         ms k n           HD[ <flags>]\r\n
+ *         ms k n[ T<ttl>]  HD[ <flags>]\r\n
  *
  * and for both ERROR, CLIENT_ERROR <msg>, SERVER_ERROR <msg>.
  */
@@ -29,12 +29,17 @@ static size_t text_get(char *out, const char *key, size_t klen)
 	return w + put(out + w, "\r\n", 2);
 }
 
-static size_t text_set(char *out, const char *key, size_t klen, const char *val, size_t vlen)
+static size_t text_set(char *out, const char *key, size_t klen, const char *val, size_t vlen,
+		       unsigned ttl)
 {
 	size_t w = put(out, "set ", 4);
 
 	w += put(out + w, key, klen);
-	w += put(out + w, " 0 0 ", 5);
+	/* flags 0; exptime is the TTL in seconds, 0 for none (LG_TTL_MAX keeps
+	 * it from reading as a unix time) */
+	w += put(out + w, " 0 ", 3);
+	w += fmt_u64(out + w, ttl);
+	out[w++] = ' ';
 	w += fmt_u64(out + w, vlen);
 	w += put(out + w, "\r\n", 2);
 	w += put(out + w, val, vlen);
@@ -49,13 +54,18 @@ static size_t meta_get(char *out, const char *key, size_t klen)
 	return w + put(out + w, " v\r\n", 4);
 }
 
-static size_t meta_set(char *out, const char *key, size_t klen, const char *val, size_t vlen)
+static size_t meta_set(char *out, const char *key, size_t klen, const char *val, size_t vlen,
+		       unsigned ttl)
 {
 	size_t w = put(out, "ms ", 3);
 
 	w += put(out + w, key, klen);
 	out[w++] = ' ';
 	w += fmt_u64(out + w, vlen);
+	if (ttl) {   /* none: no T flag, the request as it was before TTLs */
+		w += put(out + w, " T", 2);
+		w += fmt_u64(out + w, ttl);
+	}
 	w += put(out + w, "\r\n", 2);
 	w += put(out + w, val, vlen);
 	return w + put(out + w, "\r\n", 2);

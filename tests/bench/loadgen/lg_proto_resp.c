@@ -29,13 +29,20 @@ static size_t enc_get(char *out, const char *key, size_t klen)
 	return 13 + put_bulk(out + 13, key, klen);
 }
 
-static size_t enc_set(char *out, const char *key, size_t klen, const char *val, size_t vlen)
+/* SET key val, or SET key val EX ttl: Redis and Slipstream both take EX. */
+static size_t enc_set(char *out, const char *key, size_t klen, const char *val, size_t vlen,
+		      unsigned ttl)
 {
+	char num[24];
 	size_t w;
 
-	memcpy(out, "*3\r\n$3\r\nSET\r\n", 13);
+	memcpy(out, ttl ? "*5\r\n$3\r\nSET\r\n" : "*3\r\n$3\r\nSET\r\n", 13);
 	w = 13 + put_bulk(out + 13, key, klen);
-	return w + put_bulk(out + w, val, vlen);
+	w += put_bulk(out + w, val, vlen);
+	if (ttl == 0)
+		return w;
+	w += put_bulk(out + w, "EX", 2);
+	return w + put_bulk(out + w, num, fmt_u64(num, ttl));
 }
 
 static int parse(enum lg_op op, const char *key, size_t klen, const char *p, size_t len,

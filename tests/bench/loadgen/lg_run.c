@@ -214,6 +214,7 @@ int lg_run(const struct lg_opts *o, const struct lg_transport *t, struct lg_resu
 	sh = (struct lg_shared){
 		.proto = lg_proto_find(o->protocol), .wl = &wl, .values = &values,
 		.verify = o->verify, .pipeline = o->pipeline, .requests = o->requests,
+		.ttl_min = o->expiry_min, .ttl_max = o->expiry_max,
 		.nconns = o->connections,
 		.interval_ns = o->rate > 0 ? (uint64_t)(1e9 * o->connections / o->rate) : 0,
 		.t_measure = UINT64_MAX, .t_end = UINT64_MAX,

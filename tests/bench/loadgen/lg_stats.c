@@ -40,11 +40,15 @@ void lg_report_text(FILE *f, const struct lg_report *r, const struct lg_stats *s
 	int kernel = r->transport == NULL || strcmp(r->transport, "kernel") == 0;
 
 	fprintf(f, "%s:%u %s%s%s, %u connections on %u threads, pipeline %u, %s%s, SET:GET %u:%u, "
-		"%llu keys (%s), values %lu..%lu B\n",
+		"%llu keys (%s), values %lu..%lu B",
 		r->server, r->port, r->protocol, kernel ? "" : " over ", kernel ? "" : r->transport,
 		r->connections, r->threads, r->pipeline, r->mode,
 		r->rate > 0 ? "" : " (peak)", r->set_w, r->get_w, (unsigned long long)r->key_count,
 		r->key_pattern, r->size_min, r->size_max);
+	/* only with --expiry-range: without, the line reads as it did before TTLs */
+	if (r->expiry_max > 0)
+		fprintf(f, ", TTL %u..%u s", r->expiry_min, r->expiry_max);
+	fprintf(f, "\n");
 	if (r->rate > 0)
 		fprintf(f, "offered %.0f ops/s; latency from the intended send time\n", r->rate);
 	fprintf(f, "%.0f ops/s over %.2f s: %llu GET (%llu hits, %llu misses), %llu SET\n",
@@ -97,8 +101,9 @@ void lg_report_json(FILE *f, const struct lg_report *r, const struct lg_stats *s
 		r->rate, r->connections, r->threads, r->pipeline, r->set_w, r->get_w,
 		(unsigned long long)r->key_count);
 	json_str(f, r->key_pattern);
-	fprintf(f, ", \"data_size_min\": %lu, \"data_size_max\": %lu, \"verify\": %s},\n",
-		r->size_min, r->size_max, r->verify ? "true" : "false");
+	fprintf(f, ", \"data_size_min\": %lu, \"data_size_max\": %lu, \"expiry_min\": %u, "
+		"\"expiry_max\": %u, \"verify\": %s},\n", r->size_min, r->size_max, r->expiry_min,
+		r->expiry_max, r->verify ? "true" : "false");
 	fprintf(f, " \"seconds\": %.6f, \"ops\": %llu, \"ops_per_sec\": %.1f, \"gets\": %llu, "
 		"\"sets\": %llu, \"hits\": %llu, \"misses\": %llu,\n",
 		r->seconds, (unsigned long long)(s->gets + s->sets), ops_per_sec(r, s),

@@ -31,6 +31,7 @@ struct lg_report {
 	unsigned port, connections, threads, pipeline, set_w, get_w;
 	uint64_t key_count;
 	unsigned long size_min, size_max;
+	unsigned expiry_min, expiry_max;   /* SET TTLs, seconds; 0..0: none */
 	double rate, seconds;    /* offered rate (0: closed loop), measured seconds */
 	int verify;
 	const char *first_error; /* a sample error, or NULL */
