@@ -13,7 +13,8 @@
 # With RATE=R in the environment the load is open loop at R ops/s (latency
 # from each request's due time, as make compare's sweep measures it).
 # LOADGEN_ARGS adds options to both the preload and the measured run (e.g.
-# "--expiry-range 3600-7200": every key has a TTL).
+# "--expiry-range 3600-7200": every key has a TTL). LOADGEN=path runs that
+# load generator for both builds instead of each build's own.
 #
 #   tests/bench/ab_memif.sh BUILD_A BUILD_B [ROUNDS] [PROTOCOLS] [PIPELINES] [GET:SET]
 #   e.g. tests/bench/ab_memif.sh /tmp/base/build build 3 "redis memcache_text" "1 16" 19:1
@@ -43,7 +44,7 @@ run() {   # BUILD PROTOCOL PIPELINE
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.1
 	done
-	local lg=("$b/tests/bench/loadgen/slipstream-loadgen" --transport dpdk --dpdk-ip 198.18.0.1/24
+	local lg=("${LOADGEN:-$b/tests/bench/loadgen/slipstream-loadgen}" --transport dpdk --dpdk-ip 198.18.0.1/24
 		--dpdk-args "--no-huge -m 512 --no-pci --file-prefix lg$TAG --log-level=error --vdev=net_memif0,role=client,socket=$SOCK,rsize=12"
 		--server 198.18.0.2 --port $port --protocol "$proto" --connections 64 --key-count 100000
 		${LOADGEN_ARGS:-})
