@@ -4,6 +4,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+SAN_LOG = $(abspath $(ASAN_BUILD))/sanitizer-reports
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 # CI builds treat warnings as errors.
@@ -78,8 +79,19 @@ test-unit: deps-test build
 
 test-asan: deps-test $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD) > $(ASAN_BUILD)/ninja.log 2>&1 || { tail -60 $(ASAN_BUILD)/ninja.log; exit 1; }
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
+	@# Every report fails the run, also from a process whose exit no test
+	@# looks at: ASan's go to files (log_path); UBSan's (GCC's runtime
+	@# ignores log_path) are found in the appliance logs the integration
+	@# tests keep under a known basetemp.
+	@rm -rf $(SAN_LOG) && mkdir -p $(SAN_LOG); rc=0; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$(SAN_LOG)/asan \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTEST_ADDOPTS=--basetemp=$(SAN_LOG)/pytest \
+		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 || rc=1; \
+	for f in $(SAN_LOG)/asan* $$(grep -rl --include='*.log' -e 'runtime error:' \
+			-e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' $(SAN_LOG)/pytest); do \
+		[ -e "$$f" ] || continue; echo "== sanitizer report in $$f"; \
+		grep -m1 -A40 -e 'runtime error:' -e 'Sanitizer' "$$f"; rc=1; done; \
+	rm -rf $(SAN_LOG)/pytest; exit $$rc
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus.
 fuzz: deps-test
