@@ -35,7 +35,7 @@ run() {   # BUILD PROTOCOL PIPELINE
 	rm -f "$SOCK"
 	taskset -c 1 "$b/slipstream" --io dpdk --workers 1 --idle-sleep-us 0 --ip 198.18.0.2 \
 		--netmask 255.255.255.0 --port 6379 --memcache-port 11211 --metrics-port "$MPORT" \
-		--dir "$TMP" --loglevel warning \
+		--dir "$TMP" --loglevel notice \
 		--dpdk-args "--no-huge -m 512 --no-pci --file-prefix ss$TAG --log-level=error --lcores=0@1,1@1 --vdev=net_memif0,role=server,socket=$SOCK" \
 		>"$TMP/server.log" 2>&1 &
 	pid=$!
