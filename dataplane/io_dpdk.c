@@ -367,17 +367,26 @@ static void tcp_on_pull(void *app)
 		dconn_free(dc);
 		return;
 	}
-	for (int round = 0; round < 4; round++) {
+	int round;
+
+	for (round = 0; round < 4; round++) {
+		size_t had = buf_len(in), sent = 0;
+
 		conn_process_local(c);
 		while (buf_len(out) > 0) {
 			size_t n = tcp_send(dc->tc, buf_rptr(out), buf_len(out));
 			if (n == 0)
 				break;
 			buf_consume(out, n);
+			sent += n;
 		}
-		if (buf_len(out) > 0 || !conn_wants_input(c) || buf_len(in) == 0)
+		/* (no input taken and nothing sent: a request still arriving) */
+		if (buf_len(out) > 0 || !conn_wants_input(c) || buf_len(in) == 0 ||
+		    (buf_len(in) == had && sent == 0))
 			break;
 	}
+	if (round == 4)   /* input left that the engine can take: again next */
+		tcp_mark(dc->tc);
 	buf_shrink_if_idle(out);
 	/* Unread input closes the window only while the engine is not taking
 	 * any (a kop away, output high): a request larger than the window

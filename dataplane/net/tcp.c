@@ -797,7 +797,10 @@ size_t tcp_send(struct tcp_conn *tc, const void *p, size_t n)
 	}
 	memcpy(tc->sbuf + tc->shead + tc->slen, p, n);
 	tc->slen += (uint32_t)n;
-	tcp_mark(tc);
+	/* Out at the next flush; from inside the flow's own pull, tcp_output
+	 * follows anyway (marking it again made every reply pull twice). */
+	if (tc->ts->pulling != tc)
+		tcp_mark(tc);
 	return n;
 }
 
@@ -852,8 +855,11 @@ void tcp_flush_local(struct tcp_stack *ts, uint64_t now_us)
 			conn_free(tc);
 			continue;
 		}
-		if (tc->app != NULL)
+		if (tc->app != NULL) {
+			ts->pulling = tc;
 			ts->ops.pull(tc->app);   /* may queue data, close, or re-mark */
+			ts->pulling = NULL;
+		}
 		if (tc->state != TCPS_CLOSED)
 			tcp_output(tc, now_us);
 		if (tc->state == TCPS_CLOSED && !tc->marked)

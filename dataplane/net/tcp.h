@@ -21,6 +21,8 @@
  *   closed(app)                 tc is gone (reset, or timed out): drop app
  * pull() is how ACKs get piggybacked on replies: tcp_input_local() only marks
  * connections, tcp_flush_local() (once per burst) pulls and then transmits.
+ * A pull is not repeated for what it sent itself: an app that stops with
+ * work left calls tcp_mark() to be pulled again.
  *
  * Send path: sender-side SWS avoidance and MSS segmentation, the peer's
  * window, cwnd (RFC 5681 slow start / congestion avoidance, fast retransmit,

@@ -118,6 +118,7 @@ struct tcp_stack {
 	struct tcp_conn *buckets[TCP_HASH_BUCKETS];
 	struct tcp_conn *all;
 	struct tcp_conn *marked, **marked_tail;
+	struct tcp_conn *pulling;   /* the flow whose pull runs (tcp_flush_local) */
 	uint64_t next_timer;
 	uint16_t ip_id;
 	uint16_t next_port;                /* ephemeral ports for active open */

@@ -58,6 +58,7 @@ struct app {
 	size_t unread;            /* reported as not consumed */
 	const uint8_t *reply;     /* sent on the next pull */
 	size_t reply_len;
+	unsigned pulls;
 };
 static struct app apps[4];
 static unsigned napps;
@@ -161,6 +162,7 @@ static void t_pull(void *app)
 {
 	struct app *a = app;
 
+	a->pulls++;
 	if (a->reply_len > 0) {
 		size_t n = tcp_send(a->tc, a->reply, a->reply_len);
 		a->reply += n;
@@ -357,11 +359,13 @@ static void test_data_delayed_ack_and_piggyback(void **state)
 	assert_int_equal(o->flags, ACK);
 	assert_int_equal(o->ack, PISS + 7);
 	assert_int_equal(o->dlen, 0);
-	/* A reply rides with the ACK. */
+	/* A reply rides with the ACK; the pull that sent it is not repeated. */
 	apps[0].reply = (const uint8_t *)"+PONG\r\n";
 	apps[0].reply_len = 7;
+	unsigned pulls = apps[0].pulls;
 	seg(PISS + 7, s, ACK | PSH, 65535, "PING\r\n", 6);
 	tick();
+	assert_int_equal(apps[0].pulls, pulls + 1);
 	o = next_out();
 	assert_int_equal(o->ack, PISS + 13);
 	assert_int_equal(o->seq, s);
