@@ -674,6 +674,7 @@ void conn_process_local(struct conn *c)
 		buf_consume(&c->in, consumed);
 	}
 	buf_shrink_if_idle(&c->in);
+	c->pk_at = NULL;   /* the input moved on: the burst's peek is stale */
 	/* A finished command's stash (a big KEYS reply) is not kept around. */
 	if (!c->away) {
 		buf_consume(&c->stash, buf_len(&c->stash));

@@ -39,13 +39,29 @@ static bool request_first(const struct conn *c)
 	return c->swallow == 0 && c->fl_n == 0;
 }
 
+/* The first request's length and key, peeked once for the three looks at
+ * it (bucket, item, the pipeline check): the input only grows between them,
+ * and then it is peeked again. */
+static size_t peek_first(struct conn *c, struct ss_arg *key)
+{
+	const char *p = buf_rptr(&c->in);
+	size_t n = buf_len(&c->in);
+
+	if (p != c->pk_at || n != c->pk_n) {
+		c->pk_at = p;
+		c->pk_n = n;
+		c->pk_len = peek(c, p, n, &c->pk_key);
+	}
+	*key = c->pk_key;
+	return c->pk_len;
+}
+
 void conn_prefetch_first_local(struct conn *c, bool items)
 {
 	struct shard *s = large_shard(c);
 	struct ss_arg key;
 
-	if (s == NULL || !request_first(c) ||
-	    peek(c, buf_rptr(&c->in), buf_len(&c->in), &key) == 0 ||
+	if (s == NULL || !request_first(c) || peek_first(c, &key) == 0 ||
 	    steer_owner(&key) != c->worker)
 		return;
 	if (items)
@@ -65,8 +81,10 @@ unsigned conn_prefetch_pipeline_local(struct conn *c)
 	if (s == NULL || !request_first(c))
 		return 0;
 	/* Each request is peeked once: the keys this worker owns are kept for
-	 * the item pass (nothing touches the input in between). */
-	for (i = 0; i < PIPELINE_AHEAD && (len = peek(c, p, n, &keys[nk])) > 0;
+	 * the item pass (nothing touches the input in between). The first
+	 * was likely peeked with the backend's burst already. */
+	for (i = 0; i < PIPELINE_AHEAD &&
+		    (len = i == 0 ? peek_first(c, &keys[nk]) : peek(c, p, n, &keys[nk])) > 0;
 	     i++, p += len, n -= len) {
 		if (i == 0 && len == n)
 			return 0;   /* one request alone: the backend loaded it with its burst */

@@ -134,6 +134,12 @@ struct conn {
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker, or waits (wait_next) */
 	struct conn *wait_next;  /* the worker's waiting connections */
+	/* The backend's look at a burst (conn_prefetch.c) peeks the first
+	 * request up to three times: the last peek, valid while the input
+	 * still starts at pk_at and holds pk_n bytes. */
+	const char *pk_at;
+	size_t pk_n, pk_len;     /* pk_len: the request's length, 0 = none whole */
+	struct ss_arg pk_key;
 	/* A replica's: what REPLCONF said, and its SYNC/PSYNC to hand over
 	 * with its socket (struct repl_handoff, storage/repl_log.h). */
 	int repl_port;
