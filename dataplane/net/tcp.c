@@ -19,11 +19,6 @@
 
 #include "dataplane/net/tcp_priv.h"
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 void tcp_config_default(struct tcp_config *cfg)
 {

@@ -11,12 +11,6 @@
 
 #include "dataplane/net/tcp_priv.h"
 
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 void tcp_emit_raw(struct tcp_stack *ts, const uint8_t dmac[6], uint32_t sip, uint32_t dip,
 		  uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
@@ -42,15 +36,19 @@ void tcp_emit_raw(struct tcp_stack *ts, const uint8_t dmac[6], uint32_t sip, uin
 	ip[0] = 0x45;
 	ip[1] = 0;
 	wr16(ip + 2, tot);
-	wr16(ip + 4, ts->ip_id++);
+	uint16_t id = ts->ip_id++;
+	wr16(ip + 4, id);
 	wr16(ip + 6, 0x4000);        /* DF: we size segments to the MTU */
 	ip[8] = 64;
 	ip[9] = 6;
 	wr16(ip + 10, 0);
 	wr32(ip + 12, sip);
 	wr32(ip + 16, dip);
+	/* The header's ten words summed as written above, not read back. */
 	if (!ts->cfg.tx_csum_offload)
-		wr16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, NET_IPV4_MIN)));
+		wr16(ip + 10, (uint16_t)~net_csum_fold(0x4500u + tot + id + 0x4000u + 0x4006u +
+						       (sip >> 16) + (sip & 0xffff) +
+						       (dip >> 16) + (dip & 0xffff)));
 	th = ip + NET_IPV4_MIN;
 	wr16(th, sport);
 	wr16(th + 2, dport);

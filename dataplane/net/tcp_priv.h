@@ -8,6 +8,7 @@
 #ifndef SS_DATAPLANE_NET_TCP_PRIV_H
 #define SS_DATAPLANE_NET_TCP_PRIV_H
 
+#include "dataplane/net/be.h"
 #include "dataplane/net/net.h"
 #include "dataplane/net/tcp.h"
 
