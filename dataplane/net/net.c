@@ -73,6 +73,21 @@ uint32_t net_csum_add(uint32_t sum, const void *p, size_t len)
 	return sum + rd16((const uint8_t *)&h);
 }
 
+/* The one's complement sum of a 20-byte IPv4 header: five 32-bit words,
+ * in whatever order the CPU loads them (0xffff reads the same both ways). */
+static uint16_t ipv4_hdr_sum(const uint8_t *ip)
+{
+	uint64_t acc = 0;
+	uint32_t w;
+
+	for (int i = 0; i < NET_IPV4_MIN; i += 4) {
+		memcpy(&w, ip + i, 4);
+		acc += w;
+	}
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	return net_csum_fold((uint32_t)(acc & 0xffff) + (uint32_t)(acc >> 16));
+}
+
 uint16_t net_csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -264,8 +279,7 @@ static enum net_verdict ipv4_rx(struct net_if *nif, uint8_t *f, uint16_t *len, s
 		nif->stats.ipv4_bad_header++;
 		return NET_DROP;
 	}
-	if (!(nif->rx_csum & NET_RX_IP_CSUM_GOOD) &&
-	    net_csum_fold(net_csum_add(0, ip, NET_IPV4_MIN)) != 0xffff) {
+	if (!(nif->rx_csum & NET_RX_IP_CSUM_GOOD) && ipv4_hdr_sum(ip) != 0xffff) {
 		nif->stats.ipv4_bad_checksum++;
 		return NET_DROP;
 	}
