@@ -55,6 +55,7 @@ struct dworker {
 	struct net_stats net_seen;   /* what has been added to the metric table */
 	struct tcp_stats tcp_seen;
 	uint64_t busy_tsc, idle_tsc; /* loop time not yet in the metric table */
+	uint64_t busy_iters;         /* ... and busy iterations */
 } __attribute__((aligned(64)));
 
 /* A client connection: the engine's conn on top of a TCP flow. */
@@ -513,7 +514,8 @@ static void metrics_sync(struct dworker *dw)
 
 	metric_add_local(METRIC_loop_busy_ns, (int64_t)clock_tsc_to_ns(dw->busy_tsc));
 	metric_add_local(METRIC_loop_idle_ns, (int64_t)clock_tsc_to_ns(dw->idle_tsc));
-	dw->busy_tsc = dw->idle_tsc = 0;
+	metric_add_local(METRIC_loop_busy_iterations, (int64_t)dw->busy_iters);
+	dw->busy_tsc = dw->idle_tsc = dw->busy_iters = 0;
 #define D_(cur, old, f) ((int64_t)((cur)->f - (old)->f))
 	metric_add_local(METRIC_net_rx_dropped,
 			 D_(ns, no, rx_not_for_us) + D_(ns, no, rx_bad_ether_type) +
@@ -696,6 +698,7 @@ int io_dpdk_worker(unsigned w, void *arg)
 		if (n > 0 || mail > 0 || storage_busy_local(w) == STORAGE_BUSY ||
 		    repl_apply_busy_local(w)) {
 			dw->busy_tsc += t_end - t_mark;
+			dw->busy_iters++;
 			t_mark = t_end;
 			empty = 0;   /* a snapshot walk: no sleeping meanwhile */
 			continue;

@@ -507,6 +507,8 @@ int io_kernel_worker(unsigned w, void *arg)
 		rcu_thread_online();
 		t_busy = clock_tsc();
 		metric_add_local(METRIC_loop_idle_ns, (int64_t)clock_tsc_to_ns(t_busy - t_wait));
+		if (n > 0)
+			metric_add_local(METRIC_loop_busy_iterations, 1);
 		for (int i = 0; i < n && !stopping; i++)
 			dispatch(kw, &evs[i]);
 		/* rings are polled every pass: their fd only fires while asleep */

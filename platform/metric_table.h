@@ -62,6 +62,8 @@
 	  "Time the core's loop spent working (CPUUtilization = busy / (busy + idle))") \
 	X(loop_idle_ns, "loop_idle_seconds_total", METRIC_COUNTER, \
 	  "Time the core's loop spent waiting for work") \
+	X(loop_busy_iterations, "loop_busy_iterations_total", METRIC_COUNTER, \
+	  "Loop iterations that did work (io=dpdk: net_rx_packets_total over this is the mean receive burst)") \
 	X(commands_processed, "commands_processed_total", METRIC_COUNTER, \
 	  "Commands executed (both protocols)") \
 	X(keyspace_hits, "keyspace_hits_total", METRIC_COUNTER, \

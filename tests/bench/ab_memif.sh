@@ -8,7 +8,8 @@
 # over both builds; compare medians. Prints one line per run: round, build,
 # protocol, pipeline, ops/s, the worker's busy seconds over the run
 # (slipstream_loop_busy_seconds_total: near 5 means the appliance was the
-# limit), and the run's latency p50, p99 and p99.9.
+# limit), the mean receive burst (packets per busy loop iteration, "?" for a
+# build without that metric), and the run's latency p50, p99 and p99.9.
 #
 # With RATE=R in the environment the load is open loop at R ops/s (latency
 # from each request's due time, as make compare's sweep measures it).
@@ -24,9 +25,14 @@ TAG=ab$$ SOCK=/run/slipstream-memif-ab$$.sock MPORT=$((20000 + $$ % 20000))
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
+# The worker's busy seconds, received packets and busy loop iterations
+# (0 where a build has no such metric).
 busy() {
 	{ curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics" || true; } |
-		awk '/^slipstream_loop_busy_seconds_total\{core="1"\}/ { print $2 }'
+		awk '/^slipstream_loop_busy_seconds_total\{core="1"\}/ { b = $2 }
+		     /^slipstream_net_rx_packets_total\{core="1"\}/ { p = $2 }
+		     /^slipstream_loop_busy_iterations_total\{core="1"\}/ { i = $2 }
+		     END { print b + 0, p + 0, i + 0 }'
 }
 
 run() {   # BUILD PROTOCOL PIPELINE
@@ -61,7 +67,9 @@ run() {   # BUILD PROTOCOL PIPELINE
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	set -- $ops
-	echo "${1:-} $(awk -v a="${t0:-0}" -v b="${t1:-0}" 'BEGIN { printf "%.2f", b - a }') ${2:-?} ${3:-?} ${4:-?}"
+	echo "${1:-} $(echo "$t0 $t1" | awk '{ burst = "?"
+		if ($6 - $3 > 0) burst = sprintf("%.1f", ($5 - $2) / ($6 - $3))
+		printf "%.2f %s", $4 - $1, burst }') ${2:-?} ${3:-?} ${4:-?}"
 }
 
 for r in $(seq "$ROUNDS"); do
@@ -69,8 +77,9 @@ for r in $(seq "$ROUNDS"); do
 		for proto in $PROTOS; do
 			for pipe in $PIPES; do
 				set -- $(run "$b" "$proto" "$pipe")
-				printf '%s %s %s p%s %s %s ops/s busy %s s p50 %s p99 %s p99.9 %s us\n' \
-					"$r" "$b" "$proto" "$pipe" "$GS" "${1:-failed}" "${2:-?}" "${3:-?}" "${4:-?}" "${5:-?}"
+				printf '%s %s %s p%s %s %s ops/s busy %s s burst %s p50 %s p99 %s p99.9 %s us\n' \
+					"$r" "$b" "$proto" "$pipe" "$GS" "${1:-failed}" "${2:-?}" "${3:-?}" "${4:-?}" \
+					"${5:-?}" "${6:-?}"
 			done
 		done
 	done

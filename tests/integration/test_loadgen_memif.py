@@ -180,9 +180,13 @@ def test_busy_polling_core_reports_its_real_load(tmp_path):
     srv = MemifServer(tmp_path, idle_sleep_us=0)
     try:
         busy0, idle0 = srv.metric("loop_busy_seconds_total"), srv.metric("loop_idle_seconds_total")
+        it0 = srv.metric("loop_busy_iterations_total")
         time.sleep(1.0)
         busy1, idle1 = srv.metric("loop_busy_seconds_total"), srv.metric("loop_idle_seconds_total")
+        it1 = srv.metric("loop_busy_iterations_total")
         assert idle1 - idle0 > 0.5 and busy1 - busy0 < 0.1, (busy0, busy1, idle0, idle1)
+        # a spinning loop's empty polls are not busy iterations either
+        assert it1 - it0 < 100, (it0, it1)
         rc, res, err = srv.loadgen("redis", "--connections", "16", "--pipeline", "4",
                                    "--ratio", "1:1", "--key-count", "2000", "--test-time", "2",
                                    "--warmup", "0")
@@ -190,6 +194,7 @@ def test_busy_polling_core_reports_its_real_load(tmp_path):
         time.sleep(0.1)   # the worker publishes its counters every 10 ms
         busy2 = srv.metric("loop_busy_seconds_total")
         assert busy2 - busy1 > 0.2, (busy1, busy2, res["ops_per_sec"])
+        assert srv.metric("loop_busy_iterations_total") - it1 > 1000
     finally:
         assert srv.stop() == 0, srv.log.read_text()[-3000:]
 
