@@ -539,6 +539,19 @@ const struct cmd *cmd_resp_lookup(const struct ss_arg *name)
 	return NULL;
 }
 
+const struct cmd *cmd_resp_lookup_conn(struct conn *c, const struct ss_arg *name)
+{
+	if (c->seen_cmd != NULL && name->len == c->seen_cmd_len &&
+	    name_is(c->seen_cmd->name, name->p, name->len))
+		return c->seen_cmd;
+	const struct cmd *cmd = cmd_resp_lookup(name);
+	if (cmd != NULL) {
+		c->seen_cmd = cmd;
+		c->seen_cmd_len = name->len;
+	}
+	return cmd;
+}
+
 void cmd_resp_reject(struct conn *c, const struct cmd *cmd)
 {
 	char args[256];

@@ -190,7 +190,7 @@ static enum parsed parse_resp(struct conn *c, size_t *consumed)
 	}
 	if (c->resp.argc == 0)
 		return PARSED_NONE;
-	c->cmd = cmd_resp_lookup(&c->resp.argv[0]);
+	c->cmd = cmd_resp_lookup_conn(c, &c->resp.argv[0]);
 	if (c->cmd == NULL ||
 	    (c->cmd->arity > 0 && c->resp.argc != (uint32_t)c->cmd->arity) ||
 	    (c->cmd->arity < 0 && c->resp.argc < (uint32_t)-c->cmd->arity)) {
@@ -553,7 +553,7 @@ static enum peek flight_peek(struct conn *c, size_t *len)
 		}
 		if (rc != SS_OK || c->resp.argc == 0 || !c->authed)
 			return PEEK_WAIT;
-		cmd = cmd_resp_lookup(&c->resp.argv[0]);
+		cmd = cmd_resp_lookup_conn(c, &c->resp.argv[0]);
 		if (cmd == NULL || !(cmd->flags & CMD_PIPELINED) ||
 		    ((cmd->flags & CMD_WRITE) && !c->repl_master && repl_read_only()) ||
 		    (cmd->arity > 0 && c->resp.argc != (uint32_t)cmd->arity) ||

@@ -134,6 +134,8 @@ struct conn {
 	size_t swallow;          /* memcached: bytes still to discard */
 	bool away;               /* a kop is at another worker, or waits (wait_next) */
 	struct conn *wait_next;  /* the worker's waiting connections */
+	const struct cmd *seen_cmd;   /* the last RESP command looked up, and */
+	size_t seen_cmd_len;          /* ... its name's length */
 	/* The backend's look at a burst (conn_prefetch.c) peeks the first
 	 * request up to three times: the last peek, valid while the input
 	 * still starts at pk_at and holds pk_n bytes. */
@@ -197,6 +199,9 @@ void conn_stat_reject(struct conn *c, const struct cmd *cmd);
 
 /* The RESP command called name, or NULL. */
 const struct cmd *cmd_resp_lookup(const struct ss_arg *name);
+/* The same, trying c's previous command first (a stream of one command
+ * skips the hash and probe). */
+const struct cmd *cmd_resp_lookup_conn(struct conn *c, const struct ss_arg *name);
 /* The RESP command table, for COMMAND. */
 const struct cmd *cmd_resp_table(size_t *n);
 /* May c run cmd before authenticating? Replies NOAUTH when not. */

@@ -488,6 +488,28 @@ static void test_command_lookup(void **state)
 	assert_null(lookup("G@T", 3));
 	assert_null(lookup("", 0));
 	assert_null(lookup("getgetgetgetgetgetgetgetgetgetgetget", 36));
+
+	/* Through a connection, which tries its previous command first: the
+	 * same answers, each asked right after another name. */
+	struct conn *c = conn_create(PROTO_RESP, 0, kick, NULL);
+	const struct cmd *get = lookup("get", 3);
+	const char *after_get[] = { "GET", "get\0", "g`t", "G@T", "ge", "gets", "Get" };
+	const struct cmd *want[] = { get, NULL, NULL, NULL, NULL, NULL, get };
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(tab[i].name);
+		struct ss_arg a = { .p = tab[i].name, .len = len };
+		assert_ptr_equal(cmd_resp_lookup_conn(c, &a), &tab[i]);
+		assert_ptr_equal(cmd_resp_lookup_conn(c, &a), &tab[i]);
+		a.len = len - 1;
+		assert_ptr_equal(cmd_resp_lookup_conn(c, &a), lookup(tab[i].name, len - 1));
+	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct ss_arg g = { .p = "get", .len = 3 };
+		struct ss_arg a = { .p = after_get[i], .len = i == 1 ? 4 : strlen(after_get[i]) };
+		assert_ptr_equal(cmd_resp_lookup_conn(c, &g), get);
+		assert_ptr_equal(cmd_resp_lookup_conn(c, &a), want[i]);
+	}
+	conn_release(c);
 }
 
 /* Subcommands: COMMAND INFO of a container lists them; "a|b" names one. */
