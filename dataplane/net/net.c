@@ -28,49 +28,47 @@ static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 
 /*
- * Eight bytes a step, not two: every packet is summed in software at both
- * ends on memif (no offload), and the byte-pair loop was an eighth of the
- * instructions of a GET's round trip. The one's complement sum does not
- * depend on byte order (RFC 1071 section 2(B)): the words are added as the
- * CPU loads them, 32 bits at a time into 64 (no carry is lost below 2^32
- * words), folded to 16 bits and swapped to network order once. An odd last
- * byte is the high byte of a zero-padded word, as before.
+ * Eight bytes a step with the carry added back (end-around carry on 64-bit
+ * words keeps the sum modulo 2^64 - 1, which 2^16 - 1 divides): every
+ * packet is summed in software at both ends on memif (no offload). The
+ * one's complement sum does not depend on byte order (RFC 1071 section
+ * 2(B)): the words are added as the CPU loads them, folded to 16 bits in
+ * fixed steps and swapped to network order once. The tail is loaded into a
+ * zeroed word at the same offsets, so an odd last byte is the high byte of
+ * a zero-padded 16-bit word, as the definition says.
  */
 uint32_t net_csum_add(uint32_t sum, const void *p, size_t len)
 {
 	const uint8_t *b = p;
-	uint64_t acc = 0;
-	uint32_t w;
+	uint64_t acc = 0, w;
 	uint16_t h;
 
 	for (; len >= 8; len -= 8, b += 8) {
-		memcpy(&w, b, 4);
+		memcpy(&w, b, 8);
 		acc += w;
-		memcpy(&w, b + 4, 4);
-		acc += w;
-	}
-	if (len >= 4) {
-		memcpy(&w, b, 4);
-		acc += w;
-		b += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&h, b, 2);
-		acc += h;
-		b += 2;
-		len -= 2;
+		acc += acc < w;
 	}
 	if (len) {
-		uint8_t last[2] = { b[0], 0 };
-		memcpy(&h, last, 2);
-		acc += h;
+		uint8_t tail[8] = { 0 };
+		for (size_t i = 0; i < len; i++)
+			tail[i] = b[i];
+		memcpy(&w, tail, 8);
+		acc += w;
+		acc += acc < w;
 	}
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffffffff) + (acc >> 32);   /* at most 2^33 - 2 */
+	acc = (acc & 0xffffffff) + (acc >> 32);   /* 32 bits */
+	acc = (acc & 0xffff) + (acc >> 16);       /* at most 0x1fffe */
+	acc = (acc & 0xffff) + (acc >> 16);       /* 16 bits */
 	h = (uint16_t)acc;
 	/* h's bytes, as the CPU stored them, read as a network-order word */
 	return sum + rd16((const uint8_t *)&h);
+}
+
+uint16_t net_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);   /* at most 0x1fffe */
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
 }
 
 /* The one's complement sum of a 20-byte IPv4 header: five 32-bit words,
@@ -86,13 +84,6 @@ static uint16_t ipv4_hdr_sum(const uint8_t *ip)
 	}
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	return net_csum_fold((uint32_t)(acc & 0xffff) + (uint32_t)(acc >> 16));
-}
-
-uint16_t net_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }
 
 void net_if_init(struct net_if *nif, const uint8_t mac[6], uint32_t ip,
