@@ -665,7 +665,9 @@ int io_dpdk_worker(unsigned w, void *arg)
 		uint16_t n = rte_eth_rx_burst(DPDK_PORT, (uint16_t)w, pkts, DPDK_BURST);
 		unsigned mail;
 
-		dw->now_us = clock_mono_ns() / 1000;
+		/* the TSC read that ended the last iteration (or its sleep):
+		 * the stack's clock, no system call per poll */
+		dw->now_us = clock_tsc_to_ns(t_mark) / 1000;
 		for (uint16_t i = 0; i < n; i++) {
 			if (i + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
@@ -705,8 +707,10 @@ int io_dpdk_worker(unsigned w, void *arg)
 		}
 		dw->idle_tsc += t_end - t_mark;
 		t_mark = t_end;
+		if (++empty < DPDK_IDLE_POLLS)
+			continue;
 		long sleep_us = (long)opt_int(OPT_idle_sleep_us);
-		if (++empty < DPDK_IDLE_POLLS || sleep_us == 0)
+		if (sleep_us == 0)
 			continue;
 		struct timespec ts = { sleep_us / 1000000, (sleep_us % 1000000) * 1000 };
 		rcu_thread_offline();

@@ -284,6 +284,9 @@ unsigned steer_drain_local(unsigned self)
 {
 	unsigned n = 0;
 
+	if (n_w == 1)
+		return 0;   /* one worker owns every key: nothing is ever sent */
+
 	if (ws[self].backlogged > 0)
 		for (unsigned to = 0; to < n_w; to++)
 			if (ring_of(self, to)->backlog != NULL)

@@ -41,7 +41,9 @@ uint64_t clock_mono_ns(void);
 uint64_t clock_mono_ms(void);
 /* Milliseconds since clock_setup() (process start). */
 uint64_t clock_uptime_ms(void);
-/* Unix time in milliseconds (expiry times are absolute Unix ms). */
+/* Unix time in milliseconds (expiry times are absolute Unix ms): the system
+ * clock read at most every 100 ms per thread, the TSC in between; never
+ * backwards on one thread. */
 int64_t clock_unix_ms(void);
 
 #ifdef __cplusplus

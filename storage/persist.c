@@ -179,6 +179,8 @@ void persist_step_local(unsigned w, struct shard *s, int64_t now_ms)
 		}
 		p->active = true;
 	}
+	if (!p->active)
+		return;   /* (most steps: no clock read) */
 	/* Bounded by time, not buckets: what a step delays the requests behind
 	 * it by is the same however full the buckets are. */
 	if (step_tsc == 0)

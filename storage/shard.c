@@ -743,7 +743,8 @@ static void resize_step(struct shard *s, unsigned n)
 	}
 }
 
-static void maybe_resize(struct shard *s)
+/* Inlined: the loop's every step asks, and nearly always the answer is no. */
+static inline __attribute__((always_inline)) void maybe_resize(struct shard *s)
 {
 	uint64_t n = s->cur->n;
 
@@ -1624,8 +1625,11 @@ unsigned shard_expire_step_local(struct shard *s, int64_t now_ms, unsigned budge
 	unsigned expired_n = 0;
 
 	flush_due(s, now_ms);
-	reclaim(s, RECLAIM_STEP);
-	resize_step(s, budget ? budget : 1);
+	/* (each step of an idle loop comes here: calls only with work to do) */
+	if (shard_reclaim_due_local(s))
+		reclaim(s, RECLAIM_STEP);
+	if (s->old != NULL)
+		resize_step(s, budget ? budget : 1);
 	/* Like Redis's active expire cycle: keep going while more than a
 	 * quarter of the keys with a TTL that were looked at had expired,
 	 * within 4 rounds; still more after those is a backlog the caller

@@ -26,6 +26,7 @@ struct slot {
 	struct shard *shard;
 	uint64_t replace_done;    /* the last replace request this worker finished */
 	bool replace_failed;      /* ... and whether its load failed */
+	unsigned opt_gen;         /* the option generation its limits are from, +1 */
 	bool expire_in_cycle;     /* an active expiry cycle is walking */
 	int64_t expire_cycle_ms;  /* when the current or last cycle started */
 	int64_t expire_due_ms;    /* when the next one starts */
@@ -132,6 +133,7 @@ int storage_start_local(unsigned w)
 			log_notice("Worker %u loaded %ld keys from %s in %.3f seconds", w, n, load_path,
 				   (double)(clock_mono_ms() - t0) / 1000.0);
 	}
+	slots[w].opt_gen = 0;   /* the limits are read again at the first step */
 	__atomic_store_n(&slots[w].shard, s, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&started, 1, __ATOMIC_RELEASE);
 	return SS_OK;
@@ -193,13 +195,13 @@ static void replace_local(unsigned w, struct shard *s, uint64_t ticket, int64_t 
  */
 static void expire_step(struct slot *sl, struct shard *s, int64_t now_ms)
 {
-	unsigned effort = (unsigned)opt_int(OPT_active_expire_effort);
-	int64_t period = 1000 / opt_int(OPT_hz);
-
 	if (!sl->expire_in_cycle && now_ms < sl->expire_due_ms && now_ms >= sl->expire_cycle_ms) {
 		shard_expire_step_local(s, now_ms, 0);   /* the rest of housekeeping */
 		return;
 	}
+	unsigned effort = (unsigned)opt_int(OPT_active_expire_effort);
+	int64_t period = 1000 / opt_int(OPT_hz);
+
 	if (!sl->expire_in_cycle) {
 		sl->expire_in_cycle = true;
 		sl->expire_cycle_ms = now_ms;
@@ -220,9 +222,12 @@ void storage_step_local(unsigned w, int64_t now_ms)
 
 	if (s == NULL)
 		return;
-	/* Options may change at run time (CONFIG SET): a few loads a loop. */
-	limits_from_options(&l);
-	shard_set_limits_local(s, &l);
+	/* Options may change at run time (CONFIG SET): read again when they did. */
+	if (slots[w].opt_gen != opt_generation() + 1) {
+		slots[w].opt_gen = opt_generation() + 1;
+		limits_from_options(&l);
+		shard_set_limits_local(s, &l);
+	}
 	ticket = __atomic_load_n(&replace_gen, __ATOMIC_ACQUIRE);
 	if (ticket != slots[w].replace_done)
 		replace_local(w, s, ticket, now_ms);
