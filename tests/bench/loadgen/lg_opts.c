@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,22 @@ static int get_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 	return 0;
 }
 
+/* "A<sep>B", both in lo..hi, and with `ordered` A <= B: 0, or -1. */
+static int get_u64_pair(const char *s, char sep, uint64_t lo, uint64_t hi, bool ordered,
+			uint64_t *a, uint64_t *b)
+{
+	const char *at = strchr(s, sep);
+	char first[24];
+
+	if (at == NULL || (size_t)(at - s) >= sizeof(first))
+		return -1;
+	memcpy(first, s, (size_t)(at - s));
+	first[at - s] = '\0';
+	if (get_u64(first, lo, hi, a) < 0)
+		return -1;
+	return get_u64(at + 1, ordered ? *a : lo, hi, b);
+}
+
 static int get_double(const char *s, double lo, double hi, double *v)
 {
 	char *end;
@@ -203,16 +220,9 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 			o->pipeline = (unsigned)u;
 			break;
 		case O_RATIO: {
-			const char *colon = strchr(optarg, ':');
-			char a[24];
 			uint64_t sw, gw;
 
-			if (colon == NULL || (size_t)(colon - optarg) >= sizeof(a))
-				return bad(err, name, optarg, "SET:GET weights, e.g. 1:19");
-			memcpy(a, optarg, (size_t)(colon - optarg));
-			a[colon - optarg] = '\0';
-			if (get_u64(a, 0, 1000000, &sw) < 0 || get_u64(colon + 1, 0, 1000000, &gw) < 0 ||
-			    sw + gw == 0)
+			if (get_u64_pair(optarg, ':', 0, 1000000, false, &sw, &gw) < 0 || sw + gw == 0)
 				return bad(err, name, optarg, "SET:GET weights, e.g. 1:19");
 			o->set_w = (unsigned)sw;
 			o->get_w = (unsigned)gw;
@@ -249,30 +259,18 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv, FILE *out, FILE *err
 			o->size_min = o->size_max = (unsigned long)u;
 			break;
 		case O_DATA_SIZE_RANGE: {
-			const char *dash = strchr(optarg, '-');
-			char a[24];
 			uint64_t lo, hi;
 
-			if (dash == NULL || (size_t)(dash - optarg) >= sizeof(a))
-				return bad(err, name, optarg, "A-B, 1 <= A <= B <= 67108864");
-			memcpy(a, optarg, (size_t)(dash - optarg));
-			a[dash - optarg] = '\0';
-			if (get_u64(a, 1, 64u << 20, &lo) < 0 || get_u64(dash + 1, lo, 64u << 20, &hi) < 0)
+			if (get_u64_pair(optarg, '-', 1, 64u << 20, true, &lo, &hi) < 0)
 				return bad(err, name, optarg, "A-B, 1 <= A <= B <= 67108864");
 			o->size_min = (unsigned long)lo;
 			o->size_max = (unsigned long)hi;
 			break;
 		}
 		case O_EXPIRY_RANGE: {
-			const char *dash = strchr(optarg, '-');
-			char a[24];
 			uint64_t lo, hi;
 
-			if (dash == NULL || (size_t)(dash - optarg) >= sizeof(a))
-				return bad(err, name, optarg, "A-B seconds, 0 <= A <= B <= 2592000");
-			memcpy(a, optarg, (size_t)(dash - optarg));
-			a[dash - optarg] = '\0';
-			if (get_u64(a, 0, LG_TTL_MAX, &lo) < 0 || get_u64(dash + 1, lo, LG_TTL_MAX, &hi) < 0)
+			if (get_u64_pair(optarg, '-', 0, LG_TTL_MAX, true, &lo, &hi) < 0)
 				return bad(err, name, optarg, "A-B seconds, 0 <= A <= B <= 2592000");
 			o->expiry_min = (unsigned)lo;
 			o->expiry_max = (unsigned)hi;
