@@ -24,6 +24,11 @@ static long resp_header(const char *p, size_t n, size_t *at, char c)
 
 	if (i >= n || p[i] != c)
 		return -1;
+	/* One digit, as in "*2\r\n" and "$3\r\n": most headers of a request. */
+	if (n - i >= 4 && (unsigned)(p[i + 1] - '0') <= 9 && p[i + 2] == '\r' && p[i + 3] == '\n') {
+		*at = i + 4;
+		return p[i + 1] - '0';
+	}
 	start = ++i;
 	while (i < n && p[i] >= '0' && p[i] <= '9' && i - start < PEEK_DIGITS)
 		v = v * 10 + (p[i++] - '0');
