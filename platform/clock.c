@@ -23,10 +23,13 @@ uint64_t clock_mono_ms(void) { return ts_ns(CLOCK_MONOTONIC) / 1000000ULL; }
 /*
  * Wall-clock ms without a system call per read: CLOCK_REALTIME at most every
  * 100 ms per thread (a step of the wall clock shows within that), the TSC
- * in between (a multiply). Never backwards on one thread. Every request and
+ * in between (a multiply). Not backwards on one thread by the small
+ * differences of the two clocks. Every request and
  * loop step reads it; clock_gettime cost about 35 instructions a read.
  */
 static uint64_t wall_refresh_cycles;   /* 0 before clock_setup: always the system clock */
+static uint64_t realtime_ns(void) { return ts_ns(CLOCK_REALTIME); }
+static uint64_t (*wall_source)(void) = realtime_ns;
 static __thread uint64_t wall_tsc, wall_ns;
 static __thread int64_t wall_last_ms;
 
@@ -36,17 +39,22 @@ int64_t clock_unix_ms(void)
 	int64_t ms;
 
 	if (t - wall_tsc >= wall_refresh_cycles || t < wall_tsc) {
-		wall_ns = ts_ns(CLOCK_REALTIME);
+		wall_ns = wall_source();
 		wall_tsc = t;
 		ns = wall_ns;
 	} else {
 		ns = wall_ns + clock_tsc_to_ns(t - wall_tsc);
 	}
 	ms = (int64_t)(ns / 1000000ULL);
-	if (ms < wall_last_ms)   /* the TSC ran ahead of a re-read system clock */
+	/* The TSC ran a little ahead of a re-read system clock: hold. A wall
+	 * clock set back (by hand, an NTP step) is taken as it is, as Redis
+	 * does, not waited out. */
+	if (ms < wall_last_ms && wall_last_ms - ms < 100)
 		ms = wall_last_ms;
 	return wall_last_ms = ms;
 }
+
+void clock_wall_source_set(uint64_t (*fn)(void)) { wall_source = fn != NULL ? fn : realtime_ns; }
 
 uint64_t clock_tsc_fallback(void);
 uint64_t clock_tsc_fallback(void) { return clock_mono_ns(); }

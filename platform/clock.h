@@ -42,9 +42,12 @@ uint64_t clock_mono_ms(void);
 /* Milliseconds since clock_setup() (process start). */
 uint64_t clock_uptime_ms(void);
 /* Unix time in milliseconds (expiry times are absolute Unix ms): the system
- * clock read at most every 100 ms per thread, the TSC in between; never
- * backwards on one thread. */
+ * clock read at most every 100 ms per thread, the TSC in between; not
+ * backwards on one thread but by a step of the wall clock itself. */
 int64_t clock_unix_ms(void);
+/* Tests: what clock_unix_ms reads as the system clock (ns), NULL = the real
+ * one. Set it before threads read the clock. */
+void clock_wall_source_set(uint64_t (*fn)(void));
 
 #ifdef __cplusplus
 }

@@ -53,10 +53,47 @@ static void test_unix_ms_follows_the_system_clock(void **state)
 	assert_null(why);
 }
 
+static uint64_t fake_ns;
+static uint64_t fake_wall(void) { return fake_ns; }
+
+/* Re-read at the next call: the base is at most 100 ms old. */
+static void next_refresh(void)
+{
+	struct timespec nap = { 0, 110 * 1000 * 1000 };
+
+	nanosleep(&nap, NULL);
+}
+
+/* A wall clock set back is followed (TTLs do not stall for the step); the
+ * TSC running a few ms ahead of a re-read system clock is held. */
+static void test_unix_ms_takes_a_step_back(void **state)
+{
+	const uint64_t t = 1800000000000ULL * 1000000ULL;   /* 2027, in ns */
+	int64_t a, b;
+
+	(void)state;
+	clock_wall_source_set(fake_wall);
+	fake_ns = t;
+	next_refresh();
+	a = clock_unix_ms();
+	assert_true(a >= (int64_t)(t / 1000000) && a <= (int64_t)(t / 1000000) + 1);
+	fake_ns = t - 3600ULL * 1000000000ULL;      /* set back an hour */
+	next_refresh();
+	b = clock_unix_ms();
+	assert_true(b <= a - 3600 * 1000 + 1);
+	fake_ns -= 20ULL * 1000000ULL;               /* 20 ms behind what was read */
+	next_refresh();
+	assert_true(clock_unix_ms() >= b);
+	clock_wall_source_set(NULL);
+	next_refresh();
+	assert_true(clock_unix_ms() - real_ms() <= 2 && real_ms() - clock_unix_ms() <= 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unix_ms_follows_the_system_clock),
+		cmocka_unit_test(test_unix_ms_takes_a_step_back),
 	};
 
 	clock_setup();
